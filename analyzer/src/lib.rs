@@ -1,0 +1,8 @@
+//! Autoscope's analysis library: from microservice source code to a sampling policy.
+//!
+//! The stages, each a function from plain data to plain data (see DESIGN.md):
+//! discover files → parse and extract [`facts`] per file ([`lang`]) → resolve into a
+//! call graph → name span sites → score → generate the policy.
+
+pub mod facts;
+pub mod lang;

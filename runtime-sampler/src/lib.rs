@@ -1,0 +1,1 @@
+//! Applies an Autoscope policy to spans and traces.

@@ -1,0 +1,1 @@
+//! Lossless span compression with a Span Retrieval Tree.
