@@ -53,6 +53,16 @@ pub struct FileFacts {
     pub syntax_errors: u32,
     /// Lines of source.
     pub lines: u32,
+    /// Module- / package-level variables with a declared or obvious type (Python
+    /// `db = SQLAlchemy()`, `app = Flask(__name__)`; Go `var client = &http.Client{}`),
+    /// so receivers like `db.session` can be resolved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub globals: Vec<Field>,
+    /// Calls made outside any function: Python module and class bodies
+    /// (`app.include_router(r, prefix="/api")`, `Blueprint("x", __name__, url_prefix=..)`),
+    /// Go package-level `var` initializers. In source order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_level_calls: Vec<Call>,
 }
 
 /// An import.
@@ -121,6 +131,11 @@ pub struct TypeDecl {
     /// Superclass and implemented/extended interfaces, as written (generic arguments
     /// kept in `type_args` of the field form: `MongoRepository<Order, String>`).
     pub supertypes: Vec<String>,
+    /// Generic arguments of supertypes that have them, as written without their own
+    /// generic arguments: `MongoRepository<Order, String>` gives
+    /// `("MongoRepository", ["Order", "String"])`. Supertypes without arguments are absent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub supertype_args: Vec<(String, Vec<String>)>,
     /// Fields (Java fields, Go struct fields, Python class attributes with annotations).
     pub fields: Vec<Field>,
     /// Where.
@@ -186,6 +201,11 @@ pub struct Call {
     /// Raw source text of each argument (truncated to 200 bytes), for evidence and for
     /// recognizing things like `HttpMethod.POST`.
     pub arg_texts: Vec<String>,
+    /// Arguments that are a local variable assigned different patterns on different paths
+    /// (`url = "http://a/x"` in one branch, `url = "http://b/x"` in the other): the argument
+    /// index and every pattern, in source order. The argument's entry in `args` is `None`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub arg_alternatives: Vec<(usize, Vec<String>)>,
     /// Where.
     pub position: Position,
     /// Inside a for/while/do/range loop or a comprehension.

@@ -6,3 +6,13 @@
 
 pub mod facts;
 pub mod lang;
+pub mod conventions;
+pub mod diagnostics;
+pub mod discover;
+pub mod graph;
+pub mod parse;
+pub mod services;
+pub mod analysis;
+pub mod policy_gen;
+pub mod score;
+pub mod spans;

@@ -10,7 +10,7 @@
 pub mod load;
 pub mod template;
 
-pub use load::{LoadError, from_json_str, from_path, schema_json};
+pub use load::{LoadError, from_json_slice, from_json_str, from_path, schema_json};
 pub use template::{Template, TemplateError};
 
 use schemars::JsonSchema;
@@ -40,9 +40,13 @@ pub struct Policy {
     /// Optional throughput cap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<Budget>,
-    /// Rules, in a stable order (the analyzer sorts them); the first matching rule wins
-    /// among rules of equal specificity (exact beats template beats prefix beats glob,
-    /// a rule with a service beats one without).
+    /// Rules, in a stable order (the analyzer sorts them).
+    ///
+    /// Precedence when several rules match a span: first the kind of the matcher that
+    /// matched (exact beats template beats prefix beats glob), then a rule naming the
+    /// span's service beats a service-less one, then the earlier rule wins. So a
+    /// service-less exact rule beats a service-specific template rule, and among prefix
+    /// rules the earlier one wins, not the longest.
     pub rules: Vec<Rule>,
 }
 
@@ -79,7 +83,9 @@ pub struct Rule {
 }
 
 /// How a rule names spans.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Matcher {
     /// The span name exactly.

@@ -1,7 +1,13 @@
 //! Loading and validating a policy from JSON, with errors that name the field and line.
+//!
+//! Loading is two passes over the text, both linear: serde (through
+//! `serde_path_to_error`, so shape errors name the field path) builds the typed
+//! [`Policy`]; then semantic checks run on the typed value, and a small position scanner
+//! ([`Locator`]) maps the JSON path of an offending value (`rules[3].action.rate`) to the
+//! line where that value starts. The scanner only runs when a check fails.
 
 use crate::{Action, FORMAT_VERSION, Matcher, Policy, Template};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::Path;
 use thiserror::Error;
 
@@ -16,8 +22,8 @@ pub enum LoadError {
         /// The cause.
         source: std::io::Error,
     },
-    /// Malformed JSON or a field of the wrong shape (serde's message names the field).
-    #[error("{origin}: line {line}, column {column}: {message}")]
+    /// Malformed JSON, an unknown field or a field of the wrong shape.
+    #[error("{origin}: line {line}, column {column}: {field}: {message}")]
     Syntax {
         /// File name or `<string>`.
         origin: String,
@@ -25,7 +31,10 @@ pub enum LoadError {
         line: usize,
         /// 1-based column.
         column: usize,
-        /// What is wrong.
+        /// JSON path of the field serde was reading, e.g. `rules[3].action`
+        /// (`.` for the document itself).
+        field: String,
+        /// What is wrong (serde's message, which names unknown fields).
         message: String,
     },
     /// Well-formed JSON whose content is invalid.
@@ -33,13 +42,31 @@ pub enum LoadError {
     Invalid {
         /// File name or `<string>`.
         origin: String,
-        /// 1-based line where the offending value starts (best effort).
+        /// 1-based line where the offending value starts.
         line: usize,
         /// JSON path of the field, e.g. `rules[3].action.rate`.
         field: String,
         /// What is wrong.
         message: String,
     },
+}
+
+impl LoadError {
+    /// The 1-based line the error points at, if any.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Self::Io { .. } => None,
+            Self::Syntax { line, .. } | Self::Invalid { line, .. } => Some(*line),
+        }
+    }
+
+    /// The JSON path of the offending field, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Io { .. } => None,
+            Self::Syntax { field, .. } | Self::Invalid { field, .. } => Some(field),
+        }
+    }
 }
 
 /// Reads and validates a policy file.
@@ -56,6 +83,25 @@ pub fn from_json_str(text: &str) -> Result<Policy, LoadError> {
     load(text, "<string>")
 }
 
+/// Parses and validates a policy from bytes (which must be UTF-8).
+pub fn from_json_slice(bytes: &[u8]) -> Result<Policy, LoadError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => load(text, "<bytes>"),
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            Err(LoadError::Syntax {
+                origin: "<bytes>".into(),
+                line,
+                column,
+                field: ".".into(),
+                message: format!("invalid UTF-8: {e}"),
+            })
+        }
+    }
+}
+
 /// The JSON Schema of [`Policy`], pretty-printed with a trailing newline.
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(Policy);
@@ -65,109 +111,319 @@ pub fn schema_json() -> String {
 }
 
 fn load(text: &str, origin: &str) -> Result<Policy, LoadError> {
-    let policy: Policy = serde_json::from_str(text).map_err(|e| LoadError::Syntax {
+    let syntax = |error: serde_json::Error, field: String| LoadError::Syntax {
         origin: origin.to_string(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
+        line: error.line(),
+        column: error.column(),
+        field,
+        message: strip_position(&error.to_string()),
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let policy: Policy = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let field = e.path().to_string();
+        syntax(e.into_inner(), field)
     })?;
-    validate(&policy, text, origin)?;
+    // Trailing characters after the document are an error too.
+    deserializer.end().map_err(|e| syntax(e, ".".into()))?;
+    if let Some(problem) = first_problem(&policy) {
+        let line = Locator::scan(text)
+            .and_then(|root| root.line_at(&problem.path))
+            .unwrap_or(1);
+        return Err(LoadError::Invalid {
+            origin: origin.to_string(),
+            line,
+            field: render_path(&problem.path),
+            message: problem.message,
+        });
+    }
     Ok(policy)
 }
 
-fn validate(policy: &Policy, text: &str, origin: &str) -> Result<(), LoadError> {
-    let invalid = |field: String, needle: &str, message: String| LoadError::Invalid {
-        origin: origin.to_string(),
-        line: line_of(text, needle),
-        field,
-        message,
-    };
+/// serde_json appends " at line L column C"; we report those as fields of their own.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// One step of a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(&'static str),
+    Index(usize),
+}
+
+fn render_path(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Step::Index(index) => out.push_str(&format!("[{index}]")),
+        }
+    }
+    out
+}
+
+struct Problem {
+    path: Vec<Step>,
+    message: String,
+}
+
+fn problem(path: Vec<Step>, message: String) -> Option<Problem> {
+    Some(Problem { path, message })
+}
+
+/// The first semantic problem, in document order of the checks.
+fn first_problem(policy: &Policy) -> Option<Problem> {
+    use Step::{Index, Key};
     if policy.version != FORMAT_VERSION {
-        return Err(invalid(
-            "version".into(),
-            "\"version\"",
-            format!("unknown version {} (this build reads {FORMAT_VERSION})", policy.version),
-        ));
+        return problem(
+            vec![Key("version")],
+            format!(
+                "unknown version {} (this build reads version {FORMAT_VERSION})",
+                policy.version
+            ),
+        );
     }
     if !(0.0..=1.0).contains(&policy.target_reduction) {
-        return Err(invalid(
-            "target_reduction".into(),
-            "\"target_reduction\"",
+        return problem(
+            vec![Key("target_reduction")],
             format!("{} is outside [0, 1]", policy.target_reduction),
-        ));
+        );
     }
-    check_action(&policy.default_action).map_err(|m| {
-        invalid("default_action.rate".into(), "\"default_action\"", m)
-    })?;
-    if let Some(budget) = &policy.budget {
-        if !(budget.spans_per_second.is_finite() && budget.spans_per_second > 0.0) {
-            return Err(invalid(
-                "budget.spans_per_second".into(),
-                "\"spans_per_second\"",
-                format!("{} must be a positive number", budget.spans_per_second),
-            ));
-        }
+    if let Some(message) = action_problem(&policy.default_action) {
+        return problem(vec![Key("default_action"), Key("rate")], message);
     }
     if let Some(latency) = &policy.overrides.latency {
-        if latency.window == 0 || !(latency.threshold.is_finite() && latency.threshold > 0.0) {
-            return Err(invalid(
-                "overrides.latency".into(),
-                "\"latency\"",
-                "window must be at least 1 and threshold a positive number".into(),
-            ));
+        let at = |key| vec![Key("overrides"), Key("latency"), Key(key)];
+        if latency.window == 0 {
+            return problem(at("window"), "window must be at least 1".into());
+        }
+        if !(latency.threshold.is_finite() && latency.threshold > 0.0) {
+            return problem(
+                at("threshold"),
+                format!("{} must be a positive number", latency.threshold),
+            );
         }
     }
-    let mut seen = HashSet::new();
+    if let Some(budget) = &policy.budget
+        && !(budget.spans_per_second.is_finite() && budget.spans_per_second > 0.0)
+    {
+        return problem(
+            vec![Key("budget"), Key("spans_per_second")],
+            format!("{} must be a positive number", budget.spans_per_second),
+        );
+    }
+    let mut first_index_of_id: HashMap<&str, usize> = HashMap::new();
     for (i, rule) in policy.rules.iter().enumerate() {
-        let needle = format!("\"{}\"", escape(&rule.id));
-        if !seen.insert(rule.id.as_str()) {
-            return Err(invalid(
-                format!("rules[{i}].id"),
-                &needle,
-                format!("duplicate rule id {:?}", rule.id),
-            ));
+        if let Some(first) = first_index_of_id.insert(rule.id.as_str(), i) {
+            return problem(
+                vec![Key("rules"), Index(i), Key("id")],
+                format!(
+                    "duplicate rule id {:?} (first used by rules[{first}])",
+                    rule.id
+                ),
+            );
         }
         if rule.matchers.is_empty() {
-            return Err(invalid(
-                format!("rules[{i}].match"),
-                &needle,
+            return problem(
+                vec![Key("rules"), Index(i), Key("match")],
                 "a rule needs at least one matcher".into(),
-            ));
+            );
         }
-        check_action(&rule.action)
-            .map_err(|m| invalid(format!("rules[{i}].action.rate"), &needle, m))?;
         for (j, matcher) in rule.matchers.iter().enumerate() {
-            if let Matcher::Template(t) = matcher {
-                Template::parse(t).map_err(|e| {
-                    invalid(
-                        format!("rules[{i}].match[{j}].template"),
-                        &format!("\"{}\"", escape(t)),
-                        format!("invalid template {t:?}: {e}"),
-                    )
-                })?;
+            let at = |kind| vec![Key("rules"), Index(i), Key("match"), Index(j), Key(kind)];
+            match matcher {
+                Matcher::Template(text) => {
+                    if let Err(e) = Template::parse(text) {
+                        return problem(at("template"), format!("invalid template {text:?}: {e}"));
+                    }
+                }
+                Matcher::Exact(text) | Matcher::Prefix(text) | Matcher::Glob(text)
+                    if text.is_empty() =>
+                {
+                    let kind = match matcher {
+                        Matcher::Exact(_) => "exact",
+                        Matcher::Prefix(_) => "prefix",
+                        _ => "glob",
+                    };
+                    return problem(at(kind), format!("empty {kind} matcher"));
+                }
+                _ => {}
             }
         }
+        if let Some(message) = action_problem(&rule.action) {
+            return problem(
+                vec![Key("rules"), Index(i), Key("action"), Key("rate")],
+                message,
+            );
+        }
     }
-    Ok(())
+    None
 }
 
-fn check_action(action: &Action) -> Result<(), String> {
+fn action_problem(action: &Action) -> Option<String> {
     match action {
-        Action::Keep => Ok(()),
-        Action::Sample { rate } if (0.0..=1.0).contains(rate) => Ok(()),
-        Action::Sample { rate } => Err(format!("rate {rate} is outside [0, 1]")),
+        Action::Keep => None,
+        Action::Sample { rate } if (0.0..=1.0).contains(rate) => None,
+        Action::Sample { rate } => Some(format!("rate {rate} is outside [0, 1]")),
     }
 }
 
-fn escape(s: &str) -> String {
-    serde_json::to_string(s)
-        .map(|q| q[1..q.len() - 1].to_string())
-        .unwrap_or_default()
+/// Where each value of a JSON document starts: a tree mirroring the document, holding
+/// only lines and object keys.
+#[derive(Debug)]
+struct Locator {
+    line: usize,
+    shape: Shape,
 }
 
-/// 1-based line of the first occurrence of `needle`, or 1.
-fn line_of(text: &str, needle: &str) -> usize {
-    text.find(needle)
-        .map(|at| text[..at].matches('\n').count() + 1)
-        .unwrap_or(1)
+#[derive(Debug)]
+enum Shape {
+    Object(Vec<(String, Locator)>),
+    Array(Vec<Locator>),
+    Scalar,
+}
+
+/// serde_json stops at 128 levels; anything deeper was never accepted.
+const MAX_DEPTH: usize = 256;
+
+impl Locator {
+    /// Scans text that serde_json accepted. Returns `None` rather than panicking if the
+    /// text is not JSON after all.
+    fn scan(text: &str) -> Option<Self> {
+        let mut scanner = Scanner {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1,
+        };
+        scanner.value(0)
+    }
+
+    /// The line where the value at `path` starts (the last duplicate key wins, as in serde).
+    fn line_at(&self, path: &[Step]) -> Option<usize> {
+        let mut node = self;
+        for step in path {
+            node = match (step, &node.shape) {
+                (Step::Key(key), Shape::Object(members)) => {
+                    &members.iter().rev().find(|(name, _)| name == key)?.1
+                }
+                (Step::Index(index), Shape::Array(items)) => items.get(*index)?,
+                _ => return None,
+            };
+        }
+        Some(node.line)
+    }
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl Scanner<'_> {
+    fn skip_whitespace(&mut self) {
+        while let Some(&b) = self.bytes.get(self.at) {
+            match b {
+                b'\n' => self.line += 1,
+                b' ' | b'\t' | b'\r' => {}
+                _ => break,
+            }
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        self.skip_whitespace();
+        (self.bytes.get(self.at) == Some(&byte)).then(|| self.at += 1)
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_whitespace();
+        self.bytes.get(self.at).copied()
+    }
+
+    /// A string token, decoded (keys may use escapes such as `\u0069d`).
+    fn string(&mut self) -> Option<String> {
+        let start = self.at;
+        self.eat(b'"')?;
+        loop {
+            match *self.bytes.get(self.at)? {
+                b'\\' => self.at += 2,
+                b'"' => {
+                    self.at += 1;
+                    break;
+                }
+                b'\n' => return None,
+                _ => self.at += 1,
+            }
+        }
+        let raw = std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?;
+        serde_json::from_str(raw).ok()
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Locator> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let first = self.peek()?;
+        let line = self.line;
+        let shape = match first {
+            b'{' => {
+                self.at += 1;
+                let mut members = Vec::new();
+                if self.eat(b'}').is_none() {
+                    loop {
+                        let key = self.string()?;
+                        self.eat(b':')?;
+                        members.push((key, self.value(depth + 1)?));
+                        if self.eat(b',').is_none() {
+                            self.eat(b'}')?;
+                            break;
+                        }
+                    }
+                }
+                Shape::Object(members)
+            }
+            b'[' => {
+                self.at += 1;
+                let mut items = Vec::new();
+                if self.eat(b']').is_none() {
+                    loop {
+                        items.push(self.value(depth + 1)?);
+                        if self.eat(b',').is_none() {
+                            self.eat(b']')?;
+                            break;
+                        }
+                    }
+                }
+                Shape::Array(items)
+            }
+            b'"' => {
+                self.string()?;
+                Shape::Scalar
+            }
+            _ => {
+                let start = self.at;
+                while let Some(&b) = self.bytes.get(self.at) {
+                    if matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
+                        break;
+                    }
+                    self.at += 1;
+                }
+                if self.at == start {
+                    return None;
+                }
+                Shape::Scalar
+            }
+        };
+        Some(Locator { line, shape })
+    }
 }

@@ -1,13 +1,143 @@
-//! `autoscope explain`.
+//! `autoscope explain`: which rule of a policy decides a span name (with the runtime
+//! sampler's matcher, so precedence is the same as at run time: exact > template >
+//! prefix > glob, service-specific first), its score breakdown, and the code behind
+//! each reason when the source tree is readable.
 
 use anyhow::Result;
+use policy_schema::{Action, Matcher, Policy, Rule};
+use runtime_sampler::matcher::CompiledMatchers;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Lines of source shown around each evidence line.
+const CONTEXT_LINES: u32 = 2;
 
 /// Arguments of `autoscope explain`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// The span name, as the trace shows it.
+    #[arg(value_name = "SPAN-NAME")]
+    pub span_name: String,
+    /// Service that recorded the span [default: every service with a matching rule].
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// Source tree to show code from [default: the policy's source root].
+    #[arg(long = "source-dir", value_name = "PATH")]
+    pub source_dir: Option<PathBuf>,
+}
 
 /// Runs `autoscope explain`.
-pub fn run(_args: Args) -> Result<ExitCode> {
-    Err(super::input_error("`explain` is not available in this build yet"))
+pub fn run(args: Args) -> Result<ExitCode> {
+    let policy = policy_schema::from_path(&args.policy)?;
+    let matchers = CompiledMatchers::compile(&policy)
+        .map_err(|e| super::input_error(format!("{}: rule {}: bad template {:?}", args.policy.display(), e.rule, e.template)))?;
+    let services: Vec<String> = match &args.service {
+        Some(service) => vec![service.clone()],
+        None => {
+            let mut all: BTreeSet<String> = policy.rules.iter().filter_map(|r| r.service.clone()).collect();
+            all.insert(String::new());
+            all.into_iter().collect()
+        }
+    };
+    let source_root = args.source_dir.clone().or_else(|| source_root_of(&policy, &args.policy));
+    let mut found = BTreeSet::new();
+    let mut out = String::new();
+    for service in &services {
+        if let Some(hit) = matchers.find(service, &args.span_name) {
+            if found.insert(hit.rule) {
+                let rule = &policy.rules[hit.rule as usize];
+                let matcher = &rule.matchers[hit.matcher as usize];
+                describe(&mut out, rule, matcher, source_root.as_deref());
+            }
+        }
+    }
+    if found.is_empty() {
+        let scope = args.service.as_deref().map(|s| format!(" in service {s}")).unwrap_or_default();
+        println!(
+            "{:?}{scope}: no rule matches; the default action applies: {}",
+            args.span_name,
+            action_text(&policy.default_action)
+        );
+    } else {
+        print!("{out}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn action_text(action: &Action) -> String {
+    match action {
+        Action::Keep => "keep".into(),
+        Action::Sample { rate } => format!("sample at rate {rate}"),
+    }
+}
+
+fn matcher_text(matcher: &Matcher) -> String {
+    match matcher {
+        Matcher::Exact(t) => format!("exact {t:?}"),
+        Matcher::Template(t) => format!("template {t:?}"),
+        Matcher::Prefix(t) => format!("prefix {t:?}"),
+        Matcher::Glob(t) => format!("glob {t:?}"),
+    }
+}
+
+/// The source root recorded in the policy, resolved against the current directory or
+/// the policy file's directory, when it exists.
+fn source_root_of(policy: &Policy, policy_path: &Path) -> Option<PathBuf> {
+    let recorded = PathBuf::from(policy.generator.source_root.as_ref()?);
+    let beside = policy_path.parent().map(|dir| dir.join(&recorded));
+    [Some(recorded), beside].into_iter().flatten().find(|p| p.is_dir())
+}
+
+fn describe(out: &mut String, rule: &Rule, matcher: &Matcher, source_root: Option<&Path>) {
+    let _ = writeln!(out, "rule {}", rule.id);
+    if let Some(service) = &rule.service {
+        let _ = writeln!(out, "  service: {service}");
+    }
+    let _ = writeln!(out, "  matched by: {}", matcher_text(matcher));
+    let _ = writeln!(out, "  action: {}", action_text(&rule.action));
+    let Some(evidence) = &rule.evidence else {
+        let _ = writeln!(out, "  (no evidence recorded)");
+        return;
+    };
+    let _ = writeln!(out, "  score: {}", evidence.score);
+    if let Some(function) = &evidence.function {
+        let location = match (&evidence.file, evidence.line) {
+            (Some(file), Some(line)) => format!(" at {file}:{line}"),
+            (Some(file), None) => format!(" in {file}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  span site: {function}{location}");
+        if let (Some(root), Some(file), Some(line)) = (source_root, &evidence.file, evidence.line) {
+            show_source(out, &root.join(file), line);
+        }
+    }
+    for reason in &evidence.reasons {
+        let location = match (&reason.file, reason.line) {
+            (Some(file), Some(line)) => format!(" ({file}:{line})"),
+            (Some(file), None) => format!(" ({file})"),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  {:+} {}: {}{location}", reason.points, reason.kind, reason.detail);
+        if let (Some(root), Some(file), Some(line)) = (source_root, &reason.file, reason.line) {
+            show_source(out, &root.join(file), line);
+        }
+    }
+}
+
+fn show_source(out: &mut String, path: &Path, line: u32) {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let first = line.saturating_sub(CONTEXT_LINES).max(1);
+    for (number, content) in text.lines().enumerate().map(|(i, l)| (i as u32 + 1, l)) {
+        if number >= first && number <= line + CONTEXT_LINES {
+            let marker = if number == line { '>' } else { ' ' };
+            let _ = writeln!(out, "      {marker}{number:>5} | {content}");
+        }
+    }
 }

@@ -78,6 +78,7 @@ pub fn exit_code_of(error: &anyhow::Error) -> u8 {
         cause.is::<InputError>()
             || cause.is::<std::io::Error>()
             || cause.is::<policy_schema::LoadError>()
+            || cause.is::<trace_formats::ReadError>()
     });
     if is_input { 2 } else { 1 }
 }

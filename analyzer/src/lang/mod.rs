@@ -7,6 +7,7 @@ use crate::facts::{FileFacts, Language};
 pub mod go;
 pub mod java;
 pub mod python;
+pub(crate) mod syntax;
 
 /// One registered language.
 pub struct LanguageSpec {

@@ -1,0 +1,193 @@
+//! The whole analysis, stage after stage: discover → parse → services → call graph →
+//! span sites → scores → policy. [`analyze_path`] does the IO at the start (reading
+//! files); [`analyze_facts`] is the pure rest, usable on hand-built facts.
+
+use crate::diagnostics::Diagnostic;
+use crate::discover::{self, ConfigFile, DiscoverError, DiscoverOptions};
+use crate::facts::{FileFacts, Language};
+use crate::graph::{self, CallGraph, Program};
+use crate::parse;
+use crate::policy_gen::{self, PolicyOptions, RuleDraft, Volumes};
+use crate::score::{self, Score, ScoreOptions};
+use crate::services::ServiceMap;
+use crate::spans::{self, SpanSite};
+use policy_schema::Policy;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Everything `analyze` can be told.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    /// What files to read.
+    pub discover: DiscoverOptions,
+    /// How to score.
+    pub score: ScoreOptions,
+    /// Share of span volume to remove.
+    pub target_reduction: f64,
+    /// Source root as recorded in the policy.
+    pub source_root_label: Option<String>,
+    /// Spans of a trace sample, as (service, name), to measure volume.
+    pub trace_spans: Vec<(String, String)>,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        Self {
+            discover: DiscoverOptions::default(),
+            score: ScoreOptions::default(),
+            target_reduction: 0.8,
+            source_root_label: None,
+            trace_spans: Vec::new(),
+        }
+    }
+}
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Files parsed per language.
+    pub files: BTreeMap<Language, usize>,
+    /// Lines parsed.
+    pub lines: u64,
+    /// Functions (graph nodes).
+    pub functions: usize,
+    /// Call edges, all kinds.
+    pub call_edges: usize,
+    /// Cross-service edges.
+    pub cross_service_edges: usize,
+    /// Span sites.
+    pub span_sites: usize,
+    /// Rules in the policy.
+    pub rules: usize,
+    /// Syntax errors tolerated.
+    pub syntax_errors: u64,
+    /// Services.
+    pub services: usize,
+}
+
+/// The result of an analysis.
+#[derive(Debug)]
+pub struct Analysis {
+    /// The policy.
+    pub policy: Policy,
+    /// Counts.
+    pub stats: Stats,
+    /// Warnings and notes, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Facts and services.
+    pub program: Program,
+    /// Call graph.
+    pub graph: CallGraph,
+    /// Span sites.
+    pub sites: Vec<SpanSite>,
+    /// Score of each site.
+    pub scores: Vec<Score>,
+    /// Rule drafts (the policy's rules before actions).
+    pub drafts: Vec<RuleDraft>,
+}
+
+/// Analyzes the tree at `root`. `on_file` is called as files are parsed; `on_start`
+/// gets the number of files first.
+pub fn analyze_path(
+    root: &Path,
+    options: &AnalyzeOptions,
+    on_start: &dyn Fn(usize),
+    on_file: &(dyn Fn() + Sync),
+) -> Result<Analysis, DiscoverError> {
+    let found = discover::discover(root, &options.discover)?;
+    on_start(found.sources.len());
+    let parsed = parse::parse_all(&found.sources, on_file);
+    let root_name = root
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "root".into());
+    let mut analysis = analyze_facts(parsed.facts, &found.configs, &root_name, options);
+    analysis.diagnostics.extend(found.diagnostics);
+    analysis.diagnostics.extend(parsed.diagnostics);
+    analysis.diagnostics.sort();
+    Ok(analysis)
+}
+
+/// Analyzes facts (any order: they are sorted by path first).
+pub fn analyze_facts(
+    mut files: Vec<FileFacts>,
+    configs: &[ConfigFile],
+    root_name: &str,
+    options: &AnalyzeOptions,
+) -> Analysis {
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let services_map = ServiceMap::build(configs, files.iter().map(|f| f.path.as_str()), root_name);
+    let services: Vec<String> = files.iter().map(|f| services_map.service_of(&f.path)).collect();
+    let mut diagnostics = Vec::new();
+    for file in &files {
+        if file.syntax_errors > 0 {
+            diagnostics.push(Diagnostic::note(
+                file.path.clone(),
+                format!("{} syntax error(s) tolerated", file.syntax_errors),
+            ));
+        }
+    }
+    let program = Program::new(files, services, configs);
+    let graph = graph::build(&program);
+    let sites = spans::span_sites(&program, &graph);
+    let scores = score::score_sites(&program, &graph, &sites, &options.score);
+    let mut drafts = policy_gen::draft_rules(&program, &graph, &sites, &scores);
+    let policy_options = PolicyOptions {
+        target_reduction: options.target_reduction,
+        source_root: options.source_root_label.clone(),
+    };
+    let volumes = (!options.trace_spans.is_empty()).then(|| measure_volumes(&drafts, &options.trace_spans));
+    if let Some(volumes) = &volumes {
+        policy_gen::apply_trace_frequency(&mut drafts, volumes);
+    }
+    let policy = policy_gen::generate(&drafts, &policy_options, volumes.as_ref());
+    let mut stats = Stats {
+        functions: graph.graph.node_count(),
+        call_edges: graph.graph.edge_count(),
+        cross_service_edges: graph.cross_service_edges(),
+        span_sites: sites.len(),
+        rules: policy.rules.len(),
+        services: program.services.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        ..Stats::default()
+    };
+    for file in &program.files {
+        if let Some(language) = file.language {
+            *stats.files.entry(language).or_default() += 1;
+        }
+        stats.lines += u64::from(file.lines);
+        stats.syntax_errors += u64::from(file.syntax_errors);
+    }
+    diagnostics.sort();
+    Analysis {
+        policy,
+        stats,
+        diagnostics,
+        program,
+        graph,
+        sites,
+        scores,
+        drafts,
+    }
+}
+
+/// Counts trace spans per draft rule with the runtime sampler's matcher (same
+/// precedence as at run time).
+pub fn measure_volumes(drafts: &[RuleDraft], spans: &[(String, String)]) -> Volumes {
+    let policy = policy_gen::keep_all_policy(drafts);
+    let mut volumes = Volumes {
+        per_rule: vec![0; drafts.len()],
+        unmatched: 0,
+    };
+    let Ok(matchers) = runtime_sampler::matcher::CompiledMatchers::compile(&policy) else {
+        volumes.unmatched = spans.len() as u64;
+        return volumes;
+    };
+    for (service, name) in spans {
+        match matchers.find(service, name) {
+            Some(hit) => volumes.per_rule[hit.rule as usize] += 1,
+            None => volumes.unmatched += 1,
+        }
+    }
+    volumes
+}

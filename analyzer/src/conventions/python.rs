@@ -1,0 +1,189 @@
+//! Python conventions: Flask and FastAPI routes, `requests` / `httpx` clients,
+//! SQLAlchemy sessions and queries, pymongo collections, redis, and the span names of
+//! the OpenTelemetry Python instrumentations (`GET /route` server spans, `GET` /
+//! `HTTP GET` client spans, `SELECT ...` database spans).
+
+use super::{CallContext, DbSystem, Effect, Entry, base_name};
+use crate::facts::Function;
+use policy_schema::Matcher;
+
+const HTTP_VERBS: [&str; 7] = ["get", "post", "put", "delete", "patch", "head", "options"];
+
+const MONGO_OPERATIONS: [&str; 14] = [
+    "find_one", "insert_one", "insert_many", "update_one", "update_many", "replace_one",
+    "delete_one", "delete_many", "aggregate", "count_documents", "find_one_and_update",
+    "find_one_and_delete", "bulk_write", "distinct",
+];
+
+/// Classifies a call.
+pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
+    let call = context.call;
+    let callee = call.callee.as_str();
+    let receiver = call.receiver.as_deref().unwrap_or("");
+    let import = context.receiver_import.unwrap_or("");
+    let receiver_type = context.receiver_type.map(base_name).unwrap_or("");
+    let http_client = matches!(import, "requests" | "httpx")
+        || matches!(receiver_type, "Session" if import.starts_with("requests"))
+        || matches!(receiver_type, "Client" | "AsyncClient" if import.starts_with("httpx"))
+        || (receiver_type.is_empty() && import.is_empty() && matches!(receiver, "requests" | "httpx"));
+    if http_client {
+        if HTTP_VERBS.contains(&callee) {
+            return Some(Effect::Http {
+                client: "requests",
+                method: Some(callee.to_ascii_uppercase()),
+                url: context.args.first().cloned().flatten(),
+            });
+        }
+        if callee == "request" {
+            return Some(Effect::Http {
+                client: "requests",
+                method: context.args.first().cloned().flatten().map(|m| m.to_ascii_uppercase()),
+                url: context.args.get(1).cloned().flatten(),
+            });
+        }
+        return None;
+    }
+    let lower = receiver.to_ascii_lowercase();
+    let is_session = receiver_type == "Session" || lower.ends_with("session");
+    if is_session
+        && matches!(callee, "query" | "add" | "add_all" | "delete" | "execute" | "commit" | "get" | "merge" | "scalars" | "scalar")
+    {
+        return Some(Effect::Database {
+            system: DbSystem::Sql,
+            library: "sqlalchemy",
+            target: receiver.to_string(),
+            operation: callee.to_string(),
+        });
+    }
+    if receiver.ends_with(".query")
+        && matches!(callee, "get" | "filter" | "filter_by" | "all" | "first" | "get_or_404" | "first_or_404")
+    {
+        return Some(Effect::Database {
+            system: DbSystem::Sql,
+            library: "sqlalchemy",
+            target: receiver.to_string(),
+            operation: callee.to_string(),
+        });
+    }
+    if MONGO_OPERATIONS.contains(&callee) || (callee == "find" && (lower.contains("collection") || lower.starts_with("db."))) {
+        return Some(Effect::Database {
+            system: DbSystem::Mongo,
+            library: "pymongo",
+            target: receiver.to_string(),
+            operation: callee.to_string(),
+        });
+    }
+    if (receiver_type == "Redis" || lower.contains("redis"))
+        && matches!(callee, "get" | "set" | "hget" | "hset" | "delete" | "incr" | "expire" | "mget" | "lpush" | "rpush")
+    {
+        return Some(Effect::Database {
+            system: DbSystem::Redis,
+            library: "redis",
+            target: receiver.to_string(),
+            operation: callee.to_string(),
+        });
+    }
+    None
+}
+
+/// Exit span names.
+pub fn effect_names(effect: &Effect) -> Vec<Matcher> {
+    let mut names = Vec::new();
+    match effect {
+        Effect::Http { method, .. } => {
+            match method {
+                Some(m) => {
+                    names.push(Matcher::Exact(m.clone()));
+                    names.push(Matcher::Exact(format!("HTTP {m}")));
+                }
+                None => names.push(Matcher::Glob("HTTP *".into())),
+            }
+        }
+        Effect::Database { system: DbSystem::Sql, operation, .. } => {
+            let statement = match operation.as_str() {
+                "add" | "add_all" | "merge" => "INSERT",
+                "delete" => "DELETE",
+                "commit" => "COMMIT",
+                "execute" => "",
+                _ => "SELECT",
+            };
+            if !statement.is_empty() {
+                names.push(Matcher::Glob(format!("{statement}*")));
+            }
+        }
+        Effect::Database { system: DbSystem::Mongo, operation, .. } => {
+            let command = match operation.as_str() {
+                "find_one" | "find" => "find",
+                "insert_one" | "insert_many" => "insert",
+                "update_one" | "update_many" | "replace_one" => "update",
+                "delete_one" | "delete_many" => "delete",
+                "count_documents" => "aggregate",
+                "find_one_and_update" | "find_one_and_delete" => "findAndModify",
+                other => other,
+            };
+            names.push(Matcher::Glob(format!("*.{command}")));
+            names.push(Matcher::Exact(command.to_string()));
+        }
+        Effect::Database { system: DbSystem::Redis, operation, .. } => {
+            names.push(Matcher::Exact(operation.to_ascii_uppercase()));
+        }
+        _ => {}
+    }
+    names
+}
+
+/// Entries declared by decorators: `@app.route("/x", methods=[...])`,
+/// `@bp.get("/x")`, `@router.post("/x")`.
+pub fn declared_entries(function: &Function) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for decorator in &function.annotations {
+        let verb = decorator.name.rsplit('.').next().unwrap_or(&decorator.name);
+        if !decorator.name.contains('.') {
+            continue;
+        }
+        let Some(route) = decorator
+            .args
+            .iter()
+            .find(|(name, value)| name.as_deref().is_none_or(|n| n == "path" || n == "rule") && value.starts_with('/'))
+            .map(|(_, value)| value.clone())
+        else {
+            continue;
+        };
+        let framework = if route.contains('<') { "flask" } else { "fastapi" };
+        let methods: Vec<String> = match verb {
+            "route" => {
+                let listed: Vec<String> = decorator
+                    .args
+                    .iter()
+                    .filter(|(name, _)| name.as_deref() == Some("methods"))
+                    .map(|(_, value)| value.trim_matches(['"', '\'', '[', ']']).to_ascii_uppercase())
+                    .collect();
+                if listed.is_empty() { vec!["GET".into()] } else { listed }
+            }
+            "api_route" => Vec::new(),
+            verb if HTTP_VERBS.contains(&verb) => vec![verb.to_ascii_uppercase()],
+            _ => continue,
+        };
+        entries.push(Entry::Http {
+            framework: if verb == "route" { "flask" } else { framework },
+            methods,
+            route,
+        });
+    }
+    entries
+}
+
+/// Entry span names.
+pub fn entry_names(entry: &Entry) -> Vec<Matcher> {
+    let mut names = Vec::new();
+    if let Entry::Http { methods, route, .. } = entry {
+        names.push(Matcher::Exact(route.clone()));
+        for method in methods {
+            names.push(Matcher::Exact(format!("{method} {route}")));
+        }
+        if methods.is_empty() {
+            names.push(Matcher::Glob(format!("* {route}")));
+        }
+    }
+    names
+}

@@ -1,0 +1,921 @@
+//! Resolution and the call graph: functions of every file become nodes (in file order,
+//! then source order, so the graph is deterministic), and each call is resolved to the
+//! functions it may reach: same-class and same-module calls, field, parameter and
+//! local types (an injected interface resolves to its implementations), imports,
+//! Python modules, Go package-qualified calls and receivers. Calls are also
+//! classified by the [`conventions`](crate::conventions) into effects (HTTP, database,
+//! messaging, gRPC) and functions into entries (routes, gRPC methods, listeners).
+//! Cross-service edges link an HTTP client call to the route it matches in another
+//! service, and a gRPC stub call to the server method.
+
+use crate::conventions::{self, CallContext, Effect, Entry, base_name, url_host, url_path};
+use crate::facts::{FileFacts, Function, Language, Position, TypeKind};
+use crate::services::{go_module_path, parent_dir};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A `.proto` file's package and services.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProtoFile {
+    /// Directory, relative.
+    pub dir: String,
+    /// `package` statement.
+    pub package: String,
+    /// Services and their RPC method names.
+    pub services: Vec<(String, Vec<String>)>,
+}
+
+/// Reads package and services from proto text (line based; enough for names).
+pub fn parse_proto(dir: &str, text: &str) -> ProtoFile {
+    let mut proto = ProtoFile {
+        dir: dir.to_string(),
+        ..ProtoFile::default()
+    };
+    for line in text.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if let Some(rest) = line.strip_prefix("package ") {
+            proto.package = rest.trim_end_matches(';').trim().to_string();
+        } else if let Some(rest) = line.strip_prefix("service ") {
+            let name = rest.split(|c: char| c.is_whitespace() || c == '{').next().unwrap_or("");
+            proto.services.push((name.to_string(), Vec::new()));
+        } else if let Some(rest) = line.strip_prefix("rpc ") {
+            let name = rest.split(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
+            if let Some((_, methods)) = proto.services.last_mut() {
+                methods.push(name.to_string());
+            }
+        }
+    }
+    proto
+}
+
+/// Everything resolution needs: facts (sorted by path) and where they belong.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    /// Facts per file, sorted by path.
+    pub files: Vec<FileFacts>,
+    /// Service of each file (same order).
+    pub services: Vec<String>,
+    /// Proto files.
+    pub protos: Vec<ProtoFile>,
+    /// Go modules: (directory of go.mod, module path).
+    pub go_modules: Vec<(String, String)>,
+}
+
+impl Program {
+    /// Builds a program; reads go.mod and .proto files among the configs.
+    pub fn new(
+        files: Vec<FileFacts>,
+        services: Vec<String>,
+        configs: &[crate::discover::ConfigFile],
+    ) -> Self {
+        use crate::discover::ConfigKind;
+        let mut program = Self {
+            files,
+            services,
+            ..Self::default()
+        };
+        for config in configs {
+            let dir = parent_dir(&config.rel_path).to_string();
+            match config.kind {
+                ConfigKind::Proto => program.protos.push(parse_proto(&dir, &config.text)),
+                ConfigKind::GoMod => {
+                    if let Some(module) = go_module_path(&config.text) {
+                        program.go_modules.push((dir, module));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Deepest go.mod first, so nested modules win.
+        program
+            .go_modules
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.cmp(b)));
+        for file in &mut program.files {
+            if file.language == Some(Language::Go) && file.module_path.is_empty() {
+                let dir = parent_dir(&file.path);
+                if let Some(path) = go_import_path(&program.go_modules, dir) {
+                    file.module_path = path;
+                }
+            }
+        }
+        program
+    }
+}
+
+fn go_import_path(modules: &[(String, String)], dir: &str) -> Option<String> {
+    modules.iter().find_map(|(root, module)| {
+        if root.is_empty() {
+            Some(if dir.is_empty() { module.clone() } else { format!("{module}/{dir}") })
+        } else if dir == root {
+            Some(module.clone())
+        } else {
+            dir.strip_prefix(&format!("{root}/"))
+                .map(|rest| format!("{module}/{rest}"))
+        }
+    })
+}
+
+/// A function node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionNode {
+    /// Index of the file in [`Program::files`].
+    pub file: usize,
+    /// Index of the function in its file.
+    pub function: usize,
+    /// Qualified name.
+    pub qualified: String,
+    /// Service.
+    pub service: String,
+}
+
+/// How an edge was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EdgeKind {
+    /// A call within a service.
+    Call,
+    /// An HTTP client call matched to a route of another service.
+    Http,
+    /// A gRPC stub call matched to the server method.
+    Grpc,
+}
+
+/// A call edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallEdge {
+    /// Kind.
+    pub kind: EdgeKind,
+    /// Index of the call in the caller's `calls`.
+    pub call: usize,
+    /// The call is inside a loop.
+    pub in_loop: bool,
+}
+
+/// A classified call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EffectSite {
+    /// Calling function.
+    pub node: NodeIndex,
+    /// Index of the call in the function's `calls`.
+    pub call: usize,
+    /// What it does.
+    pub effect: Effect,
+}
+
+/// A function that serves requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntrySite {
+    /// The handler.
+    pub node: NodeIndex,
+    /// What it serves.
+    pub entry: Entry,
+    /// Where it is declared (annotation, decorator or registration).
+    pub position: Position,
+}
+
+/// The resolved program.
+#[derive(Debug, Clone, Default)]
+pub struct CallGraph {
+    /// Functions and calls.
+    pub graph: DiGraph<FunctionNode, CallEdge>,
+    /// Classified calls, in node then call order.
+    pub effects: Vec<EffectSite>,
+    /// Entries, in node order.
+    pub entries: Vec<EntrySite>,
+}
+
+impl CallGraph {
+    /// Number of cross-service edges.
+    pub fn cross_service_edges(&self) -> usize {
+        self.graph
+            .edge_weights()
+            .filter(|e| e.kind != EdgeKind::Call)
+            .count()
+    }
+}
+
+type TypeRef = (usize, usize);
+
+struct Index<'a> {
+    program: &'a Program,
+    types_by_name: HashMap<&'a str, Vec<TypeRef>>,
+    types_by_qualified: HashMap<&'a str, Vec<TypeRef>>,
+    methods: HashMap<(String, &'a str), Vec<NodeIndex>>,
+    free_functions: HashMap<(String, &'a str), Vec<NodeIndex>>,
+    implementors: HashMap<&'a str, Vec<TypeRef>>,
+    go_dirs: HashMap<&'a str, &'a str>,
+    python_modules: HashMap<&'a str, usize>,
+    constants: HashMap<(&'a str, &'a str), &'a str>,
+}
+
+/// What a receiver is.
+#[derive(Debug, Default)]
+struct Receiver {
+    is_self: bool,
+    written_type: Option<String>,
+    types: Vec<TypeRef>,
+    import: Option<String>,
+}
+
+fn language_of(file: &FileFacts) -> Language {
+    file.language.unwrap_or(Language::Java)
+}
+
+/// Module key of a file: Java and Python package, Go directory.
+fn module_key(file: &FileFacts) -> String {
+    match language_of(file) {
+        Language::Go => parent_dir(&file.path).to_string(),
+        _ => file.package.clone(),
+    }
+}
+
+fn type_key(file: &FileFacts, ty: usize) -> String {
+    let decl = &file.types[ty];
+    match language_of(file) {
+        Language::Go => format!("{}.{}", parent_dir(&file.path), decl.name),
+        _ => decl.qualified.clone(),
+    }
+}
+
+fn owner_key(file: &FileFacts, function: &Function) -> Option<String> {
+    let owner = function.owner.as_deref()?;
+    Some(match language_of(file) {
+        Language::Go => format!("{}.{}", parent_dir(&file.path), owner.trim_start_matches('*')),
+        _ => match function.qualified.rsplit_once('.') {
+            Some((prefix, _)) if !prefix.is_empty() => prefix.to_string(),
+            _ => format!("{}.{owner}", file.package),
+        },
+    })
+}
+
+impl<'a> Index<'a> {
+    fn build(program: &'a Program, graph: &DiGraph<FunctionNode, CallEdge>) -> Self {
+        let mut index = Index {
+            program,
+            types_by_name: HashMap::new(),
+            types_by_qualified: HashMap::new(),
+            methods: HashMap::new(),
+            free_functions: HashMap::new(),
+            implementors: HashMap::new(),
+            go_dirs: HashMap::new(),
+            python_modules: HashMap::new(),
+            constants: HashMap::new(),
+        };
+        for (fi, file) in program.files.iter().enumerate() {
+            for (ti, ty) in file.types.iter().enumerate() {
+                index.types_by_name.entry(ty.name.as_str()).or_default().push((fi, ti));
+                index.types_by_qualified.entry(ty.qualified.as_str()).or_default().push((fi, ti));
+                for sup in &ty.supertypes {
+                    index.implementors.entry(base_name(sup)).or_default().push((fi, ti));
+                }
+            }
+            if !file.module_path.is_empty() {
+                index.go_dirs.entry(file.module_path.as_str()).or_insert(parent_dir(&file.path));
+            }
+            if language_of(file) == Language::Python && !file.package.is_empty() {
+                index.python_modules.entry(file.package.as_str()).or_insert(fi);
+            }
+            for constant in &file.string_constants {
+                index
+                    .constants
+                    .entry((program.services[fi].as_str(), constant.name.as_str()))
+                    .or_insert(constant.value.as_str());
+            }
+        }
+        for node in graph.node_indices() {
+            let n = &graph[node];
+            let file = &program.files[n.file];
+            let function = &file.functions[n.function];
+            match owner_key(file, function) {
+                Some(key) => index.methods.entry((key, function.name.as_str())).or_default().push(node),
+                None => index
+                    .free_functions
+                    .entry((module_key(file), function.name.as_str()))
+                    .or_default()
+                    .push(node),
+            }
+        }
+        index
+    }
+
+    fn decl(&self, (fi, ti): TypeRef) -> &'a crate::facts::TypeDecl {
+        &self.program.files[fi].types[ti]
+    }
+
+    /// Resolves a type as written in file `fi` to declarations.
+    fn resolve_type(&self, fi: usize, written: &str) -> Vec<TypeRef> {
+        let file = &self.program.files[fi];
+        let service = &self.program.services[fi];
+        let cleaned = written.split('<').next().unwrap_or(written).trim().trim_start_matches(['*', '&']).trim_end_matches("[]");
+        let name = base_name(cleaned);
+        if name.is_empty() {
+            return Vec::new();
+        }
+        let in_dir = |dir: &str| -> Vec<TypeRef> {
+            self.types_by_name
+                .get(name)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&(f, _)| parent_dir(&self.program.files[f].path) == dir)
+                .collect()
+        };
+        match language_of(file) {
+            Language::Go => {
+                if let Some((alias, _)) = cleaned.split_once('.') {
+                    self.import_path(fi, alias)
+                        .and_then(|path| self.go_dirs.get(path.as_str()))
+                        .map(|dir| in_dir(dir))
+                        .unwrap_or_default()
+                } else {
+                    in_dir(parent_dir(&file.path))
+                }
+            }
+            Language::Java | Language::Python => {
+                if cleaned.contains('.') {
+                    if let Some(found) = self.types_by_qualified.get(cleaned) {
+                        return found.clone();
+                    }
+                }
+                for import in &file.imports {
+                    let hit = import.path.rsplit('.').next() == Some(name) && !import.path.ends_with('*')
+                        || import.names.iter().any(|n| n == name);
+                    if hit {
+                        let qualified = if import.names.is_empty() { import.path.clone() } else { format!("{}.{name}", import.path) };
+                        if let Some(found) = self.types_by_qualified.get(qualified.as_str()) {
+                            return found.clone();
+                        }
+                        if let Some(found) = self.by_suffix(&qualified) {
+                            return found;
+                        }
+                    }
+                }
+                let local = format!("{}.{name}", file.package);
+                if let Some(found) = self.types_by_qualified.get(local.as_str()) {
+                    return found.clone();
+                }
+                for import in file.imports.iter().filter(|i| i.path.ends_with(".*")) {
+                    let qualified = format!("{}.{name}", import.path.trim_end_matches(".*"));
+                    if let Some(found) = self.types_by_qualified.get(qualified.as_str()) {
+                        return found.clone();
+                    }
+                }
+                let all = self.types_by_name.get(name).cloned().unwrap_or_default();
+                let same_service: Vec<TypeRef> = all
+                    .iter()
+                    .copied()
+                    .filter(|&(f, _)| self.program.services[f] == *service)
+                    .collect();
+                if !same_service.is_empty() { same_service } else if all.len() == 1 { all } else { Vec::new() }
+            }
+        }
+    }
+
+    /// Python imports name modules relative to some root: match by dotted suffix.
+    fn by_suffix(&self, qualified: &str) -> Option<Vec<TypeRef>> {
+        let (module, name) = qualified.rsplit_once('.')?;
+        let candidates: Vec<TypeRef> = self
+            .types_by_name
+            .get(name)?
+            .iter()
+            .copied()
+            .filter(|&(f, _)| {
+                let package = &self.program.files[f].package;
+                package == module || package.ends_with(&format!(".{module}"))
+            })
+            .collect();
+        (!candidates.is_empty()).then_some(candidates)
+    }
+
+    fn import_path(&self, fi: usize, alias: &str) -> Option<String> {
+        let file = &self.program.files[fi];
+        file.imports.iter().find_map(|import| {
+            let bound = import.alias.clone().unwrap_or_else(|| {
+                let sep = if language_of(file) == Language::Go { '/' } else { '.' };
+                import.path.rsplit(sep).next().unwrap_or(&import.path).to_string()
+            });
+            if bound == alias && import.names.is_empty() {
+                return Some(import.path.clone());
+            }
+            // `from pkg import module` binds a module too.
+            import
+                .names
+                .iter()
+                .any(|n| n == alias && import.alias.is_none())
+                .then(|| format!("{}.{alias}", import.path))
+        })
+    }
+
+    /// Supertypes of a type, transitively, as written.
+    fn supertypes(&self, types: &[TypeRef]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<TypeRef> = types.to_vec();
+        while let Some(ty) = stack.pop() {
+            if !seen.insert(ty) || seen.len() > 32 {
+                continue;
+            }
+            for sup in &self.decl(ty).supertypes {
+                out.push(sup.clone());
+                stack.extend(self.resolve_type(ty.0, sup));
+            }
+        }
+        out
+    }
+
+    fn variable_type(&self, fi: usize, function: &Function, name: &str) -> Option<String> {
+        function
+            .locals
+            .iter()
+            .chain(&function.params)
+            .find(|v| v.name == name && !v.type_name.is_empty())
+            .map(|v| v.type_name.clone())
+            .or_else(|| self.field_type(fi, function, name))
+    }
+
+    fn owner_types(&self, fi: usize, function: &Function) -> Vec<TypeRef> {
+        let Some(owner) = function.owner.as_deref() else {
+            return Vec::new();
+        };
+        let file = &self.program.files[fi];
+        let key = owner_key(file, function);
+        let local: Vec<TypeRef> = file
+            .types
+            .iter()
+            .enumerate()
+            .filter(|(ti, t)| t.name == owner.trim_start_matches('*') && Some(type_key(file, *ti)) == key)
+            .map(|(ti, _)| (fi, ti))
+            .collect();
+        if !local.is_empty() { local } else { self.resolve_type(fi, owner) }
+    }
+
+    fn field_type(&self, fi: usize, function: &Function, name: &str) -> Option<String> {
+        let owners = self.owner_types(fi, function);
+        self.field_of(&owners, name)
+    }
+
+    fn field_of(&self, types: &[TypeRef], name: &str) -> Option<String> {
+        let mut all = types.to_vec();
+        for sup in self.supertypes(types) {
+            if let Some(&(f, _)) = types.first() {
+                all.extend(self.resolve_type(f, &sup));
+            }
+        }
+        all.iter().find_map(|&ty| {
+            self.decl(ty)
+                .fields
+                .iter()
+                .find(|f| f.name == name && !f.type_name.is_empty())
+                .map(|f| f.type_name.clone())
+        })
+    }
+
+    fn receiver(&self, fi: usize, function: &Function, receiver: &str) -> Receiver {
+        let file = &self.program.files[fi];
+        let language = language_of(file);
+        let mut info = Receiver::default();
+        if matches!(receiver, "this" | "self" | "super" | "cls") {
+            info.is_self = true;
+            return info;
+        }
+        if receiver.contains(['(', '[', ' ', '"']) {
+            return info;
+        }
+        let segments: Vec<&str> = receiver.split('.').collect();
+        let (base, rest) = (segments[0], &segments[1..]);
+        let written = if matches!(base, "this" | "self" | "cls") {
+            match rest.first() {
+                Some(field) => self.field_type(fi, function, field),
+                None => None,
+            }
+        } else if let Some(ty) = self.variable_type(fi, function, base) {
+            match rest.first() {
+                Some(field) => {
+                    let types = self.resolve_type(fi, &ty);
+                    self.field_of(&types, field)
+                }
+                None => Some(ty),
+            }
+        } else if let Some(path) = self.import_path(fi, base) {
+            if rest.is_empty() {
+                info.import = Some(path);
+                None
+            } else if language == Language::Python {
+                info.import = Some(format!("{path}.{}", rest.join(".")));
+                None
+            } else {
+                None
+            }
+        } else if language == Language::Go && function.owner.is_some() && rest.len() <= 1 {
+            // The receiver variable of a Go method (its name is not in the facts).
+            match rest.first() {
+                Some(field) => self.field_type(fi, function, field),
+                None => function.owner.clone(),
+            }
+        } else if language == Language::Java && base.starts_with(char::is_uppercase) {
+            Some(receiver.to_string())
+        } else {
+            None
+        };
+        if let Some(written) = written {
+            info.types = self.resolve_type(fi, &written);
+            if info.import.is_none() && language == Language::Go {
+                if let Some((alias, _)) = written.trim_start_matches(['*', '&']).split_once('.') {
+                    info.import = self.import_path(fi, alias);
+                }
+            }
+            if info.import.is_none() && language == Language::Python {
+                info.import = file
+                    .imports
+                    .iter()
+                    .find(|i| i.names.iter().any(|n| n == base_name(&written)))
+                    .map(|i| i.path.clone());
+            }
+            info.written_type = Some(written);
+        }
+        info
+    }
+
+    fn methods_of(&self, types: &[TypeRef], name: &str, caller_service: &str) -> Vec<NodeIndex> {
+        let mut out = Vec::new();
+        for &ty in types {
+            let file = &self.program.files[ty.0];
+            let decl = self.decl(ty);
+            let own = self.methods.get(&(type_key(file, ty.1), name));
+            let implementors: Vec<TypeRef> = if decl.kind == TypeKind::Interface || own.is_none() {
+                let all = self.implementors.get(decl.name.as_str()).cloned().unwrap_or_default();
+                let same: Vec<TypeRef> = all.iter().copied().filter(|&(f, _)| self.program.services[f] == caller_service).collect();
+                if same.is_empty() { all } else { same }
+            } else {
+                Vec::new()
+            };
+            for imp in implementors {
+                let imp_file = &self.program.files[imp.0];
+                if let Some(found) = self.methods.get(&(type_key(imp_file, imp.1), name)) {
+                    out.extend(found);
+                }
+            }
+            if let Some(own) = own {
+                if out.is_empty() || decl.kind != TypeKind::Interface {
+                    out.extend(own);
+                }
+            }
+        }
+        if out.is_empty() {
+            // Inherited: look in supertypes (one resolution pass).
+            for sup in self.supertypes(types) {
+                if let Some(&(f, _)) = types.first() {
+                    for ty in self.resolve_type(f, &sup) {
+                        if let Some(found) = self.methods.get(&(type_key(&self.program.files[ty.0], ty.1), name)) {
+                            out.extend(found);
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn module_functions(&self, module: &str, name: &str, language: Language) -> Vec<NodeIndex> {
+        if let Some(found) = self.free_functions.get(&(module.to_string(), name)) {
+            return found.clone();
+        }
+        if language == Language::Python {
+            // Imports may be relative to a deeper root than ours: match by suffix.
+            let suffix = format!(".{module}");
+            let mut out: Vec<NodeIndex> = self
+                .python_modules
+                .keys()
+                .filter(|m| m.ends_with(&suffix))
+                .filter_map(|m| self.free_functions.get(&(m.to_string(), name)))
+                .flatten()
+                .copied()
+                .collect();
+            out.sort();
+            return out;
+        }
+        Vec::new()
+    }
+
+    fn go_package_functions(&self, import: &str, name: &str) -> Vec<NodeIndex> {
+        self.go_dirs
+            .get(import)
+            .and_then(|dir| self.free_functions.get(&(dir.to_string(), name)))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn substitute_constants(&self, fi: usize, call: &crate::facts::Call) -> Vec<Option<String>> {
+        let service = self.program.services[fi].as_str();
+        call.args
+            .iter()
+            .enumerate()
+            .map(|(i, arg)| {
+                arg.clone().or_else(|| {
+                    let text = call.arg_texts.get(i)?;
+                    let name = text.rsplit('.').next()?.trim();
+                    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                        return None;
+                    }
+                    self.constants.get(&(service, name)).map(|v| v.to_string())
+                })
+            })
+            .collect()
+    }
+}
+
+/// Resolves a program into its call graph.
+pub fn build(program: &Program) -> CallGraph {
+    let mut graph: DiGraph<FunctionNode, CallEdge> = DiGraph::new();
+    for (fi, file) in program.files.iter().enumerate() {
+        for (ji, function) in file.functions.iter().enumerate() {
+            graph.add_node(FunctionNode {
+                file: fi,
+                function: ji,
+                qualified: function.qualified.clone(),
+                service: program.services[fi].clone(),
+            });
+        }
+    }
+    let index = Index::build(program, &graph);
+    let mut effects = Vec::new();
+    let mut entries = Vec::new();
+    let mut edges: Vec<(NodeIndex, NodeIndex, CallEdge)> = Vec::new();
+    let mut grpc_registrations: Vec<(usize, NodeIndex, String, Option<String>)> = Vec::new();
+    let mut route_registrations: Vec<(usize, NodeIndex, String, String, Position)> = Vec::new();
+    for node in graph.node_indices() {
+        let (fi, ji) = (graph[node].file, graph[node].function);
+        let file = &program.files[fi];
+        let language = language_of(file);
+        let function = &file.functions[ji];
+        let service = &program.services[fi];
+        for entry in conventions::declared_entries(language, file, function) {
+            let position = function.annotations.first().map_or(function.position, |a| a.position);
+            entries.push(EntrySite { node, entry, position });
+        }
+        for (ci, call) in function.calls.iter().enumerate() {
+            let receiver = call
+                .receiver
+                .as_deref()
+                .map(|r| index.receiver(fi, function, r))
+                .unwrap_or_default();
+            let supertypes = index.supertypes(&receiver.types);
+            let args = index.substitute_constants(fi, call);
+            let context = CallContext {
+                file,
+                function,
+                call,
+                receiver_type: receiver.written_type.as_deref(),
+                receiver_supertypes: &supertypes,
+                receiver_import: receiver.import.as_deref(),
+                args: &args,
+            };
+            if let Some(effect) = conventions::classify(language, &context) {
+                effects.push(EffectSite { node, call: ci, effect });
+                continue;
+            }
+            if language == Language::Go {
+                if call.callee.starts_with("Register") && call.callee.ends_with("Server") && call.callee.len() > 14 {
+                    let service_name = call.callee["Register".len()..call.callee.len() - "Server".len()].to_string();
+                    grpc_registrations.push((fi, node, service_name, receiver.import.clone()));
+                }
+                if let Some((pattern, handler)) = conventions::go::route_registration(call) {
+                    route_registrations.push((fi, node, pattern, handler, call.position));
+                }
+            }
+            let targets: Vec<NodeIndex> = if receiver.is_self || call.receiver.is_none() {
+                let owners = index.owner_types(fi, function);
+                let mut found = index.methods_of(&owners, &call.callee, service);
+                if found.is_empty() && (call.receiver.is_none() || language == Language::Go) {
+                    found = index.module_functions(&module_key(file), &call.callee, language);
+                }
+                if found.is_empty() && language == Language::Python {
+                    for import in file.imports.iter().filter(|i| i.names.contains(&call.callee)) {
+                        found.extend(index.module_functions(&import.path, &call.callee, language));
+                    }
+                }
+                found
+            } else if !receiver.types.is_empty() {
+                index.methods_of(&receiver.types, &call.callee, service)
+            } else if let Some(import) = &receiver.import {
+                match language {
+                    Language::Go => index.go_package_functions(import, &call.callee),
+                    _ => index.module_functions(import, &call.callee, language),
+                }
+            } else {
+                Vec::new()
+            };
+            for target in targets {
+                if target != node {
+                    edges.push((node, target, CallEdge { kind: EdgeKind::Call, call: ci, in_loop: call.in_loop }));
+                }
+            }
+        }
+    }
+    add_go_entries(program, &graph, &index, &grpc_registrations, &route_registrations, &mut entries);
+    resolve_grpc_packages(program, &mut effects);
+    entries.sort_by(|a, b| a.node.cmp(&b.node).then_with(|| a.entry.cmp(&b.entry)));
+    entries.dedup();
+    edges.extend(cross_service_edges(program, &graph, &effects, &entries));
+    let mut seen = BTreeSet::new();
+    for (from, to, edge) in edges {
+        if seen.insert((from, to, edge.kind)) {
+            graph.add_edge(from, to, edge);
+        }
+    }
+    CallGraph { graph, effects, entries }
+}
+
+fn add_go_entries(
+    program: &Program,
+    graph: &DiGraph<FunctionNode, CallEdge>,
+    index: &Index<'_>,
+    grpc: &[(usize, NodeIndex, String, Option<String>)],
+    routes: &[(usize, NodeIndex, String, String, Position)],
+    entries: &mut Vec<EntrySite>,
+) {
+    for (fi, register_node, service_name, import) in grpc {
+        let service = &program.services[*fi];
+        let proto = find_proto(program, service_name, import.as_deref());
+        let package = proto
+            .map(|p| p.package.clone())
+            .unwrap_or_else(|| import.as_deref().and_then(|i| i.rsplit('/').next()).unwrap_or("").to_string());
+        let rpcs: Option<Vec<String>> = proto.and_then(|p| {
+            p.services.iter().find(|(name, _)| name == service_name).map(|(_, methods)| methods.clone())
+        });
+        for node in graph.node_indices() {
+            let n = &graph[node];
+            if n.service != *service {
+                continue;
+            }
+            let function = &program.files[n.file].functions[n.function];
+            let serves = match &rpcs {
+                Some(rpcs) => function.owner.is_some() && rpcs.contains(&function.name),
+                None => false,
+            };
+            if serves {
+                entries.push(EntrySite {
+                    node,
+                    entry: Entry::Grpc {
+                        full_method: conventions::go::grpc_full_method(&package, service_name, &function.name),
+                    },
+                    position: function.position,
+                });
+            }
+        }
+        let _ = register_node;
+    }
+    for (fi, register_node, pattern, handler, position) in routes {
+        let file = &program.files[*fi];
+        let register_fn = &file.functions[graph[*register_node].function];
+        let mut handlers: Vec<NodeIndex> = index
+            .methods_of(&index.owner_types(*fi, register_fn), handler, &program.services[*fi]);
+        if handlers.is_empty() {
+            handlers = index.module_functions(&module_key(file), handler, Language::Go);
+        }
+        let entry = Entry::Http {
+            framework: "net/http",
+            methods: Vec::new(),
+            route: pattern.clone(),
+        };
+        if handlers.is_empty() {
+            entries.push(EntrySite { node: *register_node, entry, position: *position });
+        } else {
+            for node in handlers {
+                entries.push(EntrySite { node, entry: entry.clone(), position: *position });
+            }
+        }
+    }
+}
+
+fn find_proto<'a>(program: &'a Program, service_name: &str, import: Option<&str>) -> Option<&'a ProtoFile> {
+    let candidates: Vec<&ProtoFile> = program
+        .protos
+        .iter()
+        .filter(|p| p.services.iter().any(|(name, _)| name == service_name))
+        .collect();
+    let by_import = import.and_then(|import| {
+        candidates.iter().copied().find(|p| {
+            go_import_path(&program.go_modules, &p.dir).as_deref() == Some(import)
+        })
+    });
+    by_import.or_else(|| candidates.first().copied())
+}
+
+fn resolve_grpc_packages(program: &Program, effects: &mut [EffectSite]) {
+    for site in effects.iter_mut() {
+        if let Effect::GrpcClient { package, service, .. } = &mut site.effect {
+            let proto = find_proto(program, service, Some(package.as_str()));
+            *package = match proto {
+                Some(p) => p.package.clone(),
+                None => package.rsplit('/').next().unwrap_or(package).to_string(),
+            };
+        }
+    }
+}
+
+/// Whether a route template (`/a/{id}`, `/a/<int:id>`, `/a/:id`) matches a client path
+/// pattern (`/a/{}`); returns the number of literal segments that agree.
+pub fn route_matches(route: &str, path: &str) -> Option<usize> {
+    let route_segments: Vec<&str> = route.trim_end_matches('/').split('/').collect();
+    let path_segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    if route_segments.len() != path_segments.len() {
+        return None;
+    }
+    let mut literal = 0;
+    for (r, p) in route_segments.iter().zip(&path_segments) {
+        let r_var = r.starts_with('{') || r.starts_with('<') || r.starts_with(':');
+        let p_var = p.contains("{}");
+        if r_var || p_var {
+            continue;
+        }
+        if r != p {
+            return None;
+        }
+        literal += 1;
+    }
+    Some(literal)
+}
+
+fn cross_service_edges(
+    program: &Program,
+    graph: &DiGraph<FunctionNode, CallEdge>,
+    effects: &[EffectSite],
+    entries: &[EntrySite],
+) -> Vec<(NodeIndex, NodeIndex, CallEdge)> {
+    let services: BTreeSet<&str> = program.services.iter().map(String::as_str).collect();
+    let mut by_method: BTreeMap<&str, Vec<NodeIndex>> = BTreeMap::new();
+    for entry in entries {
+        if let Entry::Grpc { full_method } = &entry.entry {
+            by_method.entry(full_method.as_str()).or_default().push(entry.node);
+        }
+    }
+    let mut edges = Vec::new();
+    for site in effects {
+        let caller = &graph[site.node];
+        let call = &program.files[caller.file].functions[caller.function].calls[site.call];
+        let edge = |kind| CallEdge { kind, call: site.call, in_loop: call.in_loop };
+        match &site.effect {
+            Effect::Http { method, url: Some(url), .. } => {
+                let Some(path) = url_path(url) else { continue };
+                let host = url_host(url).filter(|h| services.contains(h.as_str()));
+                let mut best: Vec<(usize, NodeIndex)> = Vec::new();
+                for entry in entries {
+                    let Entry::Http { methods, route, .. } = &entry.entry else { continue };
+                    let target_service = &graph[entry.node].service;
+                    if target_service == &caller.service || host.as_deref().is_some_and(|h| h != target_service) {
+                        continue;
+                    }
+                    if let Some(m) = method {
+                        if !methods.is_empty() && !methods.contains(m) {
+                            continue;
+                        }
+                    }
+                    if let Some(score) = route_matches(route, &path) {
+                        best.push((score, entry.node));
+                    }
+                }
+                if let Some(top) = best.iter().map(|(s, _)| *s).max() {
+                    for (_, node) in best.into_iter().filter(|(s, _)| *s == top) {
+                        edges.push((site.node, node, edge(EdgeKind::Http)));
+                    }
+                }
+            }
+            Effect::GrpcClient { package, service, method } => {
+                let full = conventions::go::grpc_full_method(package, service, method);
+                for &node in by_method.get(full.as_str()).into_iter().flatten() {
+                    if graph[node].service != caller.service {
+                        edges.push((site.node, node, edge(EdgeKind::Grpc)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    edges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_client_paths() {
+        assert_eq!(route_matches("/api/v1/orders/{id}", "/api/v1/orders/{}"), Some(3));
+        assert_eq!(route_matches("/api/v1/orders/<int:id>", "/api/v1/orders/{}"), Some(3));
+        assert_eq!(route_matches("/api/v1/orders/{id}", "/api/v1/orders"), None);
+        assert_eq!(route_matches("/api/v1/orders/all", "/api/v1/orders/{}"), Some(3));
+        assert_eq!(route_matches("/api/v1/x", "/api/v1/y"), None);
+    }
+
+    #[test]
+    fn reads_proto_names() {
+        let proto = parse_proto("services/geo/proto", "syntax = \"proto3\";\npackage geo;\nservice Geo {\n  rpc Nearby(Request) returns (Result);\n}\n");
+        assert_eq!(proto.package, "geo");
+        assert_eq!(proto.services, [("Geo".to_string(), vec!["Nearby".to_string()])]);
+        let modules = vec![("hotel".to_string(), "github.com/x/hotel".to_string())];
+        assert_eq!(go_import_path(&modules, "hotel/services/geo").as_deref(), Some("github.com/x/hotel/services/geo"));
+        assert_eq!(go_import_path(&modules, "other"), None);
+    }
+}

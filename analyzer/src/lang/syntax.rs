@@ -1,0 +1,157 @@
+//! Small helpers shared by the language modules: running a facts query into items,
+//! node text and positions, and non-recursive tree walks (hostile input can nest deeply,
+//! so nothing here recurses).
+
+use tree_sitter::{Node, Query, QueryCursor, StreamingIterator};
+
+use crate::facts::Position;
+
+/// One query match: the main capture's name and node, and the other captures.
+pub(crate) struct Item<'t> {
+    /// The main capture's name (`definition.function`, `reference.call`, ...).
+    pub kind: &'static str,
+    /// The main capture's node.
+    pub node: Node<'t>,
+    /// The other captures of the match.
+    pub captures: Vec<(&'static str, Node<'t>)>,
+}
+
+impl<'t> Item<'t> {
+    /// The node of capture `name`, if the match has it.
+    pub fn get(&self, name: &str) -> Option<Node<'t>> {
+        self.captures
+            .iter()
+            .find(|(capture, _)| *capture == name)
+            .map(|(_, node)| *node)
+    }
+}
+
+/// Runs `query` over `root`; a match becomes an [`Item`] when one of its captures is in
+/// `main_captures`. Items are sorted by position (outer before inner at equal starts? no:
+/// shorter first), so lists built from them are in source order.
+pub(crate) fn run_query<'t>(
+    query: &'static Query,
+    main_captures: &[&str],
+    root: Node<'t>,
+    source: &str,
+) -> Vec<Item<'t>> {
+    let names = query.capture_names();
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(query, root, source.as_bytes());
+    let mut items = Vec::new();
+    while let Some(found) = matches.next() {
+        let mut main = None;
+        let mut captures = Vec::new();
+        for capture in found.captures() {
+            let name: &'static str = names[capture.index as usize];
+            if main_captures.contains(&name) {
+                main = Some((name, capture.node));
+            } else {
+                captures.push((name, capture.node));
+            }
+        }
+        if let Some((kind, node)) = main {
+            items.push(Item {
+                kind,
+                node,
+                captures,
+            });
+        }
+    }
+    items.sort_by_key(|item| (item.node.start_byte(), item.node.end_byte()));
+    items
+}
+
+/// The source text of `node` (empty if the range is not valid in `source`).
+pub(crate) fn text<'s>(node: Node<'_>, source: &'s str) -> &'s str {
+    source.get(node.byte_range()).unwrap_or("")
+}
+
+/// 1-based position of the start of `node`.
+pub(crate) fn position(node: Node<'_>) -> Position {
+    let point = node.start_position();
+    Position {
+        line: point.row as u32 + 1,
+        column: point.column as u32 + 1,
+    }
+}
+
+/// `text` cut to at most `max` bytes on a character boundary.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// Counts ERROR and MISSING nodes without recursion.
+pub(crate) fn count_syntax_errors(root: Node<'_>) -> u32 {
+    let mut cursor = root.walk();
+    let mut count = 0u32;
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            count = count.saturating_add(1);
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return count;
+            }
+        }
+    }
+}
+
+/// Calls `visit` on every descendant of `node` (not `node` itself), without recursion.
+pub(crate) fn for_each_descendant<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
+    let mut cursor = node.walk();
+    if !cursor.goto_first_child() {
+        return;
+    }
+    loop {
+        visit(cursor.node());
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() || cursor.node().id() == node.id() {
+                return;
+            }
+        }
+    }
+}
+
+/// Number of lines (a last line without newline counts).
+pub(crate) fn lines_of(source: &str) -> u32 {
+    let newlines = source.bytes().filter(|b| *b == b'\n').count();
+    let last_unterminated = usize::from(!source.is_empty() && !source.ends_with('\n'));
+    u32::try_from(newlines + last_unterminated).unwrap_or(u32::MAX)
+}
+
+/// The named children of `node`.
+pub(crate) fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).collect()
+}
+
+/// True when `inner` lies within `outer`.
+pub(crate) fn contains(outer: Node<'_>, inner: Node<'_>) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}
+
+/// Runs of whitespace (newlines in multi-line receivers) become one space.
+pub(crate) fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

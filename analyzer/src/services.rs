@@ -1,0 +1,360 @@
+//! Services: which service each file belongs to, from build and configuration files.
+//!
+//! A *service root* is a directory that holds a service: a Maven module (`pom.xml`,
+//! unless it only aggregates modules), a Gradle module, a Dockerfile or a docker-compose
+//! build context, a Python project, or a Go `cmd/<name>` / `services/<name>` folder. A
+//! file belongs to the deepest root above it; files under no root belong to their
+//! top-level folder. The root's name is, in order of preference: Spring's
+//! `spring.application.name` (unless templated), the docker-compose service built from
+//! it, the Maven artifactId, the folder name. That is the name tracing agents report,
+//! e.g. `ts-order-service` in TrainTicket or `geo` in hotelReservation.
+
+use crate::discover::{ConfigFile, ConfigKind};
+use std::collections::BTreeMap;
+
+/// Maps files to services.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceMap {
+    /// Service root directory (relative, no trailing `/`; `""` is the root) → name.
+    roots: BTreeMap<String, String>,
+    /// Name of the source root folder, for files at the top level.
+    root_name: String,
+}
+
+impl ServiceMap {
+    /// Builds the map from configuration files and the source paths.
+    pub fn build<'a>(
+        configs: &[ConfigFile],
+        source_paths: impl IntoIterator<Item = &'a str>,
+        root_name: &str,
+    ) -> Self {
+        let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
+        for config in configs {
+            let dir = parent_dir(&config.rel_path);
+            match config.kind {
+                ConfigKind::MavenPom => {
+                    if is_aggregator_pom(&config.text) {
+                        continue;
+                    }
+                    let entry = candidates.entry(dir.to_string()).or_default();
+                    entry.artifact = pom_artifact_id(&config.text).filter(|n| !is_templated(n));
+                }
+                ConfigKind::SpringConfig => {
+                    if let Some(name) = spring_application_name(&config.text) {
+                        let module = spring_module_dir(&config.rel_path);
+                        let entry = candidates.entry(module.to_string()).or_default();
+                        // application.yml beats profile-specific files: first (sorted) wins.
+                        if entry.spring.is_none() && !is_templated(&name) {
+                            entry.spring = Some(name);
+                        }
+                    }
+                }
+                ConfigKind::Gradle | ConfigKind::Dockerfile | ConfigKind::PythonProject => {
+                    if !dir.is_empty() {
+                        candidates.entry(dir.to_string()).or_default();
+                    }
+                }
+                ConfigKind::Compose => {
+                    for (service, context) in compose_build_contexts(&config.text) {
+                        let joined = join_dir(dir, &context);
+                        if !joined.is_empty() {
+                            candidates.entry(joined).or_default().compose = Some(service);
+                        }
+                    }
+                }
+                ConfigKind::GoMod | ConfigKind::Proto => {}
+            }
+        }
+        for path in source_paths {
+            if let Some(dir) = go_service_dir(path) {
+                candidates.entry(dir.to_string()).or_default();
+            }
+        }
+        let roots = candidates
+            .into_iter()
+            .map(|(dir, candidate)| {
+                let folder = dir.rsplit('/').next().unwrap_or(&dir).to_string();
+                let name = candidate
+                    .spring
+                    .or(candidate.compose)
+                    .or(candidate.artifact)
+                    .unwrap_or(if dir.is_empty() { root_name.to_string() } else { folder });
+                (dir, name)
+            })
+            .collect();
+        Self {
+            roots,
+            root_name: root_name.to_string(),
+        }
+    }
+
+    /// The service of a file (relative path).
+    pub fn service_of(&self, path: &str) -> String {
+        let mut dir = parent_dir(path);
+        loop {
+            if let Some(name) = self.roots.get(dir) {
+                return name.clone();
+            }
+            if dir.is_empty() {
+                break;
+            }
+            dir = parent_dir(dir);
+        }
+        match path.split_once('/') {
+            Some((top, _)) => top.to_string(),
+            None => self.root_name.clone(),
+        }
+    }
+
+    /// Every service root and its name.
+    pub fn roots(&self) -> &BTreeMap<String, String> {
+        &self.roots
+    }
+}
+
+#[derive(Debug, Default)]
+struct Candidate {
+    spring: Option<String>,
+    compose: Option<String>,
+    artifact: Option<String>,
+}
+
+fn is_templated(name: &str) -> bool {
+    name.contains("${") || name.contains("{{") || name.trim().is_empty()
+}
+
+/// The directory of a relative path (`""` for top-level files).
+pub fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn join_dir(base: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = if base.is_empty() {
+        Vec::new()
+    } else {
+        base.split('/').collect()
+    };
+    for part in rel.trim().trim_matches('"').trim_matches('\'').split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
+}
+
+/// A Spring config under `X/src/main/resources/` belongs to module `X`.
+fn spring_module_dir(path: &str) -> &str {
+    let dir = parent_dir(path);
+    for marker in ["/src/main/resources", "src/main/resources"] {
+        if let Some(at) = dir.find(marker) {
+            return &dir[..at];
+        }
+    }
+    dir
+}
+
+/// Go services: `cmd/<name>/...` and `services/<name>/...` (at any depth).
+fn go_service_dir(path: &str) -> Option<&str> {
+    if !path.ends_with(".go") {
+        return None;
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if matches!(*part, "cmd" | "services" | "service") && i + 2 < parts.len() {
+            let end: usize = parts[..=i + 1].iter().map(|p| p.len() + 1).sum::<usize>() - 1;
+            return Some(&path[..end]);
+        }
+    }
+    None
+}
+
+fn is_aggregator_pom(text: &str) -> bool {
+    text.contains("<modules>") || text.contains("<packaging>pom</packaging>")
+}
+
+/// The project's own artifactId (not the parent's nor a dependency's).
+pub fn pom_artifact_id(text: &str) -> Option<String> {
+    let mut depth_skip = 0usize;
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let close = rest.find('>')?;
+        let tag = &rest[..close];
+        rest = &rest[close + 1..];
+        let name = tag.split_whitespace().next().unwrap_or("");
+        match name {
+            "parent" | "dependencies" | "dependencyManagement" | "build" | "plugins"
+            | "profiles" | "exclusions" | "reporting" => depth_skip += 1,
+            "/parent" | "/dependencies" | "/dependencyManagement" | "/build" | "/plugins"
+            | "/profiles" | "/exclusions" | "/reporting" => depth_skip = depth_skip.saturating_sub(1),
+            "artifactId" if depth_skip == 0 => {
+                let end = rest.find('<')?;
+                return Some(rest[..end].trim().to_string());
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `spring.application.name` from YAML or properties text.
+pub fn spring_application_name(text: &str) -> Option<String> {
+    let wanted = ["spring", "application", "name"];
+    if let Some(value) = text.lines().find_map(|line| {
+        let line = line.trim();
+        let (key, value) = line.split_once('=').or_else(|| line.split_once(':'))?;
+        (key.trim() == "spring.application.name").then(|| value.trim().to_string())
+    }) {
+        return Some(unquote(&value));
+    }
+    yaml_values(text)
+        .into_iter()
+        .find(|(path, _)| path.iter().map(String::as_str).eq(wanted))
+        .map(|(_, value)| value)
+}
+
+fn unquote(value: &str) -> String {
+    value.trim().trim_matches('"').trim_matches('\'').to_string()
+}
+
+/// Key paths and scalar values of a simple YAML document (indentation only; lists of
+/// scalars, anchors and flow style are ignored). Enough for names in config files.
+pub fn yaml_values(text: &str) -> Vec<(Vec<String>, String)> {
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut out = Vec::new();
+    for raw in text.lines() {
+        let line = raw.split(" #").next().unwrap_or(raw);
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("---") {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        let item = trimmed.strip_prefix("- ").unwrap_or(trimmed);
+        let Some((key, value)) = item.split_once(':') else {
+            continue;
+        };
+        if key.contains(' ') && !key.starts_with('"') {
+            continue;
+        }
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        let key = unquote(key);
+        let value = value.trim();
+        if value.is_empty() {
+            stack.push((indent, key));
+        } else {
+            let mut path: Vec<String> = stack.iter().map(|(_, k)| k.clone()).collect();
+            path.push(key);
+            out.push((path, unquote(value)));
+        }
+    }
+    out
+}
+
+/// docker-compose services with a build context: (service name, context dir).
+pub fn compose_build_contexts(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, value) in yaml_values(text) {
+        match path.as_slice() {
+            [services, name, build] if services == "services" && build == "build" => {
+                out.push((name.clone(), value))
+            }
+            [services, name, build, context]
+                if services == "services" && build == "build" && context == "context" =>
+            {
+                out.push((name.clone(), value))
+            }
+            [name, build] if build == "build" && name != "services" => {
+                out.push((name.clone(), value))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The `module` line of a go.mod.
+pub fn go_module_path(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("module "))
+        .map(|m| unquote(m.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(rel_path: &str, kind: ConfigKind, text: &str) -> ConfigFile {
+        ConfigFile {
+            rel_path: rel_path.into(),
+            kind,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn names_services_from_spring_maven_go_and_folders() {
+        let configs = vec![
+            config("pom.xml", ConfigKind::MavenPom, "<project><modules><module>a</module></modules></project>"),
+            config(
+                "ts-order-service/pom.xml",
+                ConfigKind::MavenPom,
+                "<project><parent><artifactId>ts</artifactId></parent><artifactId>order-artifact</artifactId></project>",
+            ),
+            config(
+                "ts-order-service/src/main/resources/application.yml",
+                ConfigKind::SpringConfig,
+                "server:\n  port: 1\nspring:\n  application:\n    name: ts-order-service\n",
+            ),
+            config(
+                "pay/pom.xml",
+                ConfigKind::MavenPom,
+                "<project><artifactId>payment</artifactId></project>",
+            ),
+            config(
+                "pay/src/main/resources/application.properties",
+                ConfigKind::SpringConfig,
+                "spring.application.name=${APP_NAME}\n",
+            ),
+        ];
+        let paths = [
+            "ts-order-service/src/main/java/order/A.java",
+            "pay/src/main/java/p/P.java",
+            "hotel/cmd/geo/main.go",
+            "hotel/services/geo/server.go",
+            "misc/tool.py",
+            "top.py",
+        ];
+        let map = ServiceMap::build(&configs, paths, "root");
+        assert_eq!(map.service_of(paths[0]), "ts-order-service");
+        assert_eq!(map.service_of(paths[1]), "payment");
+        assert_eq!(map.service_of(paths[2]), "geo");
+        assert_eq!(map.service_of(paths[3]), "geo");
+        assert_eq!(map.service_of(paths[4]), "misc");
+        assert_eq!(map.service_of(paths[5]), "root");
+    }
+
+    #[test]
+    fn compose_contexts_name_services() {
+        let text = "version: '3'\nservices:\n  cart-api:\n    build: ./cart\n  web:\n    build:\n      context: web/app\n    ports:\n      - 80:80\n";
+        assert_eq!(
+            compose_build_contexts(text),
+            [("cart-api".to_string(), "./cart".to_string()), ("web".to_string(), "web/app".to_string())]
+        );
+        let configs = vec![config("docker-compose.yml", ConfigKind::Compose, text)];
+        let map = ServiceMap::build(&configs, ["cart/app.py"], "root");
+        assert_eq!(map.service_of("cart/app.py"), "cart-api");
+        assert_eq!(map.service_of("web/app/main.py"), "web");
+    }
+
+    #[test]
+    fn reads_go_mod_and_pom() {
+        assert_eq!(go_module_path("module github.com/a/b\n\ngo 1.21\n").as_deref(), Some("github.com/a/b"));
+        assert_eq!(pom_artifact_id("<project><dependencies><dependency><artifactId>x</artifactId></dependency></dependencies><artifactId>me</artifactId></project>").as_deref(), Some("me"));
+    }
+}

@@ -1,0 +1,245 @@
+//! Loading: the example policy, the generated schema file, and one test per kind of bad
+//! input, each asserting the field and the line the error names.
+
+use policy_schema::{LoadError, StructureMode, from_json_slice, from_json_str, from_path};
+use std::path::PathBuf;
+
+fn repo_file(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative)
+}
+
+/// A valid policy; each bad-input test changes one thing in it.
+const BASE: &str = r#"{
+  "version": 1,
+  "generator": { "tool": "test", "version": "0" },
+  "target_reduction": 0.5,
+  "default_action": { "action": "sample", "rate": 0.5 },
+  "rules": [
+    {
+      "id": "a",
+      "match": [{ "exact": "GET /a" }],
+      "action": { "action": "keep" }
+    },
+    {
+      "id": "b",
+      "service": "svc",
+      "match": [{ "template": "/b/{id}" }, { "prefix": "/b" }],
+      "action": { "action": "sample", "rate": 0.1 }
+    }
+  ]
+}
+"#;
+
+fn load_error(text: &str) -> LoadError {
+    match from_json_str(text) {
+        Ok(policy) => panic!("expected an error, loaded {policy:?}"),
+        Err(e) => e,
+    }
+}
+
+fn assert_error(text: &str, field: &str, line: usize, message_part: &str) {
+    let error = load_error(text);
+    let shown = error.to_string();
+    assert_eq!(error.field(), Some(field), "{shown}");
+    assert_eq!(error.line(), Some(line), "{shown}");
+    assert!(
+        shown.contains(message_part),
+        "{shown:?} lacks {message_part:?}"
+    );
+    assert!(shown.contains(&format!("line {line}")), "{shown}");
+}
+
+#[test]
+fn base_policy_loads() {
+    let policy = from_json_str(BASE).unwrap();
+    assert_eq!(policy.rules.len(), 2);
+    assert!(policy.overrides.keep_errors);
+    assert_eq!(policy.structure.mode, StructureMode::KeepAncestors);
+}
+
+#[test]
+fn example_policy_loads() {
+    let policy = from_path(&repo_file("testdata/policies/example.json")).unwrap();
+    let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "payment-charge",
+            "order-get",
+            "order-create",
+            "order-mongo",
+            "frontend-http-get",
+            "frontend-http-post",
+            "static-assets",
+            "health-checks"
+        ]
+    );
+    assert_eq!(policy.budget.unwrap().spans_per_second, 5000.0);
+}
+
+#[test]
+fn schema_file_matches_the_types() {
+    let path = repo_file("policy-schema/policy.schema.json");
+    let generated = policy_schema::schema_json();
+    if std::env::var_os("AUTOSCOPE_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "{} differs from the schema the types generate; rerun with AUTOSCOPE_BLESS=1",
+        path.display()
+    );
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let error = from_path(&repo_file("testdata/policies/no-such.json")).unwrap_err();
+    assert!(error.to_string().contains("no-such.json"), "{error}");
+}
+
+#[test]
+fn unknown_field_is_rejected() {
+    let text = BASE.replace(
+        r#""action": { "action": "keep" }"#,
+        r#""action": { "action": "keep" }, "weight": 3"#,
+    );
+    assert_error(&text, "rules[0].weight", 10, "unknown field `weight`");
+}
+
+#[test]
+fn unknown_nested_field_is_rejected() {
+    let text = BASE.replace(r#""tool": "test""#, r#""tool": "test", "host": "x""#);
+    assert_error(&text, "generator.host", 3, "unknown field `host`");
+}
+
+#[test]
+fn rate_above_one_is_rejected() {
+    let text = BASE.replace(r#""rate": 0.1"#, r#""rate": 1.5"#);
+    assert_error(
+        &text,
+        "rules[1].action.rate",
+        16,
+        "rate 1.5 is outside [0, 1]",
+    );
+}
+
+#[test]
+fn negative_default_rate_is_rejected() {
+    let text = BASE.replace(r#""rate": 0.5"#, r#""rate": -0.5"#);
+    assert_error(
+        &text,
+        "default_action.rate",
+        5,
+        "rate -0.5 is outside [0, 1]",
+    );
+}
+
+#[test]
+fn unknown_version_is_rejected() {
+    let text = BASE.replace(r#""version": 1,"#, r#""version": 7,"#);
+    assert_error(&text, "version", 2, "unknown version 7");
+}
+
+#[test]
+fn duplicate_rule_id_names_the_second_occurrence() {
+    // The id "a" also appears as a value elsewhere before the duplicate: a first-match
+    // text search would point at the wrong line.
+    let text = BASE.replace(r#""id": "b""#, r#""id": "a""#);
+    assert_error(
+        &text,
+        "rules[1].id",
+        13,
+        "duplicate rule id \"a\" (first used by rules[0])",
+    );
+}
+
+#[test]
+fn duplicate_id_written_with_escapes_is_found() {
+    let text = BASE.replace(r#""id": "b""#, r#""\u0069d": "\u0061""#);
+    assert_error(&text, "rules[1].id", 13, "duplicate rule id \"a\"");
+}
+
+#[test]
+fn empty_matcher_list_is_rejected() {
+    let text = BASE.replace(r#""match": [{ "exact": "GET /a" }]"#, r#""match": []"#);
+    assert_error(&text, "rules[0].match", 9, "at least one matcher");
+}
+
+#[test]
+fn empty_exact_matcher_is_rejected() {
+    let text = BASE.replace(r#"{ "exact": "GET /a" }"#, r#"{ "exact": "" }"#);
+    assert_error(&text, "rules[0].match[0].exact", 9, "empty exact matcher");
+}
+
+#[test]
+fn invalid_template_is_rejected() {
+    let text = BASE.replace(r#""/b/{id}""#, r#""/b/{id""#);
+    assert_error(&text, "rules[1].match[0].template", 15, "unclosed '{'");
+}
+
+#[test]
+fn unknown_action_is_rejected() {
+    let text = BASE.replace(r#"{ "action": "keep" }"#, r#"{ "action": "drop" }"#);
+    assert_error(
+        &text,
+        "rules[0].action.action",
+        10,
+        "unknown variant `drop`",
+    );
+}
+
+#[test]
+fn malformed_json_gives_line_and_column() {
+    let text = BASE.replace(r#""id": "a","#, r#""id": "a""#);
+    let error = load_error(&text);
+    match error {
+        LoadError::Syntax { line, column, .. } => assert_eq!((line, column), (9, 7)),
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn trailing_garbage_is_rejected() {
+    let text = format!("{BASE}x");
+    assert_eq!(load_error(&text).line(), Some(20));
+}
+
+#[test]
+fn invalid_utf8_gives_line() {
+    let mut bytes = BASE.as_bytes().to_vec();
+    let at = BASE.find("GET /a").unwrap();
+    bytes[at] = 0xff;
+    let error = from_json_slice(&bytes).unwrap_err();
+    assert_eq!(error.line(), Some(9), "{error}");
+}
+
+#[test]
+fn large_policy_loads_fast() {
+    let rules: Vec<String> = (0..5000)
+        .map(|i| {
+            format!(
+                r#"{{"id": "r{i}", "service": "s{}", "match": [{{"template": "/api/v{i}/items/{{id}}"}}, {{"exact": "op{i}"}}], "action": {{"action": "sample", "rate": 0.5}}}}"#,
+                i % 20
+            )
+        })
+        .collect();
+    let text = BASE.replace(
+        r#""rules": ["#,
+        &format!(r#""rules": [{},"#, rules.join(",\n")),
+    );
+    let started = std::time::Instant::now();
+    let policy = from_json_str(&text).unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(policy.rules.len(), 5002);
+    // ~1 MB of policy; takes a few ms in release, tens in debug on a busy machine.
+    assert!(elapsed.as_secs_f64() < 2.0, "took {elapsed:?}");
+    // A failing check at the very end still locates its line in linear time.
+    let bad = text.replace(r#""rate": 0.1"#, r#""rate": 2"#);
+    let started = std::time::Instant::now();
+    let error = from_json_str(&bad).unwrap_err();
+    assert_eq!(error.field(), Some("rules[5001].action.rate"));
+    assert!(started.elapsed().as_secs_f64() < 2.0);
+}

@@ -1,0 +1,223 @@
+//! Throughput of span decisions and of the structure pass, with a realistic policy:
+//! 20 services x (10 exact names, 8 templates, 2 prefixes) = 400 rules plus a few
+//! service-less globs, and a name mix of 50% exact names, 35% template instances
+//! (ids vary), 10% prefixed names, 5% unmatched; ~20 spans per trace.
+//!
+//! Run: `cargo bench -p runtime-sampler --bench decide -- --quick`
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use policy_schema::{
+    Action, Generator, Matcher, Overrides, Policy, Rule, Structure, StructureMode,
+};
+use runtime_sampler::{KeepReason, Sampler, SpanView, structure_pass};
+use std::hint::black_box;
+
+const SERVICES: usize = 20;
+
+fn service(s: usize) -> String {
+    format!("service-{s:02}")
+}
+
+fn realistic_policy(latency_override: bool) -> Policy {
+    let mut rules = Vec::new();
+    let mut add = |id: String, service: Option<String>, matcher: Matcher, i: usize| {
+        let action = if i % 3 == 0 {
+            Action::Keep
+        } else {
+            Action::Sample {
+                rate: [0.01, 0.1, 0.5][i % 3],
+            }
+        };
+        rules.push(Rule {
+            id,
+            service,
+            matchers: vec![matcher],
+            action,
+            evidence: None,
+        });
+    };
+    for s in 0..SERVICES {
+        for e in 0..10 {
+            add(
+                format!("s{s}-exact{e}"),
+                Some(service(s)),
+                Matcher::Exact(format!("Service{s}.method{e}")),
+                e,
+            );
+        }
+        for t in 0..8 {
+            let template = format!("{{GET}}/api/v1/svc{s}/resource{t}/{{id}}");
+            add(
+                format!("s{s}-template{t}"),
+                Some(service(s)),
+                Matcher::Template(template.replace("{GET}", "{{GET}}")),
+                t,
+            );
+        }
+        for p in 0..2 {
+            add(
+                format!("s{s}-prefix{p}"),
+                Some(service(s)),
+                Matcher::Prefix(format!("MongoDB/svc{s}/op{p}")),
+                p,
+            );
+        }
+    }
+    for (g, pattern) in ["*/healthz", "*.css", "*.js"].iter().enumerate() {
+        add(
+            format!("glob{g}"),
+            None,
+            Matcher::Glob((*pattern).into()),
+            g,
+        );
+    }
+    Policy {
+        version: 1,
+        generator: Generator {
+            tool: "bench".into(),
+            version: "0".into(),
+            source_root: None,
+        },
+        target_reduction: 0.8,
+        default_action: Action::Sample { rate: 0.05 },
+        overrides: Overrides {
+            keep_errors: true,
+            latency: latency_override.then(Default::default),
+        },
+        structure: Structure {
+            mode: StructureMode::KeepAncestors,
+        },
+        budget: None,
+        rules,
+    }
+}
+
+struct OwnedSpan {
+    trace_id: String,
+    span_id: String,
+    parent: Option<String>,
+    name: String,
+    service: String,
+    duration: u64,
+}
+
+fn realistic_spans(count: usize) -> Vec<OwnedSpan> {
+    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..count)
+        .map(|i| {
+            let r = next();
+            let s = (r % SERVICES as u64) as usize;
+            let pick = (r >> 8) % 100;
+            let k = (r >> 16) as usize;
+            let name = match pick {
+                0..50 => format!("Service{s}.method{}", k % 10),
+                50..85 => format!("{{GET}}/api/v1/svc{s}/resource{}/{}", k % 8, k % 100_000),
+                85..95 => format!("MongoDB/svc{s}/op{}/FindOperation", k % 2),
+                _ => format!("unmatched.operation{}", k % 50),
+            };
+            let trace = i / 20;
+            OwnedSpan {
+                trace_id: format!(
+                    "{:032x}",
+                    (trace as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                ),
+                span_id: format!("{i:016x}"),
+                parent: (i % 20 != 0).then(|| format!("{:016x}", i - 1 - (r as usize % (i % 20)))),
+                name,
+                service: service(s),
+                duration: 1_000_000 + (r >> 24) % 5_000_000,
+            }
+        })
+        .collect()
+}
+
+fn views(spans: &[OwnedSpan]) -> Vec<SpanView<'_>> {
+    spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SpanView {
+            trace_id: s.trace_id.as_bytes(),
+            span_id: s.span_id.as_bytes(),
+            parent_span_id: s.parent.as_deref().map(str::as_bytes),
+            name: &s.name,
+            service: &s.service,
+            is_error: i % 500 == 0,
+            start_unix_nano: 1_700_000_000_000_000_000 + i as u64 * 50_000,
+            duration_nanos: s.duration,
+        })
+        .collect()
+}
+
+fn decisions(c: &mut Criterion) {
+    let owned = realistic_spans(20_000);
+    let spans = views(&owned);
+    let mut group = c.benchmark_group("decide");
+    group.throughput(Throughput::Elements(spans.len() as u64));
+    let plain = Sampler::new(&realistic_policy(false)).unwrap();
+    group.bench_function("match only (rule_for)", |b| {
+        b.iter(|| {
+            spans
+                .iter()
+                .filter(|s| plain.rule_for(s.service, s.name).is_some())
+                .count()
+        })
+    });
+    let mut sampler = Sampler::new(&realistic_policy(false)).unwrap();
+    group.bench_function("decide, error override", |b| {
+        b.iter(|| spans.iter().filter(|s| sampler.decide(s).keep).count())
+    });
+    let mut sampler = Sampler::new(&realistic_policy(true)).unwrap();
+    group.bench_function("decide, error + latency overrides", |b| {
+        b.iter(|| spans.iter().filter(|s| sampler.decide(s).keep).count())
+    });
+    let mut sampler = Sampler::new(&realistic_policy(true)).unwrap();
+    group.bench_function("sample_trace, 20-span traces, all overrides", |b| {
+        b.iter(|| {
+            spans
+                .chunks(20)
+                .map(|trace| sampler.sample_trace(trace).kept_indices().count())
+                .sum::<usize>()
+        })
+    });
+    group.finish();
+}
+
+fn structure(c: &mut Criterion) {
+    let mut group = c.benchmark_group("structure pass");
+    for size in [1_000usize, 100_000] {
+        let ids: Vec<String> = (0..size).map(|i| format!("{i:016x}")).collect();
+        let spans: Vec<SpanView> = (0..size)
+            .map(|i| SpanView {
+                trace_id: b"0af7651916cd43dd8448eb211c80319c",
+                span_id: ids[i].as_bytes(),
+                parent_span_id: (i > 0).then(|| ids[(i - 1) / 4].as_bytes()),
+                name: "op",
+                service: "svc",
+                is_error: false,
+                start_unix_nano: 0,
+                duration_nanos: 0,
+            })
+            .collect();
+        let decided: Vec<Option<KeepReason>> = (0..size)
+            .map(|i| (i % 10 == 0).then_some(KeepReason::Rule))
+            .collect();
+        group.throughput(Throughput::Elements(size as u64));
+        for mode in [StructureMode::KeepAncestors, StructureMode::Reparent] {
+            group.bench_with_input(
+                BenchmarkId::new(format!("{mode:?}"), size),
+                &spans,
+                |b, spans| b.iter(|| structure_pass(black_box(spans), &decided, mode)),
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decisions, structure);
+criterion_main!(benches);

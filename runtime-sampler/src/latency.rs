@@ -1,0 +1,222 @@
+//! The latency override: keep a span whose duration is an outlier for its kind.
+//!
+//! Per key (service plus span name, or plus the template that matched it, so that
+//! `/orders/1` and `/orders/2` share one window) a ring buffer holds the last `window`
+//! durations. A span is an outlier when, once `min_samples` durations were seen,
+//! `duration > median + threshold * spread`, where
+//! `spread = max(1.4826 * MAD, median / 20, 1 ms)`: 1.4826 scales the median absolute
+//! deviation to a standard deviation for normal data; the floor keeps a constant
+//! stream (MAD = 0) or sub-millisecond jitter from flagging every small wobble.
+//!
+//! Cost: median and MAD are recomputed (O(window), with `select_nth_unstable`) every
+//! `max(1, window / 8)` spans, so the amortized cost per span is O(1) (about 16 element
+//! moves), and the check itself is one comparison against the cached limit.
+
+use ahash::AHashMap;
+use policy_schema::LatencyOverride;
+
+/// Scales a MAD to a standard deviation under normality.
+const MAD_SCALE: f64 = 1.4826;
+/// The spread is at least this share of the median.
+const MIN_SPREAD_OF_MEDIAN: f64 = 0.05;
+/// The spread is at least this many nanoseconds (1 ms).
+const MIN_SPREAD_NANOS: f64 = 1_000_000.0;
+/// Windows tracked per sampler; keys beyond it get no latency override (bounds memory
+/// when names are high-cardinality and untemplated).
+pub const MAX_TRACKED_KEYS: usize = 100_000;
+
+/// What a latency window is keyed on, within a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LatencyKey<'a> {
+    /// The span name itself.
+    Name(&'a str),
+    /// A template matcher (rule index, matcher index): every name it matches.
+    Template(u32, u32),
+}
+
+#[derive(Debug, Default)]
+struct ServiceWindows {
+    by_name: AHashMap<Box<str>, Window>,
+    by_template: AHashMap<(u32, u32), Window>,
+}
+
+/// Sliding windows of recent durations.
+#[derive(Debug)]
+pub struct LatencyTracker {
+    config: LatencyOverride,
+    recompute_every: usize,
+    services: AHashMap<Box<str>, ServiceWindows>,
+    tracked: usize,
+}
+
+#[derive(Debug)]
+struct Window {
+    durations: Vec<u64>,
+    next: usize,
+    since_recompute: usize,
+    /// Durations above this are outliers; `None` until `min_samples` were seen.
+    limit: Option<u64>,
+}
+
+impl LatencyTracker {
+    /// A tracker with the policy's settings (`window` is at least 1).
+    pub fn new(config: &LatencyOverride) -> Self {
+        let window = config.window.max(1) as usize;
+        Self {
+            config: LatencyOverride {
+                window: window as u32,
+                ..config.clone()
+            },
+            recompute_every: (window / 8).max(1),
+            services: AHashMap::new(),
+            tracked: 0,
+        }
+    }
+
+    /// Records `duration` under the key and says whether it is an outlier against the
+    /// durations seen before it.
+    pub fn observe(&mut self, service: &str, key: LatencyKey<'_>, duration: u64) -> bool {
+        let windows = match self.services.get_mut(service) {
+            Some(windows) => windows,
+            None if self.tracked < MAX_TRACKED_KEYS => {
+                self.services.entry(service.into()).or_default()
+            }
+            None => return false,
+        };
+        let window = match key {
+            LatencyKey::Name(name) => match windows.by_name.get_mut(name) {
+                Some(window) => window,
+                None if self.tracked < MAX_TRACKED_KEYS => {
+                    self.tracked += 1;
+                    windows
+                        .by_name
+                        .entry(name.into())
+                        .or_insert_with(Window::new)
+                }
+                None => return false,
+            },
+            LatencyKey::Template(rule, matcher) => {
+                match windows.by_template.get_mut(&(rule, matcher)) {
+                    Some(window) => window,
+                    None if self.tracked < MAX_TRACKED_KEYS => {
+                        self.tracked += 1;
+                        windows
+                            .by_template
+                            .entry((rule, matcher))
+                            .or_insert_with(Window::new)
+                    }
+                    None => return false,
+                }
+            }
+        };
+        window.observe(duration, &self.config, self.recompute_every)
+    }
+}
+
+impl Window {
+    fn new() -> Self {
+        Self {
+            durations: Vec::new(),
+            next: 0,
+            since_recompute: 0,
+            limit: None,
+        }
+    }
+
+    fn observe(&mut self, duration: u64, config: &LatencyOverride, recompute_every: usize) -> bool {
+        let outlier = self.limit.is_some_and(|limit| duration > limit);
+        let capacity = config.window as usize;
+        if self.durations.len() < capacity {
+            self.durations.push(duration);
+        } else {
+            self.durations[self.next] = duration;
+            self.next = (self.next + 1) % capacity;
+        }
+        self.since_recompute += 1;
+        let enough = self.durations.len() >= (config.min_samples as usize).max(1);
+        if enough && (self.limit.is_none() || self.since_recompute >= recompute_every) {
+            self.limit = Some(outlier_limit(&self.durations, config.threshold));
+            self.since_recompute = 0;
+        }
+        outlier
+    }
+}
+
+/// `median + threshold * spread` over `durations` (not empty).
+fn outlier_limit(durations: &[u64], threshold: f64) -> u64 {
+    let mut scratch = durations.to_vec();
+    let median = median_of(&mut scratch);
+    for (slot, &d) in scratch.iter_mut().zip(durations) {
+        *slot = d.abs_diff(median);
+    }
+    let mad = median_of(&mut scratch);
+    let median = median as f64;
+    let spread = (MAD_SCALE * mad as f64)
+        .max(MIN_SPREAD_OF_MEDIAN * median)
+        .max(MIN_SPREAD_NANOS);
+    let limit = median + threshold * spread;
+    if limit >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        limit as u64
+    }
+}
+
+/// The upper median (reorders `values`).
+fn median_of(values: &mut [u64]) -> u64 {
+    let middle = values.len() / 2;
+    *values.select_nth_unstable(middle).1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(window: u32, min_samples: u32) -> LatencyOverride {
+        LatencyOverride {
+            window,
+            threshold: 6.0,
+            min_samples,
+        }
+    }
+
+    #[test]
+    fn flags_a_spike_after_warm_up() {
+        let mut tracker = LatencyTracker::new(&config(64, 16));
+        let key = LatencyKey::Name("GET /x");
+        // 10 ms +- 2 ms, then a 200 ms spike.
+        for i in 0..40u64 {
+            assert!(!tracker.observe("svc", key, 10_000_000 + (i % 5) * 1_000_000));
+        }
+        assert!(tracker.observe("svc", key, 200_000_000));
+        assert!(!tracker.observe("svc", key, 12_000_000));
+        // Another service, same name: its own window, not warmed up.
+        assert!(!tracker.observe("other", key, 900_000_000));
+    }
+
+    #[test]
+    fn constant_stream_uses_the_floor() {
+        let mut tracker = LatencyTracker::new(&config(32, 8));
+        let key = LatencyKey::Template(0, 0);
+        for _ in 0..32 {
+            tracker.observe("svc", key, 100_000);
+        }
+        // MAD is 0; the 1 ms floor means 6 ms above the median is needed.
+        assert!(!tracker.observe("svc", key, 5_000_000));
+        assert!(tracker.observe("svc", key, 7_000_000));
+    }
+
+    #[test]
+    fn window_slides() {
+        let mut tracker = LatencyTracker::new(&config(16, 8));
+        let key = LatencyKey::Name("n");
+        for _ in 0..16 {
+            tracker.observe("s", key, 10_000_000);
+        }
+        // The level moves to 100 ms; after a full window it is normal.
+        for _ in 0..40 {
+            tracker.observe("s", key, 100_000_000);
+        }
+        assert!(!tracker.observe("s", key, 101_000_000));
+    }
+}

@@ -1,0 +1,483 @@
+//! The compiled form of a policy's matchers: which rule decides a (service, name) pair.
+//!
+//! Precedence (documented on `policy_schema::Policy::rules`): matcher kind first (exact,
+//! then template, then prefix, then glob), then a rule naming the span's service before a
+//! service-less one, then rule order. Each candidate gets a [`Rank`] encoding exactly
+//! that order, and the lowest rank wins; the kinds are tried cheapest first and the
+//! search stops at the first kind with a hit, since no later kind can beat it.
+//!
+//! - exact names: one hash lookup, the entries for a name pre-sorted by rank;
+//! - templates: a radix trie over their literal prefixes (text before the first
+//!   placeholder); walking the span name down the trie yields only the templates whose
+//!   prefix it starts with, and only those are run;
+//! - prefixes: the same trie shape, where reaching a node is the match;
+//! - globs: a list in rank order, the first match wins.
+
+use ahash::AHashMap;
+use policy_schema::{Matcher, Policy, Template};
+
+/// Order of a candidate: lower wins. Packs (kind, service-less, rule index).
+pub(crate) type Rank = u64;
+
+/// The kind of matcher that matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MatchKind {
+    /// `exact`.
+    Exact,
+    /// `template`.
+    Template,
+    /// `prefix`.
+    Prefix,
+    /// `glob`.
+    Glob,
+}
+
+/// Which rule and which of its matchers matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RuleMatch {
+    /// Index of the rule in `Policy::rules`.
+    pub rule: u32,
+    /// Index of the matcher within the rule's `match` list.
+    pub matcher: u32,
+    /// Its kind.
+    pub kind: MatchKind,
+}
+
+fn rank(kind: MatchKind, has_service: bool, rule: u32) -> Rank {
+    ((kind as u64) << 40) | (u64::from(!has_service) << 32) | u64::from(rule)
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    rank: Rank,
+    service: Option<Box<str>>,
+    hit: RuleMatch,
+}
+
+impl Entry {
+    fn applies_to(&self, service: &str) -> bool {
+        self.service.as_deref().is_none_or(|s| s == service)
+    }
+}
+
+/// The compiled matchers of a policy.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledMatchers {
+    exact: AHashMap<Box<str>, Vec<Entry>>,
+    templates: RadixTrie,
+    template_entries: Vec<(Entry, Template)>,
+    prefixes: RadixTrie,
+    prefix_entries: Vec<Entry>,
+    globs: Vec<(Entry, Glob)>,
+}
+
+/// A template in the policy that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadTemplate {
+    /// Rule index.
+    pub rule: usize,
+    /// The template text.
+    pub template: String,
+    /// Why.
+    pub error: policy_schema::TemplateError,
+}
+
+impl CompiledMatchers {
+    /// Compiles every matcher of every rule.
+    pub fn compile(policy: &Policy) -> Result<Self, BadTemplate> {
+        let mut compiled = Self::default();
+        for (rule_index, rule) in policy.rules.iter().enumerate() {
+            let rule_u32 = u32::try_from(rule_index).unwrap_or(u32::MAX);
+            for (matcher_index, matcher) in rule.matchers.iter().enumerate() {
+                let kind = match matcher {
+                    Matcher::Exact(_) => MatchKind::Exact,
+                    Matcher::Template(_) => MatchKind::Template,
+                    Matcher::Prefix(_) => MatchKind::Prefix,
+                    Matcher::Glob(_) => MatchKind::Glob,
+                };
+                let entry = Entry {
+                    rank: rank(kind, rule.service.is_some(), rule_u32),
+                    service: rule.service.as_deref().map(Box::from),
+                    hit: RuleMatch {
+                        rule: rule_u32,
+                        matcher: u32::try_from(matcher_index).unwrap_or(u32::MAX),
+                        kind,
+                    },
+                };
+                match matcher {
+                    Matcher::Exact(name) => {
+                        compiled
+                            .exact
+                            .entry(name.as_str().into())
+                            .or_default()
+                            .push(entry);
+                    }
+                    Matcher::Template(text) => {
+                        let template = Template::parse(text).map_err(|error| BadTemplate {
+                            rule: rule_index,
+                            template: text.clone(),
+                            error,
+                        })?;
+                        let id = compiled.template_entries.len() as u32;
+                        compiled
+                            .templates
+                            .insert(template.literal_prefix().as_bytes(), id);
+                        compiled.template_entries.push((entry, template));
+                    }
+                    Matcher::Prefix(prefix) => {
+                        let id = compiled.prefix_entries.len() as u32;
+                        compiled.prefixes.insert(prefix.as_bytes(), id);
+                        compiled.prefix_entries.push(entry);
+                    }
+                    Matcher::Glob(pattern) => compiled.globs.push((entry, Glob::new(pattern))),
+                }
+            }
+        }
+        for entries in compiled.exact.values_mut() {
+            entries.sort_by_key(|e| e.rank);
+        }
+        let template_ranks: Vec<Rank> = compiled
+            .template_entries
+            .iter()
+            .map(|(e, _)| e.rank)
+            .collect();
+        compiled
+            .templates
+            .sort_entries(|id| template_ranks[id as usize]);
+        let prefix_ranks: Vec<Rank> = compiled.prefix_entries.iter().map(|e| e.rank).collect();
+        compiled
+            .prefixes
+            .sort_entries(|id| prefix_ranks[id as usize]);
+        compiled.globs.sort_by_key(|(e, _)| e.rank);
+        Ok(compiled)
+    }
+
+    /// The rule that decides a span named `name` in `service`, if any.
+    pub fn find(&self, service: &str, name: &str) -> Option<RuleMatch> {
+        if let Some(entries) = self.exact.get(name)
+            && let Some(entry) = entries.iter().find(|e| e.applies_to(service))
+        {
+            return Some(entry.hit);
+        }
+        let mut best: Option<&Entry> = None;
+        self.templates.walk(name.as_bytes(), |ids| {
+            for &id in ids {
+                let (entry, template) = &self.template_entries[id as usize];
+                if best.is_some_and(|b| b.rank <= entry.rank) {
+                    break; // ids are sorted by rank: nothing later here can win
+                }
+                if entry.applies_to(service) && template.matches(name) {
+                    best = Some(entry);
+                    break;
+                }
+            }
+        });
+        if let Some(entry) = best {
+            return Some(entry.hit);
+        }
+        self.prefixes.walk(name.as_bytes(), |ids| {
+            if let Some(entry) = ids
+                .iter()
+                .map(|&id| &self.prefix_entries[id as usize])
+                .find(|e| e.applies_to(service))
+                && best.is_none_or(|b| entry.rank < b.rank)
+            {
+                best = Some(entry);
+            }
+        });
+        if let Some(entry) = best {
+            return Some(entry.hit);
+        }
+        self.globs
+            .iter()
+            .find(|(entry, glob)| entry.applies_to(service) && glob.matches(name))
+            .map(|(entry, _)| entry.hit)
+    }
+}
+
+/// A radix trie from byte strings to lists of entry ids: edges carry whole runs of bytes,
+/// so a walk compares slices rather than single bytes.
+#[derive(Debug, Clone)]
+struct RadixTrie {
+    nodes: Vec<TrieNode>,
+}
+
+impl Default for RadixTrie {
+    fn default() -> Self {
+        Self {
+            nodes: vec![TrieNode::default()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct TrieNode {
+    edges: Vec<Edge>,
+    ids: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct Edge {
+    label: Box<[u8]>,
+    child: u32,
+}
+
+impl RadixTrie {
+    fn insert(&mut self, key: &[u8], id: u32) {
+        let mut node = 0usize;
+        let mut rest = key;
+        loop {
+            let Some(&first) = rest.first() else {
+                self.nodes[node].ids.push(id);
+                return;
+            };
+            let found = self.nodes[node]
+                .edges
+                .iter()
+                .position(|edge| edge.label[0] == first);
+            let Some(edge_index) = found else {
+                let child = self.nodes.len() as u32;
+                self.nodes.push(TrieNode {
+                    edges: Vec::new(),
+                    ids: vec![id],
+                });
+                self.nodes[node].edges.push(Edge {
+                    label: rest.into(),
+                    child,
+                });
+                return;
+            };
+            let label = &self.nodes[node].edges[edge_index].label;
+            let common = label.iter().zip(rest).take_while(|(a, b)| a == b).count();
+            if common < label.len() {
+                // Split the edge: node -label[..common]-> middle -label[common..]-> child.
+                let middle = self.nodes.len() as u32;
+                let edge = &mut self.nodes[node].edges[edge_index];
+                let tail = Edge {
+                    label: edge.label[common..].into(),
+                    child: edge.child,
+                };
+                edge.label = edge.label[..common].into();
+                edge.child = middle;
+                self.nodes.push(TrieNode {
+                    edges: vec![tail],
+                    ids: Vec::new(),
+                });
+            }
+            node = self.nodes[node].edges[edge_index].child as usize;
+            rest = &rest[common..];
+        }
+    }
+
+    fn sort_entries(&mut self, rank_of: impl Fn(u32) -> Rank) {
+        for node in &mut self.nodes {
+            node.ids.sort_by_key(|&id| rank_of(id));
+        }
+    }
+
+    /// Calls `visit` with the ids of every key that is a prefix of `text`, shortest first.
+    fn walk(&self, text: &[u8], mut visit: impl FnMut(&[u32])) {
+        let mut node = &self.nodes[0];
+        let mut rest = text;
+        loop {
+            if !node.ids.is_empty() {
+                visit(&node.ids);
+            }
+            let Some(&first) = rest.first() else { return };
+            let Some(edge) = node.edges.iter().find(|edge| edge.label[0] == first) else {
+                return;
+            };
+            match rest.strip_prefix(&*edge.label) {
+                Some(tail) => {
+                    rest = tail;
+                    node = &self.nodes[edge.child as usize];
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+/// A glob: `*` matches any run of characters, `?` exactly one, everything else itself.
+#[derive(Debug, Clone)]
+pub struct Glob {
+    tokens: Vec<GlobToken>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GlobToken {
+    Star,
+    AnyChar,
+    Char(char),
+}
+
+impl Glob {
+    /// Compiles a pattern (every pattern is valid).
+    pub fn new(pattern: &str) -> Self {
+        let mut tokens = Vec::new();
+        for c in pattern.chars() {
+            let token = match c {
+                '*' => GlobToken::Star,
+                '?' => GlobToken::AnyChar,
+                c => GlobToken::Char(c),
+            };
+            // Consecutive stars are one star.
+            if !(token == GlobToken::Star && tokens.last() == Some(&GlobToken::Star)) {
+                tokens.push(token);
+            }
+        }
+        Self { tokens }
+    }
+
+    /// Whether the whole of `text` matches. Linear-time backtracking to the last star
+    /// (the classic wildcard algorithm): O(pattern x text) worst case, no recursion.
+    pub fn matches(&self, text: &str) -> bool {
+        let tokens = &self.tokens;
+        let mut token_at = 0;
+        let mut text_at = 0;
+        let mut resume: Option<(usize, usize)> = None;
+        while text_at < text.len() {
+            let c = text[text_at..].chars().next().unwrap_or_default();
+            match tokens.get(token_at) {
+                Some(GlobToken::Star) => {
+                    token_at += 1;
+                    resume = Some((token_at, text_at));
+                    continue;
+                }
+                Some(GlobToken::AnyChar) => {
+                    token_at += 1;
+                    text_at += c.len_utf8();
+                    continue;
+                }
+                Some(GlobToken::Char(want)) if *want == c => {
+                    token_at += 1;
+                    text_at += c.len_utf8();
+                    continue;
+                }
+                _ => {}
+            }
+            match resume {
+                Some((after_star, star_text_at)) => {
+                    let skipped = text[star_text_at..].chars().next().unwrap_or_default();
+                    let next = star_text_at + skipped.len_utf8();
+                    resume = Some((after_star, next));
+                    token_at = after_star;
+                    text_at = next;
+                }
+                None => return false,
+            }
+        }
+        tokens[token_at..].iter().all(|t| *t == GlobToken::Star)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policy_schema::{Action, Generator, Rule};
+
+    fn rule(id: &str, service: Option<&str>, matchers: Vec<Matcher>) -> Rule {
+        Rule {
+            id: id.into(),
+            service: service.map(Into::into),
+            matchers,
+            action: Action::Keep,
+            evidence: None,
+        }
+    }
+
+    fn policy(rules: Vec<Rule>) -> Policy {
+        Policy {
+            version: 1,
+            generator: Generator {
+                tool: "test".into(),
+                version: "0".into(),
+                source_root: None,
+            },
+            target_reduction: 0.5,
+            default_action: Action::Keep,
+            overrides: Default::default(),
+            structure: Default::default(),
+            budget: None,
+            rules,
+        }
+    }
+
+    fn winner(matchers: &CompiledMatchers, service: &str, name: &str) -> Option<u32> {
+        matchers.find(service, name).map(|m| m.rule)
+    }
+
+    #[test]
+    fn precedence_is_kind_then_service_then_order() {
+        use Matcher::*;
+        let compiled = CompiledMatchers::compile(&policy(vec![
+            rule("glob", Some("a"), vec![Glob("/orders*".into())]),
+            rule("prefix-any", None, vec![Prefix("/orders".into())]),
+            rule("prefix-a", Some("a"), vec![Prefix("/ord".into())]),
+            rule("template-any", None, vec![Template("/orders/{id}".into())]),
+            rule(
+                "template-a",
+                Some("a"),
+                vec![Template("/orders/{id}".into())],
+            ),
+            rule("exact-any", None, vec![Exact("/orders/1".into())]),
+            rule("exact-a", Some("a"), vec![Exact("/orders/1".into())]),
+        ]))
+        .unwrap();
+        assert_eq!(winner(&compiled, "a", "/orders/1"), Some(6));
+        assert_eq!(winner(&compiled, "b", "/orders/1"), Some(5));
+        assert_eq!(winner(&compiled, "a", "/orders/2"), Some(4));
+        assert_eq!(winner(&compiled, "b", "/orders/2"), Some(3));
+        assert_eq!(winner(&compiled, "a", "/orders"), Some(2));
+        assert_eq!(winner(&compiled, "b", "/orders"), Some(1));
+        assert_eq!(winner(&compiled, "b", "/ord"), None);
+        assert_eq!(winner(&compiled, "a", "/ordersX"), Some(2));
+    }
+
+    #[test]
+    fn earlier_prefix_beats_longer_prefix() {
+        use Matcher::*;
+        let compiled = CompiledMatchers::compile(&policy(vec![
+            rule("short", None, vec![Prefix("/a".into())]),
+            rule("long", None, vec![Prefix("/a/b/c".into())]),
+        ]))
+        .unwrap();
+        assert_eq!(winner(&compiled, "s", "/a/b/c/d"), Some(0));
+    }
+
+    #[test]
+    fn templates_sharing_prefixes() {
+        use Matcher::*;
+        let compiled = CompiledMatchers::compile(&policy(vec![
+            rule("items", None, vec![Template("/api/v1/items/{id}".into())]),
+            rule(
+                "item-parts",
+                None,
+                vec![Template("/api/v1/items/{id}/parts".into())],
+            ),
+            rule(
+                "any-api",
+                None,
+                vec![Template("/api/{version}/{rest:**}".into())],
+            ),
+            rule("verb", None, vec![Template("{verb} /x".into())]),
+        ]))
+        .unwrap();
+        assert_eq!(winner(&compiled, "s", "/api/v1/items/3"), Some(0));
+        assert_eq!(winner(&compiled, "s", "/api/v1/items/3/parts"), Some(1));
+        assert_eq!(winner(&compiled, "s", "/api/v2/other/3"), Some(2));
+        assert_eq!(winner(&compiled, "s", "GET /x"), Some(3));
+        assert_eq!(winner(&compiled, "s", "/apx"), None);
+    }
+
+    #[test]
+    fn globs() {
+        let glob = Glob::new("*/health?");
+        assert!(glob.matches("/a/b/healthz"));
+        assert!(!glob.matches("/a/b/health"));
+        assert!(Glob::new("*.css").matches("/static/é.css"));
+        assert!(Glob::new("**").matches(""));
+        assert!(!Glob::new("a*b*c").matches("abcb"));
+        assert!(Glob::new("a*b*c").matches("aXbYbZc"));
+    }
+}

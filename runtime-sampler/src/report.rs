@@ -1,0 +1,159 @@
+//! Totals over everything a sampler decided: spans in and out per rule, per override,
+//! ancestors kept, structure repairs. Rendered in policy rule order, so the text is
+//! deterministic.
+
+use crate::sampler::{DecidedBy, Decision, OverrideKind, TraceOutcome};
+use crate::structure::{KeepReason, StructureRepairs};
+use policy_schema::Policy;
+use std::fmt;
+
+/// Counts for one rule (or the default action).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleCounts {
+    /// The rule id (`(default)` for the default action).
+    pub id: String,
+    /// Spans this rule decided.
+    pub spans_in: u64,
+    /// Spans its action kept.
+    pub kept_by_rule: u64,
+    /// Spans its action dropped but the error override kept.
+    pub kept_by_error: u64,
+    /// Spans its action dropped but the latency override kept.
+    pub kept_by_latency: u64,
+    /// Spans dropped by decision but kept as ancestors of kept spans.
+    pub kept_as_ancestor: u64,
+    /// Sum of the adjusted counts of the spans its action kept (an estimate of
+    /// `spans_in` for sampled rules).
+    pub adjusted_total: f64,
+}
+
+impl RuleCounts {
+    /// Spans of this rule in the output.
+    pub fn spans_out(&self) -> u64 {
+        self.kept_by_rule + self.kept_by_error + self.kept_by_latency + self.kept_as_ancestor
+    }
+}
+
+/// Totals over all traces (and single spans) a sampler saw.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// Traces fed to `sample_trace`.
+    pub traces: u64,
+    /// Per rule in policy order, then the default action last.
+    pub rules: Vec<RuleCounts>,
+    /// Structure repairs summed over traces.
+    pub repairs: StructureRepairs,
+}
+
+impl Report {
+    pub(crate) fn new(policy: &Policy) -> Self {
+        let mut rules: Vec<RuleCounts> = policy
+            .rules
+            .iter()
+            .map(|r| RuleCounts {
+                id: r.id.clone(),
+                ..RuleCounts::default()
+            })
+            .collect();
+        rules.push(RuleCounts {
+            id: "(default)".into(),
+            ..RuleCounts::default()
+        });
+        Self {
+            traces: 0,
+            rules,
+            repairs: StructureRepairs::default(),
+        }
+    }
+
+    fn counts_mut(&mut self, decided_by: DecidedBy) -> &mut RuleCounts {
+        let last = self.rules.len() - 1;
+        let index = match decided_by {
+            DecidedBy::Rule(i) => i.min(last),
+            DecidedBy::Default => last,
+        };
+        &mut self.rules[index]
+    }
+
+    pub(crate) fn record_decision(&mut self, decision: &Decision) {
+        let counts = self.counts_mut(decision.decided_by);
+        counts.spans_in += 1;
+        match (decision.keep, decision.override_fired) {
+            (false, _) => {}
+            (true, None) => {
+                counts.kept_by_rule += 1;
+                counts.adjusted_total += decision.adjusted_count;
+            }
+            (true, Some(OverrideKind::Error)) => counts.kept_by_error += 1,
+            (true, Some(OverrideKind::Latency)) => counts.kept_by_latency += 1,
+        }
+    }
+
+    pub(crate) fn record_trace(&mut self, outcome: &TraceOutcome) {
+        self.traces += 1;
+        self.repairs.add(&outcome.repairs);
+        for span in &outcome.spans {
+            self.record_decision(&span.decision);
+            if span.kept == Some(KeepReason::Ancestor) {
+                self.counts_mut(span.decision.decided_by).kept_as_ancestor += 1;
+            }
+        }
+    }
+
+    /// Spans seen.
+    pub fn spans_in(&self) -> u64 {
+        self.rules.iter().map(|r| r.spans_in).sum()
+    }
+
+    /// Spans kept.
+    pub fn spans_out(&self) -> u64 {
+        self.rules.iter().map(RuleCounts::spans_out).sum()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (spans_in, spans_out) = (self.spans_in(), self.spans_out());
+        let share = if spans_in == 0 {
+            0.0
+        } else {
+            100.0 * spans_out as f64 / spans_in as f64
+        };
+        writeln!(
+            f,
+            "traces {}  spans in {spans_in}  spans out {spans_out} ({share:.1}%)",
+            self.traces
+        )?;
+        writeln!(
+            f,
+            "{:<32} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8}",
+            "rule", "in", "out", "rule", "error", "latency", "ancestor"
+        )?;
+        for r in &self.rules {
+            writeln!(
+                f,
+                "{:<32} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8}",
+                r.id,
+                r.spans_in,
+                r.spans_out(),
+                r.kept_by_rule,
+                r.kept_by_error,
+                r.kept_by_latency,
+                r.kept_as_ancestor
+            )?;
+        }
+        let StructureRepairs {
+            roots,
+            several_roots,
+            missing_parents,
+            duplicate_span_ids,
+            cycles_broken,
+        } = self.repairs;
+        writeln!(
+            f,
+            "structure: roots {roots}, traces with several roots {several_roots}, \
+             missing parents {missing_parents}, duplicate span ids {duplicate_span_ids}, \
+             cycles broken {cycles_broken}"
+        )
+    }
+}

@@ -1,0 +1,329 @@
+//! The sampler: a compiled policy plus the run-time state of its overrides and budget.
+//!
+//! Per span: the matcher finds the deciding rule (or the default action); a `keep` action
+//! keeps, a `sample` action keeps iff the trace's randomness passes the threshold of the
+//! (budget-scaled) rate; then the overrides may keep a span the rule dropped (an error
+//! span always, a latency outlier). Per trace, the structure pass then keeps the
+//! ancestors of kept spans or reparents them.
+
+use crate::budget::BudgetController;
+use crate::consistent::{keeps, threshold, trace_randomness};
+use crate::latency::{LatencyKey, LatencyTracker};
+use crate::matcher::{BadTemplate, CompiledMatchers, MatchKind, RuleMatch};
+use crate::report::Report;
+use crate::span::SpanView;
+use crate::structure::{KeepReason, NewParent, Placement, StructureRepairs, structure_pass};
+use policy_schema::{Action, Policy, StructureMode};
+use thiserror::Error;
+
+/// Why a policy cannot be compiled (policies from `policy_schema::from_path` always
+/// compile; these guard policies built in code).
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum CompileError {
+    /// A template does not parse.
+    #[error("rules[{rule}]: invalid template {template:?}: {error}")]
+    Template {
+        /// Rule index.
+        rule: usize,
+        /// The template text.
+        template: String,
+        /// Why.
+        error: policy_schema::TemplateError,
+    },
+    /// A rate outside [0, 1].
+    #[error("{field}: rate {rate} is outside [0, 1]")]
+    Rate {
+        /// `default_action` or `rules[i].action`.
+        field: String,
+        /// The rate.
+        rate: f64,
+    },
+    /// A budget that is not a positive number.
+    #[error("budget.spans_per_second: {0} must be a positive number")]
+    Budget(f64),
+}
+
+/// Which part of the policy decided a span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DecidedBy {
+    /// The rule at this index of `Policy::rules`.
+    Rule(usize),
+    /// No rule matched: the default action.
+    Default,
+}
+
+/// An override that kept a span its rule would have dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OverrideKind {
+    /// The span's status is error.
+    Error,
+    /// The span's duration is an outlier for its kind.
+    Latency,
+}
+
+/// The decision for one span, before the structure pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    /// Keep the span?
+    pub keep: bool,
+    /// The rule (or default) whose action applied.
+    pub decided_by: DecidedBy,
+    /// How many spans this one stands for if kept: 1 for `keep` actions and overrides,
+    /// `1 / p` for a span kept by sampling at effective rate `p`; 0 when dropped.
+    pub adjusted_count: f64,
+    /// The override that kept a span the rule dropped, if any.
+    pub override_fired: Option<OverrideKind>,
+    /// The effective rate (after the budget) when the action was `sample`.
+    pub effective_rate: Option<f64>,
+}
+
+/// A span's fate after decisions, overrides and the structure pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpanOutcome {
+    /// The per-span decision.
+    pub decision: Decision,
+    /// Why it is kept in the end (`Ancestor` when only the structure pass kept it);
+    /// `None` when dropped.
+    pub kept: Option<KeepReason>,
+    /// Its parent in the output.
+    pub parent: NewParent,
+    /// Dropped spans between it and its new parent (`reparent` mode).
+    pub dropped_between: u32,
+}
+
+/// The result for one trace: one outcome per input span, in input order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceOutcome {
+    /// Per span, in the order given.
+    pub spans: Vec<SpanOutcome>,
+    /// Structure problems found and repaired.
+    pub repairs: StructureRepairs,
+}
+
+impl TraceOutcome {
+    /// Indices of the kept spans, in input order.
+    pub fn kept_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.spans
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kept.is_some())
+            .map(|(i, _)| i)
+    }
+
+    /// The parent id to write for kept span `index`: `None` for a root. `spans` must be
+    /// the slice given to [`Sampler::sample_trace`].
+    pub fn output_parent<'a>(&self, spans: &[SpanView<'a>], index: usize) -> Option<&'a [u8]> {
+        match self.spans.get(index)?.parent {
+            NewParent::Root => None,
+            NewParent::Span(parent) => Some(spans.get(parent)?.span_id),
+            NewParent::Missing(top) => spans.get(top)?.parent(),
+        }
+    }
+}
+
+/// A compiled policy with its run-time state. Feed it whole traces with
+/// [`Sampler::sample_trace`] (or single spans with [`Sampler::decide`] when no structure
+/// pass is wanted); read the totals from [`Sampler::report`].
+#[derive(Debug)]
+pub struct Sampler {
+    matchers: CompiledMatchers,
+    /// Per rule, then the default action last: the action and, for `sample`, its
+    /// threshold at full rate.
+    actions: Vec<(Action, u64)>,
+    keep_errors: bool,
+    latency: Option<LatencyTracker>,
+    budget: Option<BudgetController>,
+    mode: StructureMode,
+    report: Report,
+    last_trace: Vec<u8>,
+    last_randomness: u64,
+}
+
+impl Sampler {
+    /// Compiles `policy`.
+    pub fn new(policy: &Policy) -> Result<Self, CompileError> {
+        let matchers = CompiledMatchers::compile(policy).map_err(
+            |BadTemplate {
+                 rule,
+                 template,
+                 error,
+             }| CompileError::Template {
+                rule,
+                template,
+                error,
+            },
+        )?;
+        let mut actions = Vec::with_capacity(policy.rules.len() + 1);
+        let all = policy
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (format!("rules[{i}].action"), r.action))
+            .chain([("default_action".to_string(), policy.default_action)]);
+        for (field, action) in all {
+            let full_threshold = match action {
+                Action::Keep => 0,
+                Action::Sample { rate } if (0.0..=1.0).contains(&rate) => threshold(rate),
+                Action::Sample { rate } => return Err(CompileError::Rate { field, rate }),
+            };
+            actions.push((action, full_threshold));
+        }
+        let budget = match &policy.budget {
+            Some(b) if b.spans_per_second.is_finite() && b.spans_per_second > 0.0 => {
+                Some(BudgetController::new(b.spans_per_second))
+            }
+            Some(b) => return Err(CompileError::Budget(b.spans_per_second)),
+            None => None,
+        };
+        Ok(Self {
+            matchers,
+            actions,
+            keep_errors: policy.overrides.keep_errors,
+            latency: policy.overrides.latency.as_ref().map(LatencyTracker::new),
+            budget,
+            mode: policy.structure.mode,
+            report: Report::new(policy),
+            last_trace: Vec::new(),
+            last_randomness: 0,
+        })
+    }
+
+    /// The rule that decides a span named `name` in `service` (pure; no state changes).
+    pub fn rule_for(&self, service: &str, name: &str) -> Option<RuleMatch> {
+        self.matchers.find(service, name)
+    }
+
+    /// The totals so far.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// The current budget scale on `sample` rates (1 without a budget).
+    pub fn budget_scale(&self) -> f64 {
+        self.budget.as_ref().map_or(1.0, BudgetController::scale)
+    }
+
+    /// Decides one span: rule, sampling, overrides. Updates the latency windows, the
+    /// budget and the report's per-rule counts (not the structure counts).
+    pub fn decide(&mut self, span: &SpanView<'_>) -> Decision {
+        let decision = self.decide_quietly(span);
+        self.report.record_decision(&decision);
+        decision
+    }
+
+    fn decide_quietly(&mut self, span: &SpanView<'_>) -> Decision {
+        let found = self.matchers.find(span.service, span.name);
+        let (decided_by, action_index) = match found {
+            Some(m) => (DecidedBy::Rule(m.rule as usize), m.rule as usize),
+            None => (DecidedBy::Default, self.actions.len() - 1),
+        };
+        let (action, full_threshold) = self.actions[action_index];
+        let (mut keep, mut adjusted_count, effective_rate) = match action {
+            Action::Keep => (true, 1.0, None),
+            Action::Sample { rate } => {
+                let randomness = self.randomness(span.trace_id);
+                let (rate, limit) = match &mut self.budget {
+                    Some(budget) => {
+                        let scale = budget.advance(span.start_unix_nano);
+                        budget.record(rate);
+                        if scale < 1.0 {
+                            (rate * scale, threshold(rate * scale))
+                        } else {
+                            (rate, full_threshold)
+                        }
+                    }
+                    None => (rate, full_threshold),
+                };
+                let keep = keeps(randomness, limit);
+                (keep, if keep { 1.0 / rate } else { 0.0 }, Some(rate))
+            }
+        };
+        // Every span feeds its latency window, kept or not, so the window sees the
+        // true distribution.
+        let latency_outlier = match &mut self.latency {
+            Some(tracker) => {
+                let key = match found {
+                    Some(RuleMatch {
+                        rule,
+                        matcher,
+                        kind: MatchKind::Template,
+                    }) => LatencyKey::Template(rule, matcher),
+                    _ => LatencyKey::Name(span.name),
+                };
+                tracker.observe(span.service, key, span.duration_nanos)
+            }
+            None => false,
+        };
+        let mut override_fired = None;
+        if !keep {
+            if self.keep_errors && span.is_error {
+                override_fired = Some(OverrideKind::Error);
+            } else if latency_outlier {
+                override_fired = Some(OverrideKind::Latency);
+            }
+            if override_fired.is_some() {
+                keep = true;
+                adjusted_count = 1.0;
+            }
+        }
+        Decision {
+            keep,
+            decided_by,
+            adjusted_count,
+            override_fired,
+            effective_rate,
+        }
+    }
+
+    /// The trace's randomness, cached for runs of spans of one trace.
+    fn randomness(&mut self, trace_id: &[u8]) -> u64 {
+        if self.last_trace != trace_id || self.last_trace.is_empty() {
+            self.last_trace.clear();
+            self.last_trace.extend_from_slice(trace_id);
+            self.last_randomness = trace_randomness(trace_id);
+        }
+        self.last_randomness
+    }
+
+    /// Decides every span of one trace, applies the overrides and the structure pass,
+    /// and adds the result to the report. `spans` are the spans of one trace in any
+    /// order (the latency windows see them in this order).
+    pub fn sample_trace(&mut self, spans: &[SpanView<'_>]) -> TraceOutcome {
+        let decisions: Vec<Decision> = spans.iter().map(|s| self.decide_quietly(s)).collect();
+        let decided: Vec<Option<KeepReason>> = decisions
+            .iter()
+            .map(|d| {
+                d.keep.then_some(match d.override_fired {
+                    None => KeepReason::Rule,
+                    Some(OverrideKind::Error) => KeepReason::Error,
+                    Some(OverrideKind::Latency) => KeepReason::Latency,
+                })
+            })
+            .collect();
+        let (placements, repairs) = structure_pass(spans, &decided, self.mode);
+        let outcome = TraceOutcome {
+            spans: decisions
+                .into_iter()
+                .zip(placements)
+                .map(
+                    |(
+                        decision,
+                        Placement {
+                            kept,
+                            parent,
+                            dropped_between,
+                        },
+                    )| SpanOutcome {
+                        decision,
+                        kept,
+                        parent,
+                        dropped_between,
+                    },
+                )
+                .collect(),
+            repairs,
+        };
+        self.report.record_trace(&outcome);
+        outcome
+    }
+}

@@ -1,0 +1,145 @@
+//! SkyWalking span CSV (as exported in FudanSELab/DeepTraLog): one row per span,
+//! times in epoch milliseconds, textual ids.
+//!
+//! Mapping: `URL` → name; `Service` → resource `service.name` (one shared resource per
+//! service); `Component` → scope name (one shared scope per component); `SpanType`
+//! `Entry` → Server (Consumer when the component or name says consumer, as RabbitMQ's
+//! and Kafka's do), `Exit` → Client (Producer likewise), `Local` → Internal;
+//! `ParentSpan` `-1` (or empty) → root; `IsError` `True` → status Error; `Peer` →
+//! attribute [`PEER`]. Ids keep their text's bytes.
+
+use crate::csv::{CsvSpec, FieldError, Row, parse_u64, read_csv};
+use crate::document::TraceDocument;
+use crate::error::ReadError;
+use crate::format::Format;
+use crate::model::{KeyValue, Resource, Scope, Span, SpanKind, Status, StatusCode};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Span attribute holding SkyWalking's `Peer` column.
+pub const PEER: &str = "skywalking.peer";
+
+const START: usize = 0;
+const END: usize = 1;
+const URL: usize = 2;
+const SPAN_TYPE: usize = 3;
+const SERVICE: usize = 4;
+const SPAN_ID: usize = 5;
+const TRACE_ID: usize = 6;
+const PEER_COLUMN: usize = 7;
+const PARENT: usize = 8;
+const COMPONENT: usize = 9;
+const IS_ERROR: usize = 10;
+
+const SPEC: CsvSpec = CsvSpec {
+    format: Format::SkyWalkingCsv,
+    required: &[
+        "StartTime",
+        "EndTime",
+        "URL",
+        "SpanType",
+        "Service",
+        "SpanId",
+        "TraceId",
+        "Peer",
+        "ParentSpan",
+        "Component",
+        "IsError",
+    ],
+    span_id_column: SPAN_ID,
+    parent_column: PARENT,
+    root_text: b"-1",
+};
+
+pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadError> {
+    let mut resources: HashMap<Vec<u8>, Arc<Resource>> = HashMap::new();
+    let mut scopes: HashMap<Vec<u8>, Arc<Scope>> = HashMap::new();
+    read_csv(bytes, origin, &SPEC, |row| {
+        let start = millis(row, START)?;
+        let end = millis(row, END)?;
+        let service = row.get(SERVICE);
+        let resource = match resources.get(service.as_ref()) {
+            Some(resource) => resource.clone(),
+            None => {
+                let resource = Arc::new(Resource::for_service(text(&service)));
+                resources.insert(service.into_owned(), resource.clone());
+                resource
+            }
+        };
+        let component = row.get(COMPONENT);
+        let scope = match scopes.get(component.as_ref()) {
+            Some(scope) => scope.clone(),
+            None => {
+                let scope = Arc::new(Scope { name: text(&component), ..Scope::default() });
+                scopes.insert(component.to_vec(), scope.clone());
+                scope
+            }
+        };
+        let name = text(&row.get(URL));
+        let kind = kind_of(&row.get(SPAN_TYPE), &component, &name);
+        let parent = row.get(PARENT);
+        let parent_span_id = if parent.as_ref() == b"-1" { Vec::new() } else { parent.into_owned() };
+        let is_error = row.get(IS_ERROR);
+        let code = if is_error.eq_ignore_ascii_case(b"true") || is_error.as_ref() == b"1" {
+            StatusCode::Error
+        } else {
+            StatusCode::Unset
+        };
+        let peer = row.get(PEER_COLUMN);
+        let attributes = if peer.is_empty() {
+            Vec::new()
+        } else {
+            vec![KeyValue::string(PEER, text(&peer))]
+        };
+        Ok(Span {
+            trace_id: row.get(TRACE_ID).into_owned(),
+            span_id: row.get(SPAN_ID).into_owned(),
+            parent_span_id,
+            trace_state: String::new(),
+            name,
+            kind,
+            start_time_unix_nano: start,
+            end_time_unix_nano: end,
+            attributes,
+            dropped_attributes_count: 0,
+            events: Vec::new(),
+            dropped_events_count: 0,
+            links: Vec::new(),
+            dropped_links_count: 0,
+            status: Status { message: String::new(), code },
+            flags: 0,
+            resource,
+            scope,
+        })
+    })
+}
+
+fn text(bytes: &Cow<'_, [u8]>) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn millis(row: &Row<'_>, column: usize) -> Result<u64, FieldError> {
+    let value = parse_u64(&row.get(column)).map_err(|message| FieldError { column, message })?;
+    value.checked_mul(1_000_000).ok_or_else(|| FieldError {
+        column,
+        message: format!("{value} ms is out of range"),
+    })
+}
+
+fn kind_of(span_type: &[u8], component: &[u8], name: &str) -> SpanKind {
+    let says = |word: &str| {
+        component.len() >= word.len()
+            && component[component.len() - word.len()..].eq_ignore_ascii_case(word.as_bytes())
+            || name.len() >= word.len()
+                && name.as_bytes()[name.len() - word.len()..].eq_ignore_ascii_case(word.as_bytes())
+    };
+    match span_type {
+        b"Entry" if says("consumer") => SpanKind::Consumer,
+        b"Entry" => SpanKind::Server,
+        b"Exit" if says("producer") => SpanKind::Producer,
+        b"Exit" => SpanKind::Client,
+        b"Local" => SpanKind::Internal,
+        _ => SpanKind::Unspecified,
+    }
+}

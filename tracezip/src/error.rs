@@ -1,0 +1,74 @@
+//! Typed errors of encoding, decoding and the `.tz` container.
+
+/// Why a frame or file could not be decoded. Garbage input always ends here, never in
+/// a panic.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The input ended inside a structure.
+    #[error("truncated input in {section} at byte {offset}")]
+    Truncated {
+        /// Part of the format being read.
+        section: &'static str,
+        /// Offset within that part.
+        offset: usize,
+    },
+    /// The bytes do not follow the format.
+    #[error("invalid {section} at byte {offset}: {reason}")]
+    Invalid {
+        /// Part of the format being read.
+        section: &'static str,
+        /// Offset within that part.
+        offset: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The frame or file was written by a format version this decoder does not know.
+    #[error("unsupported format version {0} (this build reads version {version})", version = crate::FORMAT_VERSION)]
+    UnsupportedVersion(u8),
+    /// The file does not start with the `.tz` magic bytes.
+    #[error("not a tracezip file (bad magic bytes)")]
+    BadMagic,
+    /// A frame refers to dictionary state the decoder does not have (a frame was lost,
+    /// or the decoder restarted): the encoder must send a reset frame.
+    #[error("stream {stream_id}: expected frame {expected}, got frame {got} without a reset")]
+    OutOfSequence {
+        /// Stream id of the frame.
+        stream_id: u64,
+        /// Sequence number the decoder expected.
+        expected: u64,
+        /// Sequence number of the frame.
+        got: u64,
+    },
+    /// An earlier frame of this stream failed to decode, so its state is unreliable
+    /// until a reset frame arrives.
+    #[error("stream {0}: state lost after an earlier error; waiting for a reset frame")]
+    StreamBroken(u64),
+    /// A dictionary reference points past the entries defined so far.
+    #[error("unknown {kind} id {id}")]
+    UnknownId {
+        /// Which dictionary.
+        kind: &'static str,
+        /// The id.
+        id: u64,
+    },
+    /// A limit of [`crate::DecoderOptions`] was exceeded.
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(&'static str),
+    /// The zstd layer failed.
+    #[error("zstd: {0}")]
+    Zstd(String),
+    /// Reading the container failed.
+    #[error("I/O: {0}")]
+    Io(String),
+}
+
+/// Why spans could not be encoded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EncodeError {
+    /// An attribute value nests arrays or key-value lists deeper than the format allows.
+    #[error("attribute value nested deeper than {max} levels", max = crate::MAX_VALUE_DEPTH)]
+    ValueTooDeep,
+    /// The zstd layer failed.
+    #[error("zstd: {0}")]
+    Zstd(String),
+}
