@@ -2,6 +2,7 @@
 //! span sites → scores → policy. [`analyze_path`] does the IO at the start (reading
 //! files); [`analyze_facts`] is the pure rest, usable on hand-built facts.
 
+use crate::conventions::DbSystem;
 use crate::diagnostics::Diagnostic;
 use crate::discover::{self, ConfigFile, DiscoverError, DiscoverOptions};
 use crate::facts::{FileFacts, Language};
@@ -118,7 +119,10 @@ pub fn analyze_facts(
 ) -> Analysis {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let services_map = ServiceMap::build(configs, files.iter().map(|f| f.path.as_str()), root_name);
-    let services: Vec<String> = files.iter().map(|f| services_map.service_of(&f.path)).collect();
+    let services: Vec<String> = files
+        .iter()
+        .map(|f| services_map.service_of(&f.path))
+        .collect();
     let mut diagnostics = Vec::new();
     for file in &files {
         if file.syntax_errors > 0 {
@@ -128,7 +132,23 @@ pub fn analyze_facts(
             ));
         }
     }
-    let program = Program::new(files, services, configs);
+    let mut program = Program::new(files, services, configs);
+    for config in configs
+        .iter()
+        .filter(|c| c.kind == crate::discover::ConfigKind::SpringConfig)
+    {
+        let store = if config.text.contains("mongodb") {
+            DbSystem::Mongo
+        } else if config.text.contains("datasource") {
+            DbSystem::Sql
+        } else {
+            continue;
+        };
+        program
+            .service_stores
+            .entry(services_map.service_of(&config.rel_path))
+            .or_insert(store);
+    }
     let graph = graph::build(&program);
     let sites = spans::span_sites(&program, &graph);
     let scores = score::score_sites(&program, &graph, &sites, &options.score);
@@ -137,7 +157,8 @@ pub fn analyze_facts(
         target_reduction: options.target_reduction,
         source_root: options.source_root_label.clone(),
     };
-    let volumes = (!options.trace_spans.is_empty()).then(|| measure_volumes(&drafts, &options.trace_spans));
+    let volumes =
+        (!options.trace_spans.is_empty()).then(|| measure_volumes(&drafts, &options.trace_spans));
     if let Some(volumes) = &volumes {
         policy_gen::apply_trace_frequency(&mut drafts, volumes);
     }
@@ -148,7 +169,11 @@ pub fn analyze_facts(
         cross_service_edges: graph.cross_service_edges(),
         span_sites: sites.len(),
         rules: policy.rules.len(),
-        services: program.services.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        services: program
+            .services
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
         ..Stats::default()
     };
     for file in &program.files {

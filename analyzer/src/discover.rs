@@ -156,7 +156,15 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovery, Dis
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        consider_file(root, &name, metadata.len(), options, &include, &exclude, &mut found);
+        consider_file(
+            root,
+            &name,
+            metadata.len(),
+            options,
+            &include,
+            &exclude,
+            &mut found,
+        );
     } else {
         let walker = walkdir::WalkDir::new(root)
             .follow_links(true)
@@ -174,7 +182,12 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovery, Dis
                     let message = if error.loop_ancestor().is_some() {
                         "symbolic link loop, not followed".to_string()
                     } else {
-                        format!("cannot read: {}", error.io_error().map_or_else(|| error.to_string(), |e| e.to_string()))
+                        format!(
+                            "cannot read: {}",
+                            error
+                                .io_error()
+                                .map_or_else(|| error.to_string(), |e| e.to_string())
+                        )
                     };
                     found.diagnostics.push(Diagnostic::warning(path, message));
                     continue;
@@ -187,11 +200,21 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovery, Dis
             let size = match entry.metadata() {
                 Ok(m) => m.len(),
                 Err(e) => {
-                    found.diagnostics.push(Diagnostic::warning(rel, format!("cannot read: {e}")));
+                    found
+                        .diagnostics
+                        .push(Diagnostic::warning(rel, format!("cannot read: {e}")));
                     continue;
                 }
             };
-            consider_file(entry.path(), &rel, size, options, &include, &exclude, &mut found);
+            consider_file(
+                entry.path(),
+                &rel,
+                size,
+                options,
+                &include,
+                &exclude,
+                &mut found,
+            );
         }
     }
     found.sources.sort();
@@ -212,18 +235,20 @@ fn build_globs(globs: &[String]) -> Result<Option<GlobSet>, DiscoverError> {
         })?;
         builder.add(parsed);
     }
-    builder.build().map(Some).map_err(|e| DiscoverError::BadGlob {
-        glob: globs.join(","),
-        message: e.to_string(),
-    })
+    builder
+        .build()
+        .map(Some)
+        .map_err(|e| DiscoverError::BadGlob {
+            glob: globs.join(","),
+            message: e.to_string(),
+        })
 }
 
 fn is_skipped_dir(entry: &walkdir::DirEntry) -> bool {
     entry.file_type().is_dir()
-        && entry
-            .file_name()
-            .to_str()
-            .is_some_and(|name| SKIPPED_DIRS.contains(&name) || (name.starts_with('.') && name.len() > 1))
+        && entry.file_name().to_str().is_some_and(|name| {
+            SKIPPED_DIRS.contains(&name) || (name.starts_with('.') && name.len() > 1)
+        })
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -355,7 +380,9 @@ mod tests {
         assert!(is_test_path("app/tests/helpers.py"));
         assert!(is_test_path("app/test_views.py"));
         assert!(!is_test_path("app/views.py"));
-        assert!(!is_test_path("ts-order-service/src/main/java/order/OrderApplication.java"));
+        assert!(!is_test_path(
+            "ts-order-service/src/main/java/order/OrderApplication.java"
+        ));
         assert!(is_generated_name("services/geo/proto/geo.pb.go"));
         assert!(is_generated_name("app/api_pb2_grpc.py"));
         assert!(!is_generated_name("app/api.py"));
@@ -398,20 +425,30 @@ mod tests {
         let paths: Vec<&str> = found.sources.iter().map(|s| s.rel_path.as_str()).collect();
         assert_eq!(
             paths,
-            ["big/big.py", "svc/src/main/java/a/A.java", "svc/src/test/java/a/ATest.java"]
+            [
+                "big/big.py",
+                "svc/src/main/java/a/A.java",
+                "svc/src/test/java/a/ATest.java"
+            ]
         );
     }
 
     #[test]
     fn missing_root_and_bad_glob_are_errors() {
-        let missing = discover(Path::new("/definitely/not/here"), &DiscoverOptions::default());
+        let missing = discover(
+            Path::new("/definitely/not/here"),
+            &DiscoverOptions::default(),
+        );
         assert!(matches!(missing, Err(DiscoverError::Root { .. })));
         let dir = tempfile::tempdir().unwrap();
         let options = DiscoverOptions {
             include: vec!["a/[".into()],
             ..DiscoverOptions::default()
         };
-        assert!(matches!(discover(dir.path(), &options), Err(DiscoverError::BadGlob { .. })));
+        assert!(matches!(
+            discover(dir.path(), &options),
+            Err(DiscoverError::BadGlob { .. })
+        ));
     }
 
     #[cfg(unix)]

@@ -8,7 +8,9 @@
 //! Cross-service edges link an HTTP client call to the route it matches in another
 //! service, and a gRPC stub call to the server method.
 
-use crate::conventions::{self, CallContext, Effect, Entry, base_name, url_host, url_path};
+use crate::conventions::{
+    self, CallContext, DbSystem, Effect, Entry, base_name, url_host, url_path,
+};
 use crate::facts::{FileFacts, Function, Language, Position, TypeKind};
 use crate::services::{go_module_path, parent_dir};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -36,10 +38,16 @@ pub fn parse_proto(dir: &str, text: &str) -> ProtoFile {
         if let Some(rest) = line.strip_prefix("package ") {
             proto.package = rest.trim_end_matches(';').trim().to_string();
         } else if let Some(rest) = line.strip_prefix("service ") {
-            let name = rest.split(|c: char| c.is_whitespace() || c == '{').next().unwrap_or("");
+            let name = rest
+                .split(|c: char| c.is_whitespace() || c == '{')
+                .next()
+                .unwrap_or("");
             proto.services.push((name.to_string(), Vec::new()));
         } else if let Some(rest) = line.strip_prefix("rpc ") {
-            let name = rest.split(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
+            let name = rest
+                .split(|c: char| c.is_whitespace() || c == '(')
+                .next()
+                .unwrap_or("");
             if let Some((_, methods)) = proto.services.last_mut() {
                 methods.push(name.to_string());
             }
@@ -59,6 +67,9 @@ pub struct Program {
     pub protos: Vec<ProtoFile>,
     /// Go modules: (directory of go.mod, module path).
     pub go_modules: Vec<(String, String)>,
+    /// The store each service's configuration names (`spring.data.mongodb` → MongoDB,
+    /// `spring.datasource` → SQL), for repositories whose entity does not tell.
+    pub service_stores: BTreeMap<String, DbSystem>,
 }
 
 impl Program {
@@ -105,7 +116,11 @@ impl Program {
 fn go_import_path(modules: &[(String, String)], dir: &str) -> Option<String> {
     modules.iter().find_map(|(root, module)| {
         if root.is_empty() {
-            Some(if dir.is_empty() { module.clone() } else { format!("{module}/{dir}") })
+            Some(if dir.is_empty() {
+                module.clone()
+            } else {
+                format!("{module}/{dir}")
+            })
         } else if dir == root {
             Some(module.clone())
         } else {
@@ -239,7 +254,7 @@ fn type_key(file: &FileFacts, ty: usize) -> String {
 fn owner_key(file: &FileFacts, function: &Function) -> Option<String> {
     let owner = function.owner.as_deref()?;
     Some(match language_of(file) {
-        Language::Go => format!("{}.{}", parent_dir(&file.path), owner.trim_start_matches('*')),
+        Language::Go => format!("{}.{}", parent_dir(&file.path), base_name(owner)),
         _ => match function.qualified.rsplit_once('.') {
             Some((prefix, _)) if !prefix.is_empty() => prefix.to_string(),
             _ => format!("{}.{owner}", file.package),
@@ -262,17 +277,35 @@ impl<'a> Index<'a> {
         };
         for (fi, file) in program.files.iter().enumerate() {
             for (ti, ty) in file.types.iter().enumerate() {
-                index.types_by_name.entry(ty.name.as_str()).or_default().push((fi, ti));
-                index.types_by_qualified.entry(ty.qualified.as_str()).or_default().push((fi, ti));
+                index
+                    .types_by_name
+                    .entry(ty.name.as_str())
+                    .or_default()
+                    .push((fi, ti));
+                index
+                    .types_by_qualified
+                    .entry(ty.qualified.as_str())
+                    .or_default()
+                    .push((fi, ti));
                 for sup in &ty.supertypes {
-                    index.implementors.entry(base_name(sup)).or_default().push((fi, ti));
+                    index
+                        .implementors
+                        .entry(base_name(sup))
+                        .or_default()
+                        .push((fi, ti));
                 }
             }
             if !file.module_path.is_empty() {
-                index.go_dirs.entry(file.module_path.as_str()).or_insert(parent_dir(&file.path));
+                index
+                    .go_dirs
+                    .entry(file.module_path.as_str())
+                    .or_insert(parent_dir(&file.path));
             }
             if language_of(file) == Language::Python && !file.package.is_empty() {
-                index.python_modules.entry(file.package.as_str()).or_insert(fi);
+                index
+                    .python_modules
+                    .entry(file.package.as_str())
+                    .or_insert(fi);
             }
             for constant in &file.string_constants {
                 index
@@ -286,7 +319,11 @@ impl<'a> Index<'a> {
             let file = &program.files[n.file];
             let function = &file.functions[n.function];
             match owner_key(file, function) {
-                Some(key) => index.methods.entry((key, function.name.as_str())).or_default().push(node),
+                Some(key) => index
+                    .methods
+                    .entry((key, function.name.as_str()))
+                    .or_default()
+                    .push(node),
                 None => index
                     .free_functions
                     .entry((module_key(file), function.name.as_str()))
@@ -305,7 +342,13 @@ impl<'a> Index<'a> {
     fn resolve_type(&self, fi: usize, written: &str) -> Vec<TypeRef> {
         let file = &self.program.files[fi];
         let service = &self.program.services[fi];
-        let cleaned = written.split('<').next().unwrap_or(written).trim().trim_start_matches(['*', '&']).trim_end_matches("[]");
+        let cleaned = written
+            .split('<')
+            .next()
+            .unwrap_or(written)
+            .trim()
+            .trim_start_matches(['*', '&'])
+            .trim_end_matches("[]");
         let name = base_name(cleaned);
         if name.is_empty() {
             return Vec::new();
@@ -331,16 +374,21 @@ impl<'a> Index<'a> {
                 }
             }
             Language::Java | Language::Python => {
-                if cleaned.contains('.') {
-                    if let Some(found) = self.types_by_qualified.get(cleaned) {
-                        return found.clone();
-                    }
+                if cleaned.contains('.')
+                    && let Some(found) = self.types_by_qualified.get(cleaned)
+                {
+                    return found.clone();
                 }
                 for import in &file.imports {
-                    let hit = import.path.rsplit('.').next() == Some(name) && !import.path.ends_with('*')
+                    let hit = import.path.rsplit('.').next() == Some(name)
+                        && !import.path.ends_with('*')
                         || import.names.iter().any(|n| n == name);
                     if hit {
-                        let qualified = if import.names.is_empty() { import.path.clone() } else { format!("{}.{name}", import.path) };
+                        let qualified = if import.names.is_empty() {
+                            import.path.clone()
+                        } else {
+                            format!("{}.{name}", import.path)
+                        };
                         if let Some(found) = self.types_by_qualified.get(qualified.as_str()) {
                             return found.clone();
                         }
@@ -365,7 +413,13 @@ impl<'a> Index<'a> {
                     .copied()
                     .filter(|&(f, _)| self.program.services[f] == *service)
                     .collect();
-                if !same_service.is_empty() { same_service } else if all.len() == 1 { all } else { Vec::new() }
+                if !same_service.is_empty() {
+                    same_service
+                } else if all.len() == 1 {
+                    all
+                } else {
+                    Vec::new()
+                }
             }
         }
     }
@@ -390,8 +444,17 @@ impl<'a> Index<'a> {
         let file = &self.program.files[fi];
         file.imports.iter().find_map(|import| {
             let bound = import.alias.clone().unwrap_or_else(|| {
-                let sep = if language_of(file) == Language::Go { '/' } else { '.' };
-                import.path.rsplit(sep).next().unwrap_or(&import.path).to_string()
+                let sep = if language_of(file) == Language::Go {
+                    '/'
+                } else {
+                    '.'
+                };
+                import
+                    .path
+                    .rsplit(sep)
+                    .next()
+                    .unwrap_or(&import.path)
+                    .to_string()
             });
             if bound == alias && import.names.is_empty() {
                 return Some(import.path.clone());
@@ -422,6 +485,30 @@ impl<'a> Index<'a> {
         out
     }
 
+    /// The store of a repository type: its entity's annotations, else the service's
+    /// configuration.
+    fn store_hint(&self, fi: usize, types: &[TypeRef]) -> Option<DbSystem> {
+        for &ty in types {
+            let decl = self.decl(ty);
+            for (_, args) in &decl.supertype_args {
+                let Some(entity) = args.first() else { continue };
+                for entity_ty in self.resolve_type(ty.0, entity) {
+                    for annotation in &self.decl(entity_ty).annotations {
+                        match base_name(&annotation.name) {
+                            "Document" => return Some(DbSystem::Mongo),
+                            "Entity" | "Table" => return Some(DbSystem::Sql),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        self.program
+            .service_stores
+            .get(&self.program.services[fi])
+            .copied()
+    }
+
     fn variable_type(&self, fi: usize, function: &Function, name: &str) -> Option<String> {
         function
             .locals
@@ -430,6 +517,13 @@ impl<'a> Index<'a> {
             .find(|v| v.name == name && !v.type_name.is_empty())
             .map(|v| v.type_name.clone())
             .or_else(|| self.field_type(fi, function, name))
+            .or_else(|| {
+                self.program.files[fi]
+                    .globals
+                    .iter()
+                    .find(|g| g.name == name && !g.type_name.is_empty())
+                    .map(|g| g.type_name.clone())
+            })
     }
 
     fn owner_types(&self, fi: usize, function: &Function) -> Vec<TypeRef> {
@@ -442,10 +536,17 @@ impl<'a> Index<'a> {
             .types
             .iter()
             .enumerate()
-            .filter(|(ti, t)| t.name == owner.trim_start_matches('*') && Some(type_key(file, *ti)) == key)
+            .filter(|(ti, t)| {
+                (t.name == owner.trim_start_matches('*') || t.qualified == owner)
+                    && Some(type_key(file, *ti)) == key
+            })
             .map(|(ti, _)| (fi, ti))
             .collect();
-        if !local.is_empty() { local } else { self.resolve_type(fi, owner) }
+        if !local.is_empty() {
+            local
+        } else {
+            self.resolve_type(fi, owner)
+        }
     }
 
     fn field_type(&self, fi: usize, function: &Function, name: &str) -> Option<String> {
@@ -518,10 +619,11 @@ impl<'a> Index<'a> {
         };
         if let Some(written) = written {
             info.types = self.resolve_type(fi, &written);
-            if info.import.is_none() && language == Language::Go {
-                if let Some((alias, _)) = written.trim_start_matches(['*', '&']).split_once('.') {
-                    info.import = self.import_path(fi, alias);
-                }
+            if info.import.is_none()
+                && language == Language::Go
+                && let Some((alias, _)) = written.trim_start_matches(['*', '&']).split_once('.')
+            {
+                info.import = self.import_path(fi, alias);
             }
             if info.import.is_none() && language == Language::Python {
                 info.import = file
@@ -542,8 +644,16 @@ impl<'a> Index<'a> {
             let decl = self.decl(ty);
             let own = self.methods.get(&(type_key(file, ty.1), name));
             let implementors: Vec<TypeRef> = if decl.kind == TypeKind::Interface || own.is_none() {
-                let all = self.implementors.get(decl.name.as_str()).cloned().unwrap_or_default();
-                let same: Vec<TypeRef> = all.iter().copied().filter(|&(f, _)| self.program.services[f] == caller_service).collect();
+                let all = self
+                    .implementors
+                    .get(decl.name.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                let same: Vec<TypeRef> = all
+                    .iter()
+                    .copied()
+                    .filter(|&(f, _)| self.program.services[f] == caller_service)
+                    .collect();
                 if same.is_empty() { all } else { same }
             } else {
                 Vec::new()
@@ -554,10 +664,10 @@ impl<'a> Index<'a> {
                     out.extend(found);
                 }
             }
-            if let Some(own) = own {
-                if out.is_empty() || decl.kind != TypeKind::Interface {
-                    out.extend(own);
-                }
+            if let Some(own) = own
+                && (out.is_empty() || decl.kind != TypeKind::Interface)
+            {
+                out.extend(own);
             }
         }
         if out.is_empty() {
@@ -565,7 +675,10 @@ impl<'a> Index<'a> {
             for sup in self.supertypes(types) {
                 if let Some(&(f, _)) = types.first() {
                     for ty in self.resolve_type(f, &sup) {
-                        if let Some(found) = self.methods.get(&(type_key(&self.program.files[ty.0], ty.1), name)) {
+                        if let Some(found) = self
+                            .methods
+                            .get(&(type_key(&self.program.files[ty.0], ty.1), name))
+                        {
                             out.extend(found);
                         }
                     }
@@ -644,15 +757,29 @@ pub fn build(program: &Program) -> CallGraph {
     let mut edges: Vec<(NodeIndex, NodeIndex, CallEdge)> = Vec::new();
     let mut grpc_registrations: Vec<(usize, NodeIndex, String, Option<String>)> = Vec::new();
     let mut route_registrations: Vec<(usize, NodeIndex, String, String, Position)> = Vec::new();
+    let python_prefixes = python_route_prefixes(program);
     for node in graph.node_indices() {
         let (fi, ji) = (graph[node].file, graph[node].function);
         let file = &program.files[fi];
         let language = language_of(file);
         let function = &file.functions[ji];
         let service = &program.services[fi];
-        for entry in conventions::declared_entries(language, file, function) {
-            let position = function.annotations.first().map_or(function.position, |a| a.position);
-            entries.push(EntrySite { node, entry, position });
+        let prefix_of = |variable: &str| -> String {
+            python_prefixes
+                .get(&(fi, variable.to_string()))
+                .cloned()
+                .unwrap_or_default()
+        };
+        for entry in conventions::declared_entries(language, file, function, &prefix_of) {
+            let position = function
+                .annotations
+                .first()
+                .map_or(function.position, |a| a.position);
+            entries.push(EntrySite {
+                node,
+                entry,
+                position,
+            });
         }
         for (ci, call) in function.calls.iter().enumerate() {
             let receiver = call
@@ -670,14 +797,24 @@ pub fn build(program: &Program) -> CallGraph {
                 receiver_supertypes: &supertypes,
                 receiver_import: receiver.import.as_deref(),
                 args: &args,
+                store_hint: index.store_hint(fi, &receiver.types),
             };
             if let Some(effect) = conventions::classify(language, &context) {
-                effects.push(EffectSite { node, call: ci, effect });
+                effects.push(EffectSite {
+                    node,
+                    call: ci,
+                    effect,
+                });
                 continue;
             }
             if language == Language::Go {
-                if call.callee.starts_with("Register") && call.callee.ends_with("Server") && call.callee.len() > 14 {
-                    let service_name = call.callee["Register".len()..call.callee.len() - "Server".len()].to_string();
+                if call.callee.starts_with("Register")
+                    && call.callee.ends_with("Server")
+                    && call.callee.len() > 14
+                {
+                    let service_name = call.callee
+                        ["Register".len()..call.callee.len() - "Server".len()]
+                        .to_string();
                     grpc_registrations.push((fi, node, service_name, receiver.import.clone()));
                 }
                 if let Some((pattern, handler)) = conventions::go::route_registration(call) {
@@ -691,7 +828,11 @@ pub fn build(program: &Program) -> CallGraph {
                     found = index.module_functions(&module_key(file), &call.callee, language);
                 }
                 if found.is_empty() && language == Language::Python {
-                    for import in file.imports.iter().filter(|i| i.names.contains(&call.callee)) {
+                    for import in file
+                        .imports
+                        .iter()
+                        .filter(|i| i.names.contains(&call.callee))
+                    {
                         found.extend(index.module_functions(&import.path, &call.callee, language));
                     }
                 }
@@ -708,12 +849,27 @@ pub fn build(program: &Program) -> CallGraph {
             };
             for target in targets {
                 if target != node {
-                    edges.push((node, target, CallEdge { kind: EdgeKind::Call, call: ci, in_loop: call.in_loop }));
+                    edges.push((
+                        node,
+                        target,
+                        CallEdge {
+                            kind: EdgeKind::Call,
+                            call: ci,
+                            in_loop: call.in_loop,
+                        },
+                    ));
                 }
             }
         }
     }
-    add_go_entries(program, &graph, &index, &grpc_registrations, &route_registrations, &mut entries);
+    add_go_entries(
+        program,
+        &graph,
+        &index,
+        &grpc_registrations,
+        &route_registrations,
+        &mut entries,
+    );
     resolve_grpc_packages(program, &mut effects);
     entries.sort_by(|a, b| a.node.cmp(&b.node).then_with(|| a.entry.cmp(&b.entry)));
     entries.dedup();
@@ -724,7 +880,50 @@ pub fn build(program: &Program) -> CallGraph {
             graph.add_edge(from, to, edge);
         }
     }
-    CallGraph { graph, effects, entries }
+    CallGraph {
+        graph,
+        effects,
+        entries,
+    }
+}
+
+/// Python route prefixes per (file, router variable): the router's own prefix after
+/// the prefixes it is mounted with in the same service.
+fn python_route_prefixes(program: &Program) -> HashMap<(usize, String), String> {
+    let mut mounts: HashMap<(&str, String), String> = HashMap::new();
+    for (fi, file) in program.files.iter().enumerate() {
+        if language_of(file) != Language::Python {
+            continue;
+        }
+        let calls = file
+            .top_level_calls
+            .iter()
+            .chain(file.functions.iter().flat_map(|f| &f.calls));
+        for call in calls {
+            if let Some((variable, prefix)) = conventions::python::mount_prefix(call) {
+                mounts
+                    .entry((program.services[fi].as_str(), variable))
+                    .or_insert(prefix);
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    for (fi, file) in program.files.iter().enumerate() {
+        if language_of(file) != Language::Python {
+            continue;
+        }
+        for (variable, own) in conventions::python::router_prefixes(file) {
+            let mount = mounts
+                .get(&(program.services[fi].as_str(), variable.clone()))
+                .cloned()
+                .unwrap_or_default();
+            out.insert(
+                (fi, variable),
+                format!("{}{own}", mount.trim_end_matches('/')),
+            );
+        }
+    }
+    out
 }
 
 fn add_go_entries(
@@ -738,11 +937,18 @@ fn add_go_entries(
     for (fi, register_node, service_name, import) in grpc {
         let service = &program.services[*fi];
         let proto = find_proto(program, service_name, import.as_deref());
-        let package = proto
-            .map(|p| p.package.clone())
-            .unwrap_or_else(|| import.as_deref().and_then(|i| i.rsplit('/').next()).unwrap_or("").to_string());
+        let package = proto.map(|p| p.package.clone()).unwrap_or_else(|| {
+            import
+                .as_deref()
+                .and_then(|i| i.rsplit('/').next())
+                .unwrap_or("")
+                .to_string()
+        });
         let rpcs: Option<Vec<String>> = proto.and_then(|p| {
-            p.services.iter().find(|(name, _)| name == service_name).map(|(_, methods)| methods.clone())
+            p.services
+                .iter()
+                .find(|(name, _)| name == service_name)
+                .map(|(_, methods)| methods.clone())
         });
         for node in graph.node_indices() {
             let n = &graph[node];
@@ -758,7 +964,11 @@ fn add_go_entries(
                 entries.push(EntrySite {
                     node,
                     entry: Entry::Grpc {
-                        full_method: conventions::go::grpc_full_method(&package, service_name, &function.name),
+                        full_method: conventions::go::grpc_full_method(
+                            &package,
+                            service_name,
+                            &function.name,
+                        ),
                     },
                     position: function.position,
                 });
@@ -769,8 +979,11 @@ fn add_go_entries(
     for (fi, register_node, pattern, handler, position) in routes {
         let file = &program.files[*fi];
         let register_fn = &file.functions[graph[*register_node].function];
-        let mut handlers: Vec<NodeIndex> = index
-            .methods_of(&index.owner_types(*fi, register_fn), handler, &program.services[*fi]);
+        let mut handlers: Vec<NodeIndex> = index.methods_of(
+            &index.owner_types(*fi, register_fn),
+            handler,
+            &program.services[*fi],
+        );
         if handlers.is_empty() {
             handlers = index.module_functions(&module_key(file), handler, Language::Go);
         }
@@ -780,32 +993,48 @@ fn add_go_entries(
             route: pattern.clone(),
         };
         if handlers.is_empty() {
-            entries.push(EntrySite { node: *register_node, entry, position: *position });
+            entries.push(EntrySite {
+                node: *register_node,
+                entry,
+                position: *position,
+            });
         } else {
             for node in handlers {
-                entries.push(EntrySite { node, entry: entry.clone(), position: *position });
+                entries.push(EntrySite {
+                    node,
+                    entry: entry.clone(),
+                    position: *position,
+                });
             }
         }
     }
 }
 
-fn find_proto<'a>(program: &'a Program, service_name: &str, import: Option<&str>) -> Option<&'a ProtoFile> {
+fn find_proto<'a>(
+    program: &'a Program,
+    service_name: &str,
+    import: Option<&str>,
+) -> Option<&'a ProtoFile> {
     let candidates: Vec<&ProtoFile> = program
         .protos
         .iter()
         .filter(|p| p.services.iter().any(|(name, _)| name == service_name))
         .collect();
     let by_import = import.and_then(|import| {
-        candidates.iter().copied().find(|p| {
-            go_import_path(&program.go_modules, &p.dir).as_deref() == Some(import)
-        })
+        candidates
+            .iter()
+            .copied()
+            .find(|p| go_import_path(&program.go_modules, &p.dir).as_deref() == Some(import))
     });
     by_import.or_else(|| candidates.first().copied())
 }
 
 fn resolve_grpc_packages(program: &Program, effects: &mut [EffectSite]) {
     for site in effects.iter_mut() {
-        if let Effect::GrpcClient { package, service, .. } = &mut site.effect {
+        if let Effect::GrpcClient {
+            package, service, ..
+        } = &mut site.effect
+        {
             let proto = find_proto(program, service, Some(package.as_str()));
             *package = match proto {
                 Some(p) => p.package.clone(),
@@ -848,29 +1077,45 @@ fn cross_service_edges(
     let mut by_method: BTreeMap<&str, Vec<NodeIndex>> = BTreeMap::new();
     for entry in entries {
         if let Entry::Grpc { full_method } = &entry.entry {
-            by_method.entry(full_method.as_str()).or_default().push(entry.node);
+            by_method
+                .entry(full_method.as_str())
+                .or_default()
+                .push(entry.node);
         }
     }
     let mut edges = Vec::new();
     for site in effects {
         let caller = &graph[site.node];
         let call = &program.files[caller.file].functions[caller.function].calls[site.call];
-        let edge = |kind| CallEdge { kind, call: site.call, in_loop: call.in_loop };
+        let edge = |kind| CallEdge {
+            kind,
+            call: site.call,
+            in_loop: call.in_loop,
+        };
         match &site.effect {
-            Effect::Http { method, url: Some(url), .. } => {
+            Effect::Http {
+                method,
+                url: Some(url),
+                ..
+            } => {
                 let Some(path) = url_path(url) else { continue };
                 let host = url_host(url).filter(|h| services.contains(h.as_str()));
                 let mut best: Vec<(usize, NodeIndex)> = Vec::new();
                 for entry in entries {
-                    let Entry::Http { methods, route, .. } = &entry.entry else { continue };
+                    let Entry::Http { methods, route, .. } = &entry.entry else {
+                        continue;
+                    };
                     let target_service = &graph[entry.node].service;
-                    if target_service == &caller.service || host.as_deref().is_some_and(|h| h != target_service) {
+                    if target_service == &caller.service
+                        || host.as_deref().is_some_and(|h| h != target_service)
+                    {
                         continue;
                     }
-                    if let Some(m) = method {
-                        if !methods.is_empty() && !methods.contains(m) {
-                            continue;
-                        }
+                    if let Some(m) = method
+                        && !methods.is_empty()
+                        && !methods.contains(m)
+                    {
+                        continue;
                     }
                     if let Some(score) = route_matches(route, &path) {
                         best.push((score, entry.node));
@@ -882,7 +1127,11 @@ fn cross_service_edges(
                     }
                 }
             }
-            Effect::GrpcClient { package, service, method } => {
+            Effect::GrpcClient {
+                package,
+                service,
+                method,
+            } => {
                 let full = conventions::go::grpc_full_method(package, service, method);
                 for &node in by_method.get(full.as_str()).into_iter().flatten() {
                     if graph[node].service != caller.service {
@@ -902,20 +1151,38 @@ mod tests {
 
     #[test]
     fn routes_match_client_paths() {
-        assert_eq!(route_matches("/api/v1/orders/{id}", "/api/v1/orders/{}"), Some(3));
-        assert_eq!(route_matches("/api/v1/orders/<int:id>", "/api/v1/orders/{}"), Some(3));
+        assert_eq!(
+            route_matches("/api/v1/orders/{id}", "/api/v1/orders/{}"),
+            Some(3)
+        );
+        assert_eq!(
+            route_matches("/api/v1/orders/<int:id>", "/api/v1/orders/{}"),
+            Some(3)
+        );
         assert_eq!(route_matches("/api/v1/orders/{id}", "/api/v1/orders"), None);
-        assert_eq!(route_matches("/api/v1/orders/all", "/api/v1/orders/{}"), Some(3));
+        assert_eq!(
+            route_matches("/api/v1/orders/all", "/api/v1/orders/{}"),
+            Some(3)
+        );
         assert_eq!(route_matches("/api/v1/x", "/api/v1/y"), None);
     }
 
     #[test]
     fn reads_proto_names() {
-        let proto = parse_proto("services/geo/proto", "syntax = \"proto3\";\npackage geo;\nservice Geo {\n  rpc Nearby(Request) returns (Result);\n}\n");
+        let proto = parse_proto(
+            "services/geo/proto",
+            "syntax = \"proto3\";\npackage geo;\nservice Geo {\n  rpc Nearby(Request) returns (Result);\n}\n",
+        );
         assert_eq!(proto.package, "geo");
-        assert_eq!(proto.services, [("Geo".to_string(), vec!["Nearby".to_string()])]);
+        assert_eq!(
+            proto.services,
+            [("Geo".to_string(), vec!["Nearby".to_string()])]
+        );
         let modules = vec![("hotel".to_string(), "github.com/x/hotel".to_string())];
-        assert_eq!(go_import_path(&modules, "hotel/services/geo").as_deref(), Some("github.com/x/hotel/services/geo"));
+        assert_eq!(
+            go_import_path(&modules, "hotel/services/geo").as_deref(),
+            Some("github.com/x/hotel/services/geo")
+        );
         assert_eq!(go_import_path(&modules, "other"), None);
     }
 }

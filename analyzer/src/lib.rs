@@ -4,6 +4,8 @@
 //! discover files → parse and extract [`facts`] per file ([`lang`]) → resolve into a
 //! call graph → name span sites → score → generate the policy.
 
+pub mod apply;
+pub mod evaluate;
 pub mod facts;
 pub mod lang;
 pub mod conventions;

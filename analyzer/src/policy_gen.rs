@@ -13,7 +13,9 @@
 use crate::graph::{CallGraph, Program};
 use crate::score::Score;
 use crate::spans::SpanSite;
-use policy_schema::{Action, Evidence, Generator, Matcher, Overrides, Policy, Reason, Rule, Structure};
+use policy_schema::{
+    Action, Evidence, Generator, Matcher, Overrides, Policy, Reason, Rule, Structure,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Rate of spans no rule matches.
@@ -41,10 +43,18 @@ pub struct RuleDraft {
 }
 
 /// Groups sites into rule drafts, sorted by (service, id).
-pub fn draft_rules(program: &Program, graph: &CallGraph, sites: &[SpanSite], scores: &[Score]) -> Vec<RuleDraft> {
+pub fn draft_rules(
+    program: &Program,
+    graph: &CallGraph,
+    sites: &[SpanSite],
+    scores: &[Score],
+) -> Vec<RuleDraft> {
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, site) in sites.iter().enumerate() {
-        groups.entry((site.service.clone(), site.label.clone())).or_default().push(i);
+        groups
+            .entry((site.service.clone(), site.label.clone()))
+            .or_default()
+            .push(i);
     }
     let mut drafts: Vec<(RuleDraft, BTreeSet<Matcher>)> = Vec::new();
     for ((service, label), members) in groups {
@@ -52,16 +62,18 @@ pub fn draft_rules(program: &Program, graph: &CallGraph, sites: &[SpanSite], sco
             .iter()
             .copied()
             .max_by(|&a, &b| {
-                scores[a]
-                    .total
-                    .total_cmp(&scores[b].total)
-                    .then_with(|| (&sites[b].file, sites[b].line).cmp(&(&sites[a].file, sites[a].line)))
+                scores[a].total.total_cmp(&scores[b].total).then_with(|| {
+                    (&sites[b].file, sites[b].line).cmp(&(&sites[a].file, sites[a].line))
+                })
             })
             .expect("groups are never empty");
         let site = &sites[best];
         let node = &graph.graph[site.node];
         let function = &program.files[node.file].functions[node.function];
-        let matchers: BTreeSet<Matcher> = members.iter().flat_map(|&i| sites[i].names.iter().cloned()).collect();
+        let matchers: BTreeSet<Matcher> = members
+            .iter()
+            .flat_map(|&i| sites[i].names.iter().cloned())
+            .collect();
         drafts.push((
             RuleDraft {
                 id: format!("{service}:{label}"),
@@ -136,7 +148,14 @@ fn round_rate(rate: f64) -> f64 {
 
 /// The policy of a set of drafts (without actions) for measuring volumes.
 pub fn keep_all_policy(drafts: &[RuleDraft]) -> Policy {
-    let mut policy = assemble(drafts, &vec![Action::Keep; drafts.len()], &PolicyOptions { target_reduction: 0.0, source_root: None });
+    let mut policy = assemble(
+        drafts,
+        &vec![Action::Keep; drafts.len()],
+        &PolicyOptions {
+            target_reduction: 0.0,
+            source_root: None,
+        },
+    );
     policy.default_action = Action::Keep;
     policy
 }
@@ -154,7 +173,10 @@ pub fn apply_trace_frequency(drafts: &mut [RuleDraft], volumes: &Volumes) {
             draft.evidence.reasons.push(Reason {
                 kind: "trace-frequency".into(),
                 points: crate::score::HOT,
-                detail: format!("{volume} of {total} spans in the trace sample ({:.1}%)", share * 100.0),
+                detail: format!(
+                    "{volume} of {total} spans in the trace sample ({:.1}%)",
+                    share * 100.0
+                ),
                 file: None,
                 line: None,
             });
@@ -165,10 +187,19 @@ pub fn apply_trace_frequency(drafts: &mut [RuleDraft], volumes: &Volumes) {
 }
 
 /// Chooses actions and builds the policy.
-pub fn generate(drafts: &[RuleDraft], options: &PolicyOptions, volumes: Option<&Volumes>) -> Policy {
+pub fn generate(
+    drafts: &[RuleDraft],
+    options: &PolicyOptions,
+    volumes: Option<&Volumes>,
+) -> Policy {
     let target = options.target_reduction.clamp(0.0, 1.0);
     let mut order: Vec<usize> = (0..drafts.len()).collect();
-    order.sort_by(|&a, &b| drafts[b].score.total_cmp(&drafts[a].score).then_with(|| drafts[a].id.cmp(&drafts[b].id)));
+    order.sort_by(|&a, &b| {
+        drafts[b]
+            .score
+            .total_cmp(&drafts[a].score)
+            .then_with(|| drafts[a].id.cmp(&drafts[b].id))
+    });
     let mut actions = vec![Action::Sample { rate: MIN_RATE }; drafts.len()];
     match volumes.filter(|v| v.total() > 0 && v.per_rule.len() == drafts.len()) {
         None => {
@@ -177,7 +208,9 @@ pub fn generate(drafts: &[RuleDraft], options: &PolicyOptions, volumes: Option<&
                 actions[i] = if rank < keep {
                     Action::Keep
                 } else {
-                    Action::Sample { rate: round_rate((drafts[i].score / 100.0).min(MAX_SAMPLED_RATE)) }
+                    Action::Sample {
+                        rate: round_rate((drafts[i].score / 100.0).min(MAX_SAMPLED_RATE)),
+                    }
                 };
             }
         }
@@ -200,7 +233,9 @@ pub fn generate(drafts: &[RuleDraft], options: &PolicyOptions, volumes: Option<&
             let kept_volume = |k: f64| -> f64 {
                 sampled
                     .iter()
-                    .map(|&i| volumes.per_rule[i] as f64 * (k * drafts[i].score).clamp(MIN_RATE, 1.0))
+                    .map(|&i| {
+                        volumes.per_rule[i] as f64 * (k * drafts[i].score).clamp(MIN_RATE, 1.0)
+                    })
                     .sum()
             };
             let (mut low, mut high) = (0.0f64, 1.0f64);
@@ -209,10 +244,16 @@ pub fn generate(drafts: &[RuleDraft], options: &PolicyOptions, volumes: Option<&
             }
             for _ in 0..60 {
                 let mid = (low + high) / 2.0;
-                if kept_volume(mid) > remaining { high = mid } else { low = mid }
+                if kept_volume(mid) > remaining {
+                    high = mid
+                } else {
+                    low = mid
+                }
             }
             for &i in &sampled {
-                actions[i] = Action::Sample { rate: round_rate(low * drafts[i].score) };
+                actions[i] = Action::Sample {
+                    rate: round_rate(low * drafts[i].score),
+                };
             }
         }
     }
@@ -264,15 +305,35 @@ mod tests {
             service: "s".into(),
             matchers: vec![Matcher::Exact(id.into())],
             score,
-            evidence: Evidence { score, function: None, file: None, line: None, reasons: Vec::new() },
+            evidence: Evidence {
+                score,
+                function: None,
+                file: None,
+                line: None,
+                reasons: Vec::new(),
+            },
         }
     }
 
     #[test]
     fn keeps_the_top_share_without_traces() {
-        let drafts: Vec<RuleDraft> = (0..10).map(|i| draft(&format!("r{i}"), f64::from(i) * 5.0)).collect();
-        let policy = generate(&drafts, &PolicyOptions { target_reduction: 0.8, source_root: None }, None);
-        let kept: Vec<&str> = policy.rules.iter().filter(|r| r.action == Action::Keep).map(|r| r.id.as_str()).collect();
+        let drafts: Vec<RuleDraft> = (0..10)
+            .map(|i| draft(&format!("r{i}"), f64::from(i) * 5.0))
+            .collect();
+        let policy = generate(
+            &drafts,
+            &PolicyOptions {
+                target_reduction: 0.8,
+                source_root: None,
+            },
+            None,
+        );
+        let kept: Vec<&str> = policy
+            .rules
+            .iter()
+            .filter(|r| r.action == Action::Keep)
+            .map(|r| r.id.as_str())
+            .collect();
         assert_eq!(kept, ["s:r8", "s:r9"]);
         assert_eq!(policy.rules[0].action, Action::Sample { rate: MIN_RATE });
         assert_eq!(policy.rules[5].action, Action::Sample { rate: 0.25 });
@@ -282,8 +343,18 @@ mod tests {
     #[test]
     fn meets_the_target_on_trace_volume() {
         let drafts = vec![draft("a", 40.0), draft("b", 20.0), draft("c", 5.0)];
-        let volumes = Volumes { per_rule: vec![100, 400, 500], unmatched: 0 };
-        let policy = generate(&drafts, &PolicyOptions { target_reduction: 0.8, source_root: None }, Some(&volumes));
+        let volumes = Volumes {
+            per_rule: vec![100, 400, 500],
+            unmatched: 0,
+        };
+        let policy = generate(
+            &drafts,
+            &PolicyOptions {
+                target_reduction: 0.8,
+                source_root: None,
+            },
+            Some(&volumes),
+        );
         assert_eq!(policy.rules[0].action, Action::Keep);
         let kept: f64 = policy
             .rules

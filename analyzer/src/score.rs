@@ -51,7 +51,10 @@ pub struct ScoreOptions {
 impl Default for ScoreOptions {
     fn default() -> Self {
         Self {
-            critical_names: DEFAULT_CRITICAL_NAMES.iter().map(|s| s.to_string()).collect(),
+            critical_names: DEFAULT_CRITICAL_NAMES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -133,13 +136,24 @@ impl Scorer<'_> {
                 .error_handlers
                 .iter()
                 .map(|h| (h.position, format!("{} in {}", h.kind, function.qualified)))
-                .chain(function.error_exits.iter().map(|e| (e.position, format!("{} in {}", e.kind, function.qualified))))
+                .chain(
+                    function
+                        .error_exits
+                        .iter()
+                        .map(|e| (e.position, format!("{} in {}", e.kind, function.qualified))),
+                )
                 .min_by_key(|(p, _)| *p);
-            if let Some((position, detail)) = first_handler {
-                if counts[0] < MAX_PER_KIND {
-                    counts[0] += 1;
-                    reasons.push(reason("error-handling", ERROR_HANDLING, detail, &file.path, position));
-                }
+            if let Some((position, detail)) = first_handler
+                && counts[0] < MAX_PER_KIND
+            {
+                counts[0] += 1;
+                reasons.push(reason(
+                    "error-handling",
+                    ERROR_HANDLING,
+                    detail,
+                    &file.path,
+                    position,
+                ));
             }
             let mut kinds_done = BTreeSet::new();
             for &effect_index in &self.effects_of[node.index()] {
@@ -160,7 +174,13 @@ impl Scorer<'_> {
                     2 => DATABASE,
                     _ => MESSAGING,
                 };
-                reasons.push(reason(kind, points, describe(&effect_site.effect, &function.qualified), &file.path, call.position));
+                reasons.push(reason(
+                    kind,
+                    points,
+                    describe(&effect_site.effect, &function.qualified),
+                    &file.path,
+                    call.position,
+                ));
             }
         }
         let n = &self.graph.graph[site.node];
@@ -187,7 +207,13 @@ impl Scorer<'_> {
             let caller = &self.graph.graph[petgraph::visit::EdgeRef::source(&edge)];
             let caller_file = &self.program.files[caller.file];
             let call = &caller_file.functions[caller.function].calls[edge.weight().call];
-            reasons.push(reason("hot", HOT, format!("called in a loop by {}", caller.qualified), &caller_file.path, call.position));
+            reasons.push(reason(
+                "hot",
+                HOT,
+                format!("called in a loop by {}", caller.qualified),
+                &caller_file.path,
+                call.position,
+            ));
         }
         total(reasons)
     }
@@ -216,7 +242,9 @@ impl Scorer<'_> {
             .iter()
             .find(|h| h.position.line >= call.position.line)
             .or(function.error_handlers.first());
-        if let Some(handler) = handler.filter(|_| call.in_handler || !function.error_handlers.is_empty()) {
+        if let Some(handler) =
+            handler.filter(|_| call.in_handler || !function.error_handlers.is_empty())
+        {
             reasons.push(reason(
                 "error-handling",
                 ERROR_HANDLING,
@@ -225,7 +253,10 @@ impl Scorer<'_> {
                 handler.position,
             ));
         }
-        if let Some(word) = self.critical_word(&site.label).or_else(|| self.critical_word(&function.qualified)) {
+        if let Some(word) = self
+            .critical_word(&site.label)
+            .or_else(|| self.critical_word(&function.qualified))
+        {
             reasons.push(reason(
                 "business-critical",
                 BUSINESS_CRITICAL,
@@ -235,39 +266,71 @@ impl Scorer<'_> {
             ));
         }
         if call.in_loop {
-            reasons.push(reason("hot", HOT, format!("called in a loop in {}", function.qualified), &file.path, call.position));
+            reasons.push(reason(
+                "hot",
+                HOT,
+                format!("called in a loop in {}", function.qualified),
+                &file.path,
+                call.position,
+            ));
         }
         total(reasons)
     }
 }
 
 fn total(reasons: Vec<Reason>) -> Score {
-    let total = reasons.iter().map(|r| r.points).sum::<f64>().max(0.0);
+    let sum: f64 = reasons.iter().map(|r| r.points).sum();
+    // Never negative, and never -0.0 (an empty float sum), which would print as "-0.0".
+    let total = if sum > 0.0 { sum } else { 0.0 };
     Score { total, reasons }
 }
 
 fn describe(effect: &Effect, function: &str) -> String {
     match effect {
-        Effect::Http { client, method, url } => format!(
+        Effect::Http {
+            client,
+            method,
+            url,
+        } => format!(
             "{client} {} {} in {function}",
             method.as_deref().unwrap_or("request"),
-            url.as_deref().and_then(url_path).unwrap_or_else(|| "<dynamic url>".into())
+            url.as_deref()
+                .and_then(url_path)
+                .unwrap_or_else(|| "<dynamic url>".into())
         ),
-        Effect::Database { library, target, operation, .. } => {
+        Effect::Database {
+            library,
+            target,
+            operation,
+            ..
+        } => {
             format!("{library} {target}.{operation} in {function}")
         }
-        Effect::Produce { system, destination, .. } => format!(
+        Effect::Produce {
+            system,
+            destination,
+            ..
+        } => format!(
             "{system} send to {} in {function}",
             destination.as_deref().unwrap_or("<dynamic>")
         ),
-        Effect::GrpcClient { package, service, method } => {
+        Effect::GrpcClient {
+            package,
+            service,
+            method,
+        } => {
             format!("gRPC {package}.{service}/{method} in {function}")
         }
     }
 }
 
 /// Scores every site (same order as `sites`).
-pub fn score_sites(program: &Program, graph: &CallGraph, sites: &[SpanSite], options: &ScoreOptions) -> Vec<Score> {
+pub fn score_sites(
+    program: &Program,
+    graph: &CallGraph,
+    sites: &[SpanSite],
+    options: &ScoreOptions,
+) -> Vec<Score> {
     let mut effects_of = vec![Vec::new(); graph.graph.node_count()];
     for (i, site) in graph.effects.iter().enumerate() {
         effects_of[site.node.index()].push(i);
@@ -276,7 +339,11 @@ pub fn score_sites(program: &Program, graph: &CallGraph, sites: &[SpanSite], opt
         program,
         graph,
         options,
-        span_roots: sites.iter().filter(|s| s.kind.is_entry()).map(|s| s.node).collect(),
+        span_roots: sites
+            .iter()
+            .filter(|s| s.kind.is_entry())
+            .map(|s| s.node)
+            .collect(),
         effects_of,
     };
     sites

@@ -78,7 +78,11 @@ impl ServiceMap {
                     .spring
                     .or(candidate.compose)
                     .or(candidate.artifact)
-                    .unwrap_or(if dir.is_empty() { root_name.to_string() } else { folder });
+                    .unwrap_or(if dir.is_empty() {
+                        root_name.to_string()
+                    } else {
+                        folder
+                    });
                 (dir, name)
             })
             .collect();
@@ -187,10 +191,22 @@ pub fn pom_artifact_id(text: &str) -> Option<String> {
         rest = &rest[close + 1..];
         let name = tag.split_whitespace().next().unwrap_or("");
         match name {
-            "parent" | "dependencies" | "dependencyManagement" | "build" | "plugins"
-            | "profiles" | "exclusions" | "reporting" => depth_skip += 1,
-            "/parent" | "/dependencies" | "/dependencyManagement" | "/build" | "/plugins"
-            | "/profiles" | "/exclusions" | "/reporting" => depth_skip = depth_skip.saturating_sub(1),
+            "parent"
+            | "dependencies"
+            | "dependencyManagement"
+            | "build"
+            | "plugins"
+            | "profiles"
+            | "exclusions"
+            | "reporting" => depth_skip += 1,
+            "/parent"
+            | "/dependencies"
+            | "/dependencyManagement"
+            | "/build"
+            | "/plugins"
+            | "/profiles"
+            | "/exclusions"
+            | "/reporting" => depth_skip = depth_skip.saturating_sub(1),
             "artifactId" if depth_skip == 0 => {
                 let end = rest.find('<')?;
                 return Some(rest[..end].trim().to_string());
@@ -218,7 +234,11 @@ pub fn spring_application_name(text: &str) -> Option<String> {
 }
 
 fn unquote(value: &str) -> String {
-    value.trim().trim_matches('"').trim_matches('\'').to_string()
+    value
+        .trim()
+        .trim_matches('"')
+        .trim_matches('\'')
+        .to_string()
 }
 
 /// Key paths and scalar values of a simple YAML document (indentation only; lists of
@@ -300,7 +320,11 @@ mod tests {
     #[test]
     fn names_services_from_spring_maven_go_and_folders() {
         let configs = vec![
-            config("pom.xml", ConfigKind::MavenPom, "<project><modules><module>a</module></modules></project>"),
+            config(
+                "pom.xml",
+                ConfigKind::MavenPom,
+                "<project><modules><module>a</module></modules></project>",
+            ),
             config(
                 "ts-order-service/pom.xml",
                 ConfigKind::MavenPom,
@@ -344,7 +368,10 @@ mod tests {
         let text = "version: '3'\nservices:\n  cart-api:\n    build: ./cart\n  web:\n    build:\n      context: web/app\n    ports:\n      - 80:80\n";
         assert_eq!(
             compose_build_contexts(text),
-            [("cart-api".to_string(), "./cart".to_string()), ("web".to_string(), "web/app".to_string())]
+            [
+                ("cart-api".to_string(), "./cart".to_string()),
+                ("web".to_string(), "web/app".to_string())
+            ]
         );
         let configs = vec![config("docker-compose.yml", ConfigKind::Compose, text)];
         let map = ServiceMap::build(&configs, ["cart/app.py"], "root");
@@ -354,7 +381,10 @@ mod tests {
 
     #[test]
     fn reads_go_mod_and_pom() {
-        assert_eq!(go_module_path("module github.com/a/b\n\ngo 1.21\n").as_deref(), Some("github.com/a/b"));
+        assert_eq!(
+            go_module_path("module github.com/a/b\n\ngo 1.21\n").as_deref(),
+            Some("github.com/a/b")
+        );
         assert_eq!(pom_artifact_id("<project><dependencies><dependency><artifactId>x</artifactId></dependency></dependencies><artifactId>me</artifactId></project>").as_deref(), Some("me"));
     }
 }

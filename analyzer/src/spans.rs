@@ -29,7 +29,10 @@ pub enum SiteKind {
 impl SiteKind {
     /// Entry-like sites own the code they reach; exit sites own one call.
     pub fn is_entry(self) -> bool {
-        matches!(self, SiteKind::Server | SiteKind::Consumer | SiteKind::Manual)
+        matches!(
+            self,
+            SiteKind::Server | SiteKind::Consumer | SiteKind::Manual
+        )
     }
 }
 
@@ -72,13 +75,21 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
         }
         let (kind, label) = match &entry.entry {
             Entry::Http { methods, route, .. } => {
-                let method = if methods.is_empty() { "*".to_string() } else { methods.join(",") };
+                let method = if methods.is_empty() {
+                    "*".to_string()
+                } else {
+                    methods.join(",")
+                };
                 (SiteKind::Server, format!("{method} {route}"))
             }
             Entry::Grpc { full_method } => (SiteKind::Server, full_method.clone()),
-            Entry::Consumer { system, destination } => {
-                (SiteKind::Consumer, format!("consume {system} {destination}"))
-            }
+            Entry::Consumer {
+                system,
+                destination,
+            } => (
+                SiteKind::Consumer,
+                format!("consume {system} {destination}"),
+            ),
         };
         sites.push(SpanSite {
             service: n.service.clone(),
@@ -96,18 +107,39 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
         let language = file.language.unwrap_or(Language::Java);
         let call = &function.calls[site.call];
         let (kind, names) = match &site.effect {
-            Effect::GrpcClient { package, service, method } => (
+            Effect::GrpcClient {
+                package,
+                service,
+                method,
+            } => (
                 SiteKind::Client,
-                conventions::go::grpc_names(&conventions::go::grpc_full_method(package, service, method)),
+                conventions::go::grpc_names(&conventions::go::grpc_full_method(
+                    package, service, method,
+                )),
             ),
-            effect @ Effect::Http { .. } => (SiteKind::Client, conventions::effect_names(language, effect)),
-            effect @ Effect::Database { .. } => (SiteKind::Database, conventions::effect_names(language, effect)),
-            effect @ Effect::Produce { .. } => (SiteKind::Producer, conventions::effect_names(language, effect)),
+            effect @ Effect::Http { .. } => (
+                SiteKind::Client,
+                conventions::effect_names(language, effect),
+            ),
+            effect @ Effect::Database { .. } => (
+                SiteKind::Database,
+                conventions::effect_names(language, effect),
+            ),
+            effect @ Effect::Produce { .. } => (
+                SiteKind::Producer,
+                conventions::effect_names(language, effect),
+            ),
         };
         if names.is_empty() {
             continue;
         }
         let label = match &site.effect {
+            // Agents that name client spans by method only: one family per method.
+            Effect::Http { method, .. }
+                if !names.iter().any(|n| matcher_text(n).starts_with('/')) =>
+            {
+                format!("HTTP {}", method.as_deref().unwrap_or("*"))
+            }
             Effect::Http { method, url, .. } => {
                 let path = url.as_deref().and_then(url_path).map_or_else(
                     || "<dynamic>".to_string(),
@@ -118,8 +150,15 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
                 );
                 format!("{} {path}", method.as_deref().unwrap_or("*"))
             }
-            Effect::GrpcClient { package, service, method } => {
-                format!("call {}", conventions::go::grpc_full_method(package, service, method))
+            Effect::GrpcClient {
+                package,
+                service,
+                method,
+            } => {
+                format!(
+                    "call {}",
+                    conventions::go::grpc_full_method(package, service, method)
+                )
             }
             _ => matcher_text(&names[0]).to_string(),
         };
@@ -137,7 +176,9 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
     for node in graph.graph.node_indices() {
         let (n, file, function) = base(node);
         for span in &function.manual_spans {
-            if span.name.is_empty() {
+            // A name that is all placeholders would match every span: useless as a rule.
+            let literal = span.name.replace("{}", "");
+            if literal.trim().len() < 2 {
                 continue;
             }
             let name = if span.name.contains("{}") {
@@ -158,7 +199,8 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
         }
     }
     sites.sort_by(|a, b| {
-        (&a.service, &a.label, &a.file, a.line, a.kind).cmp(&(&b.service, &b.label, &b.file, b.line, b.kind))
+        (&a.service, &a.label, &a.file, a.line, a.kind)
+            .cmp(&(&b.service, &b.label, &b.file, b.line, b.kind))
     });
     sites
 }

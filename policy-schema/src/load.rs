@@ -1,9 +1,9 @@
 //! Loading and validating a policy from JSON, with errors that name the field and line.
 //!
-//! Loading is two passes over the text, both linear: serde (through
-//! `serde_path_to_error`, so shape errors name the field path) builds the typed
-//! [`Policy`]; then semantic checks run on the typed value, and a small position scanner
-//! ([`Locator`]) maps the JSON path of an offending value (`rules[3].action.rate`) to the
+//! Loading is linear in the text: serde builds the typed [`Policy`] (on failure the text
+//! is parsed again through `serde_path_to_error`, so shape errors name the field path);
+//! then semantic checks run on the typed value, and a small position scanner
+//! (`line_at`) maps the JSON path of an offending value (`rules[3].action.rate`) to the
 //! line where that value starts. The scanner only runs when a check fails.
 
 use crate::{Action, FORMAT_VERSION, Matcher, Policy, Template};
@@ -118,17 +118,25 @@ fn load(text: &str, origin: &str) -> Result<Policy, LoadError> {
         field,
         message: strip_position(&error.to_string()),
     };
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let policy: Policy = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let field = e.path().to_string();
-        syntax(e.into_inner(), field)
-    })?;
-    // Trailing characters after the document are an error too.
-    deserializer.end().map_err(|e| syntax(e, ".".into()))?;
+    // The common case, a valid document, takes plain serde; only a failure is parsed
+    // again with path tracking (slower) to name the field.
+    let policy: Policy = match serde_json::from_str(text) {
+        Ok(policy) => policy,
+        Err(plain_error) => {
+            let mut deserializer = serde_json::Deserializer::from_str(text);
+            let error = match serde_path_to_error::deserialize::<_, Policy>(&mut deserializer) {
+                Err(e) => {
+                    let field = e.path().to_string();
+                    syntax(e.into_inner(), field)
+                }
+                // Only trailing characters are left to fail on.
+                Ok(_) => syntax(plain_error, ".".into()),
+            };
+            return Err(error);
+        }
+    };
     if let Some(problem) = first_problem(&policy) {
-        let line = Locator::scan(text)
-            .and_then(|root| root.line_at(&problem.path))
-            .unwrap_or(1);
+        let line = line_at(text, &problem.path).unwrap_or(1);
         return Err(LoadError::Invalid {
             origin: origin.to_string(),
             line,
@@ -276,50 +284,41 @@ fn action_problem(action: &Action) -> Option<String> {
     }
 }
 
-/// Where each value of a JSON document starts: a tree mirroring the document, holding
-/// only lines and object keys.
-#[derive(Debug)]
-struct Locator {
-    line: usize,
-    shape: Shape,
-}
-
-#[derive(Debug)]
-enum Shape {
-    Object(Vec<(String, Locator)>),
-    Array(Vec<Locator>),
-    Scalar,
-}
-
-/// serde_json stops at 128 levels; anything deeper was never accepted.
-const MAX_DEPTH: usize = 256;
-
-impl Locator {
-    /// Scans text that serde_json accepted. Returns `None` rather than panicking if the
-    /// text is not JSON after all.
-    fn scan(text: &str) -> Option<Self> {
-        let mut scanner = Scanner {
-            bytes: text.as_bytes(),
-            at: 0,
-            line: 1,
-        };
-        scanner.value(0)
-    }
-
-    /// The line where the value at `path` starts (the last duplicate key wins, as in serde).
-    fn line_at(&self, path: &[Step]) -> Option<usize> {
-        let mut node = self;
-        for step in path {
-            node = match (step, &node.shape) {
-                (Step::Key(key), Shape::Object(members)) => {
-                    &members.iter().rev().find(|(name, _)| name == key)?.1
+/// The 1-based line where the value at `path` starts, scanning only along the path and
+/// skipping everything else without allocating (linear in the text, no recursion).
+/// Works on text serde_json accepted (so object keys are unique); returns `None` rather
+/// than panicking if the text is not JSON after all.
+fn line_at(text: &str, path: &[Step]) -> Option<usize> {
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        at: 0,
+        line: 1,
+    };
+    for step in path {
+        match step {
+            Step::Key(wanted) => {
+                scanner.eat(b'{')?;
+                loop {
+                    let key = scanner.key()?;
+                    scanner.eat(b':')?;
+                    if key == *wanted {
+                        break;
+                    }
+                    scanner.skip_value()?;
+                    scanner.eat(b',')?;
                 }
-                (Step::Index(index), Shape::Array(items)) => items.get(*index)?,
-                _ => return None,
-            };
+            }
+            Step::Index(index) => {
+                scanner.eat(b'[')?;
+                for _ in 0..*index {
+                    scanner.skip_value()?;
+                    scanner.eat(b',')?;
+                }
+            }
         }
-        Some(node.line)
     }
+    scanner.skip_whitespace();
+    Some(scanner.line)
 }
 
 struct Scanner<'a> {
@@ -328,7 +327,7 @@ struct Scanner<'a> {
     line: usize,
 }
 
-impl Scanner<'_> {
+impl<'a> Scanner<'a> {
     fn skip_whitespace(&mut self) {
         while let Some(&b) = self.bytes.get(self.at) {
             match b {
@@ -345,18 +344,22 @@ impl Scanner<'_> {
         (self.bytes.get(self.at) == Some(&byte)).then(|| self.at += 1)
     }
 
-    fn peek(&mut self) -> Option<u8> {
+    /// Skips a string token; returns its raw text (quotes included) and whether it has
+    /// escapes.
+    fn string(&mut self) -> Option<(&'a str, bool)> {
         self.skip_whitespace();
-        self.bytes.get(self.at).copied()
-    }
-
-    /// A string token, decoded (keys may use escapes such as `\u0069d`).
-    fn string(&mut self) -> Option<String> {
         let start = self.at;
-        self.eat(b'"')?;
+        if self.bytes.get(self.at) != Some(&b'"') {
+            return None;
+        }
+        self.at += 1;
+        let mut escaped = false;
         loop {
             match *self.bytes.get(self.at)? {
-                b'\\' => self.at += 2,
+                b'\\' => {
+                    escaped = true;
+                    self.at += 2;
+                }
                 b'"' => {
                     self.at += 1;
                     break;
@@ -366,64 +369,54 @@ impl Scanner<'_> {
             }
         }
         let raw = std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?;
-        serde_json::from_str(raw).ok()
+        Some((raw, escaped))
     }
 
-    fn value(&mut self, depth: usize) -> Option<Locator> {
-        if depth > MAX_DEPTH {
-            return None;
+    /// An object key, decoded (keys may use escapes such as `\u0069d`).
+    fn key(&mut self) -> Option<std::borrow::Cow<'a, str>> {
+        let (raw, escaped) = self.string()?;
+        if escaped {
+            serde_json::from_str::<String>(raw).ok().map(Into::into)
+        } else {
+            raw.get(1..raw.len() - 1).map(Into::into)
         }
-        let first = self.peek()?;
-        let line = self.line;
-        let shape = match first {
-            b'{' => {
-                self.at += 1;
-                let mut members = Vec::new();
-                if self.eat(b'}').is_none() {
-                    loop {
-                        let key = self.string()?;
-                        self.eat(b':')?;
-                        members.push((key, self.value(depth + 1)?));
-                        if self.eat(b',').is_none() {
-                            self.eat(b'}')?;
-                            break;
-                        }
-                    }
+    }
+
+    /// Skips one value of any shape, nesting tracked by a counter.
+    fn skip_value(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        loop {
+            self.skip_whitespace();
+            match *self.bytes.get(self.at)? {
+                b'"' => {
+                    self.string()?;
                 }
-                Shape::Object(members)
-            }
-            b'[' => {
-                self.at += 1;
-                let mut items = Vec::new();
-                if self.eat(b']').is_none() {
-                    loop {
-                        items.push(self.value(depth + 1)?);
-                        if self.eat(b',').is_none() {
-                            self.eat(b']')?;
-                            break;
-                        }
-                    }
-                }
-                Shape::Array(items)
-            }
-            b'"' => {
-                self.string()?;
-                Shape::Scalar
-            }
-            _ => {
-                let start = self.at;
-                while let Some(&b) = self.bytes.get(self.at) {
-                    if matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n') {
-                        break;
-                    }
+                b'{' | b'[' => {
+                    depth += 1;
                     self.at += 1;
                 }
-                if self.at == start {
-                    return None;
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    self.at += 1;
                 }
-                Shape::Scalar
+                b',' | b':' if depth > 0 => self.at += 1,
+                b',' | b':' => return None,
+                _ => {
+                    let start = self.at;
+                    while let Some(&b) = self.bytes.get(self.at) {
+                        if matches!(b, b',' | b']' | b'}' | b':' | b' ' | b'\t' | b'\r' | b'\n') {
+                            break;
+                        }
+                        self.at += 1;
+                    }
+                    if self.at == start {
+                        return None;
+                    }
+                }
             }
-        };
-        Some(Locator { line, shape })
+            if depth == 0 {
+                return Some(());
+            }
+        }
     }
 }

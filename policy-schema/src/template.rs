@@ -130,6 +130,20 @@ impl Template {
             matches_by_positions(&self.pieces, name)
         }
     }
+
+    /// Whether `literal_prefix() + rest` matches: for callers (an index keyed by literal
+    /// prefix) that already checked the prefix.
+    pub fn matches_after_prefix(&self, rest: &str) -> bool {
+        let pieces = match self.pieces.split_first() {
+            Some((Piece::Literal(_), after)) => after,
+            _ => &self.pieces[..],
+        };
+        if self.slash_delimited {
+            matches_slash_delimited(pieces, rest)
+        } else {
+            matches_by_positions(pieces, rest)
+        }
+    }
 }
 
 /// Whether every `{segment}` is followed by the end or by a literal starting with `/`,
@@ -325,6 +339,16 @@ mod tests {
         let t = Template::parse("{verb} /orders/{id:**}").unwrap();
         assert!(t.matches("GET /orders/1/items"));
         assert!(!t.matches("GET /orders/"));
+    }
+
+    #[test]
+    fn matches_after_prefix_skips_the_literal_prefix() {
+        let t = Template::parse("/orders/{id}/items").unwrap();
+        assert_eq!(t.literal_prefix(), "/orders/");
+        assert!(t.matches_after_prefix("7/items"));
+        assert!(!t.matches_after_prefix("/items"));
+        let t = Template::parse("{verb} /x").unwrap();
+        assert!(t.matches_after_prefix("GET /x"));
     }
 
     #[test]

@@ -85,8 +85,9 @@
   name: (identifier) @local.name
   value: (_) @local.value) @local
 
+; Also `this.url = ...`: a field assigned in a method is not a constant.
 (assignment_expression
-  left: (identifier) @assign.name
+  left: [(identifier) (field_access)] @assign.name
   right: (_) @assign.value) @assign
 
 ; ---- Calls -----------------------------------------------------------------------
@@ -102,6 +103,46 @@
   (_) @receiver
   (identifier) @name
   .) @reference.call
+
+; ---- Where calls repeat, and where they are guarded ------------------------------
+
+; Parts of a loop that run once per iteration (a `for` initializer and the iterable of
+; an enhanced `for` run once).
+(for_statement
+  condition: (_) @loop.body)
+
+(for_statement
+  update: (_) @loop.body)
+
+(for_statement
+  body: (_) @loop.body)
+
+(enhanced_for_statement
+  body: (_) @loop.body)
+
+(while_statement) @loop.body
+
+(do_statement) @loop.body
+
+; A lambda or method reference passed to a method that calls it per element.
+((method_invocation
+   name: (identifier) @loop.method
+   arguments: (argument_list
+     [(lambda_expression) (method_reference)] @loop.body))
+ (#any-of? @loop.method
+   "forEach" "forEachOrdered" "map" "flatMap" "filter" "peek" "mapToObj" "mapToInt"
+   "mapToLong" "mapToDouble" "anyMatch" "allMatch" "noneMatch" "removeIf" "replaceAll"
+   "reduce" "sorted" "takeWhile" "dropWhile" "iterate" "generate" "computeIfAbsent"))
+
+; What a try block guards: its resources and its body, not its catch or finally.
+(try_statement
+  body: (block) @try.body)
+
+(try_with_resources_statement
+  resources: (resource_specification) @try.body)
+
+(try_with_resources_statement
+  body: (block) @try.body)
 
 ; ---- Error handling --------------------------------------------------------------
 

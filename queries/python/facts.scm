@@ -50,6 +50,14 @@
   left: (identifier) @name
   right: (_) @local.value) @definition.local
 
+; self.session = requests.Session()   (an attribute of the enclosing class)
+(assignment
+  left: (attribute
+    object: (identifier) @_self
+    attribute: (identifier) @name)
+  right: (_) @local.value
+  (#eq? @_self "self")) @definition.attribute
+
 ; with Session(engine) as session:
 (with_item
   value: (as_pattern

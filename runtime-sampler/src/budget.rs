@@ -6,9 +6,13 @@
 //! controller measures the *demand* of each bucket (the sum of the unscaled rates of the
 //! spans decided by `sample` rules: the expected kept count at full rate) and, when a
 //! bucket closes, updates an exponentially smoothed demand `D` (weight 1/2 on the new
-//! bucket; an empty second counts as zero demand). The scale applied to rates is then
-//! `min(1, budget / D)`, so the expected kept rate is about the budget under load and
-//! the unscaled rate when calm. `keep` rules, overrides and ancestors are never scaled.
+//! bucket; an empty second counts as zero demand). The scale applied to rates is
+//! `min(1, budget / max(D, demand so far in the current bucket))`: the smoothed term
+//! holds the rate down through a sustained load, the in-bucket term reacts within the
+//! first second of a burst (it admits about `budget * (1 + ln(demand / budget))` spans in
+//! that second instead of the whole burst). So the expected kept rate is about the
+//! budget under load and the unscaled rate when calm. `keep` rules, overrides and
+//! ancestors are never scaled.
 //!
 //! Spans older than the current bucket (out of order) count toward the current bucket.
 
@@ -51,23 +55,25 @@ impl BudgetController {
     /// rule.
     pub fn advance(&mut self, time: u64) -> f64 {
         let start = *self.bucket_start.get_or_insert(time - time % BUCKET_NANOS);
-        if time >= start + BUCKET_NANOS {
-            let elapsed = (time - start) / BUCKET_NANOS;
+        if time >= start.saturating_add(BUCKET_NANOS) {
+            // At least 1 even where `start + BUCKET_NANOS` saturated at the end of time.
+            let elapsed = ((time - start) / BUCKET_NANOS).max(1);
             self.smoothed_demand =
                 SMOOTHING * self.bucket_demand + (1.0 - SMOOTHING) * self.smoothed_demand;
-            if elapsed - 1 >= FORGET_AFTER_BUCKETS {
+            if elapsed > FORGET_AFTER_BUCKETS {
                 self.smoothed_demand = 0.0;
             } else {
                 self.smoothed_demand *= (1.0 - SMOOTHING).powi((elapsed - 1) as i32);
             }
-            self.bucket_start = Some(start + elapsed * BUCKET_NANOS);
+            self.bucket_start = Some(start.saturating_add(elapsed.saturating_mul(BUCKET_NANOS)));
             self.bucket_demand = 0.0;
-            self.scale = if self.smoothed_demand > self.spans_per_second {
-                self.spans_per_second / self.smoothed_demand
-            } else {
-                1.0
-            };
         }
+        let demand = self.smoothed_demand.max(self.bucket_demand);
+        self.scale = if demand > self.spans_per_second {
+            self.spans_per_second / demand
+        } else {
+            1.0
+        };
         self.scale
     }
 
@@ -117,5 +123,8 @@ mod tests {
         assert_eq!(controller.advance(BUCKET_NANOS * 10_000), 1.0);
         // Out-of-order times do not move the clock back.
         assert_eq!(controller.advance(0), 1.0);
+        // The end of time does not overflow.
+        assert_eq!(controller.advance(u64::MAX), 1.0);
+        assert_eq!(controller.advance(u64::MAX), 1.0);
     }
 }

@@ -1,16 +1,22 @@
 //! The latency override: keep a span whose duration is an outlier for its kind.
 //!
-//! Per key (service plus span name, or plus the template that matched it, so that
-//! `/orders/1` and `/orders/2` share one window) a ring buffer holds the last `window`
-//! durations. A span is an outlier when, once `min_samples` durations were seen,
+//! Per key a ring buffer holds the last `window` durations. The key is the (service,
+//! span name) pair, except that a span decided by an `exact` or `template` matcher is
+//! keyed by (service, matcher): for a template that makes `/orders/1` and `/orders/2`
+//! share one window, and for a rule naming its service the matcher alone identifies the
+//! key, so its window is found by index without hashing any string.
+//!
+//! A span is an outlier when, once `min_samples` durations were seen,
 //! `duration > median + threshold * spread`, where
 //! `spread = max(1.4826 * MAD, median / 20, 1 ms)`: 1.4826 scales the median absolute
 //! deviation to a standard deviation for normal data; the floor keeps a constant
 //! stream (MAD = 0) or sub-millisecond jitter from flagging every small wobble.
 //!
-//! Cost: median and MAD are recomputed (O(window), with `select_nth_unstable`) every
-//! `max(1, window / 8)` spans, so the amortized cost per span is O(1) (about 16 element
-//! moves), and the check itself is one comparison against the cached limit.
+//! Cost: median and MAD are computed (O(window), with `select_nth_unstable`) when
+//! `min_samples` is first reached and then every `max(1, window / 2)` spans, so the
+//! amortized cost per span is O(1), a few element moves, and the check itself is
+//! one comparison against the cached limit. The limit is thus at most half a window
+//! stale, which a sliding window tolerates by design.
 
 use ahash::AHashMap;
 use policy_schema::LatencyOverride;
@@ -25,19 +31,21 @@ const MIN_SPREAD_NANOS: f64 = 1_000_000.0;
 /// when names are high-cardinality and untemplated).
 pub const MAX_TRACKED_KEYS: usize = 100_000;
 
-/// What a latency window is keyed on, within a service.
+/// What a latency window is keyed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LatencyKey<'a> {
-    /// The span name itself.
+    /// The span name, within the span's service.
     Name(&'a str),
-    /// A template matcher (rule index, matcher index): every name it matches.
-    Template(u32, u32),
+    /// A matcher (its dense id) of a service-less rule, within the span's service.
+    Matcher(u32),
+    /// A matcher (its dense id) of a rule naming a service: the service is implied.
+    ServiceMatcher(u32),
 }
 
 #[derive(Debug, Default)]
 struct ServiceWindows {
     by_name: AHashMap<Box<str>, Window>,
-    by_template: AHashMap<(u32, u32), Window>,
+    by_matcher: AHashMap<u32, Window>,
 }
 
 /// Sliding windows of recent durations.
@@ -45,6 +53,8 @@ struct ServiceWindows {
 pub struct LatencyTracker {
     config: LatencyOverride,
     recompute_every: usize,
+    /// Windows of service-specific matchers, by dense matcher id.
+    by_service_matcher: Vec<Option<Window>>,
     services: AHashMap<Box<str>, ServiceWindows>,
     tracked: usize,
 }
@@ -59,15 +69,19 @@ struct Window {
 }
 
 impl LatencyTracker {
-    /// A tracker with the policy's settings (`window` is at least 1).
-    pub fn new(config: &LatencyOverride) -> Self {
+    /// A tracker with the policy's settings (`window` is at least 1), for a policy with
+    /// `matcher_count` matchers in all.
+    pub fn new(config: &LatencyOverride, matcher_count: usize) -> Self {
         let window = config.window.max(1) as usize;
         Self {
             config: LatencyOverride {
                 window: window as u32,
                 ..config.clone()
             },
-            recompute_every: (window / 8).max(1),
+            recompute_every: (window / 2).max(1),
+            by_service_matcher: std::iter::repeat_with(|| None)
+                .take(matcher_count)
+                .collect(),
             services: AHashMap::new(),
             tracked: 0,
         }
@@ -76,6 +90,14 @@ impl LatencyTracker {
     /// Records `duration` under the key and says whether it is an outlier against the
     /// durations seen before it.
     pub fn observe(&mut self, service: &str, key: LatencyKey<'_>, duration: u64) -> bool {
+        if let LatencyKey::ServiceMatcher(id) = key {
+            let id = id as usize;
+            if id >= self.by_service_matcher.len() {
+                self.by_service_matcher.resize_with(id + 1, || None);
+            }
+            let window = self.by_service_matcher[id].get_or_insert_with(Window::new);
+            return window.observe(duration, &self.config, self.recompute_every);
+        }
         let windows = match self.services.get_mut(service) {
             Some(windows) => windows,
             None if self.tracked < MAX_TRACKED_KEYS => {
@@ -95,15 +117,12 @@ impl LatencyTracker {
                 }
                 None => return false,
             },
-            LatencyKey::Template(rule, matcher) => {
-                match windows.by_template.get_mut(&(rule, matcher)) {
+            LatencyKey::Matcher(id) | LatencyKey::ServiceMatcher(id) => {
+                match windows.by_matcher.get_mut(&id) {
                     Some(window) => window,
                     None if self.tracked < MAX_TRACKED_KEYS => {
                         self.tracked += 1;
-                        windows
-                            .by_template
-                            .entry((rule, matcher))
-                            .or_insert_with(Window::new)
+                        windows.by_matcher.entry(id).or_insert_with(Window::new)
                     }
                     None => return false,
                 }
@@ -130,7 +149,10 @@ impl Window {
             self.durations.push(duration);
         } else {
             self.durations[self.next] = duration;
-            self.next = (self.next + 1) % capacity;
+            self.next += 1;
+            if self.next == capacity {
+                self.next = 0;
+            }
         }
         self.since_recompute += 1;
         let enough = self.durations.len() >= (config.min_samples as usize).max(1);
@@ -182,7 +204,7 @@ mod tests {
 
     #[test]
     fn flags_a_spike_after_warm_up() {
-        let mut tracker = LatencyTracker::new(&config(64, 16));
+        let mut tracker = LatencyTracker::new(&config(64, 16), 0);
         let key = LatencyKey::Name("GET /x");
         // 10 ms +- 2 ms, then a 200 ms spike.
         for i in 0..40u64 {
@@ -196,8 +218,8 @@ mod tests {
 
     #[test]
     fn constant_stream_uses_the_floor() {
-        let mut tracker = LatencyTracker::new(&config(32, 8));
-        let key = LatencyKey::Template(0, 0);
+        let mut tracker = LatencyTracker::new(&config(32, 8), 0);
+        let key = LatencyKey::Matcher(0);
         for _ in 0..32 {
             tracker.observe("svc", key, 100_000);
         }
@@ -208,7 +230,7 @@ mod tests {
 
     #[test]
     fn window_slides() {
-        let mut tracker = LatencyTracker::new(&config(16, 8));
+        let mut tracker = LatencyTracker::new(&config(16, 8), 0);
         let key = LatencyKey::Name("n");
         for _ in 0..16 {
             tracker.observe("s", key, 10_000_000);

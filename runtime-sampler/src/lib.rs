@@ -42,4 +42,6 @@ pub use sampler::{
     CompileError, DecidedBy, Decision, OverrideKind, Sampler, SpanOutcome, TraceOutcome,
 };
 pub use span::SpanView;
-pub use structure::{KeepReason, NewParent, StructureRepairs, structure_pass};
+pub use structure::{
+    KeepReason, NewParent, Placement, StructurePass, StructureRepairs, structure_pass,
+};

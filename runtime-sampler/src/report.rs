@@ -142,6 +142,16 @@ impl fmt::Display for Report {
                 r.kept_as_ancestor
             )?;
         }
+        let total = |field: fn(&RuleCounts) -> u64| self.rules.iter().map(field).sum::<u64>();
+        writeln!(
+            f,
+            "kept by rules {}, by the error override {}, by the latency override {}, \
+             as ancestors {}",
+            total(|r| r.kept_by_rule),
+            total(|r| r.kept_by_error),
+            total(|r| r.kept_by_latency),
+            total(|r| r.kept_as_ancestor)
+        )?;
         let StructureRepairs {
             roots,
             several_roots,

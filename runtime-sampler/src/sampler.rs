@@ -9,10 +9,10 @@
 use crate::budget::BudgetController;
 use crate::consistent::{keeps, threshold, trace_randomness};
 use crate::latency::{LatencyKey, LatencyTracker};
-use crate::matcher::{BadTemplate, CompiledMatchers, MatchKind, RuleMatch};
+use crate::matcher::{BadTemplate, CompiledMatchers, MatchKind, RuleMatch, bytes_eq};
 use crate::report::Report;
 use crate::span::SpanView;
-use crate::structure::{KeepReason, NewParent, Placement, StructureRepairs, structure_pass};
+use crate::structure::{KeepReason, NewParent, Placement, StructurePass, StructureRepairs};
 use policy_schema::{Action, Policy, StructureMode};
 use thiserror::Error;
 
@@ -128,8 +128,8 @@ impl TraceOutcome {
 pub struct Sampler {
     matchers: CompiledMatchers,
     /// Per rule, then the default action last: the action and, for `sample`, its
-    /// threshold at full rate.
-    actions: Vec<(Action, u64)>,
+    /// threshold and adjusted count (1 / rate) at full rate.
+    actions: Vec<(Action, u64, f64)>,
     keep_errors: bool,
     latency: Option<LatencyTracker>,
     budget: Option<BudgetController>,
@@ -137,6 +137,10 @@ pub struct Sampler {
     report: Report,
     last_trace: Vec<u8>,
     last_randomness: u64,
+    /// Scratch space reused across traces.
+    structure: StructurePass,
+    decided: Vec<Option<KeepReason>>,
+    placements: Vec<Placement>,
 }
 
 impl Sampler {
@@ -166,7 +170,11 @@ impl Sampler {
                 Action::Sample { rate } if (0.0..=1.0).contains(&rate) => threshold(rate),
                 Action::Sample { rate } => return Err(CompileError::Rate { field, rate }),
             };
-            actions.push((action, full_threshold));
+            let inverse = match action {
+                Action::Sample { rate } if rate > 0.0 => 1.0 / rate,
+                _ => 1.0,
+            };
+            actions.push((action, full_threshold, inverse));
         }
         let budget = match &policy.budget {
             Some(b) if b.spans_per_second.is_finite() && b.spans_per_second > 0.0 => {
@@ -179,12 +187,18 @@ impl Sampler {
             matchers,
             actions,
             keep_errors: policy.overrides.keep_errors,
-            latency: policy.overrides.latency.as_ref().map(LatencyTracker::new),
+            latency: policy.overrides.latency.as_ref().map(|config| {
+                let matcher_count = policy.rules.iter().map(|r| r.matchers.len()).sum();
+                LatencyTracker::new(config, matcher_count)
+            }),
             budget,
             mode: policy.structure.mode,
             report: Report::new(policy),
             last_trace: Vec::new(),
             last_randomness: 0,
+            structure: StructurePass::default(),
+            decided: Vec::new(),
+            placements: Vec::new(),
         })
     }
 
@@ -206,25 +220,31 @@ impl Sampler {
     /// Decides one span: rule, sampling, overrides. Updates the latency windows, the
     /// budget and the report's per-rule counts (not the structure counts).
     pub fn decide(&mut self, span: &SpanView<'_>) -> Decision {
-        let decision = self.decide_quietly(span);
+        let decision = self.decide_quietly(span, None);
         self.report.record_decision(&decision);
         decision
     }
 
-    fn decide_quietly(&mut self, span: &SpanView<'_>) -> Decision {
+    /// Decides one span; `trace_scale` is the budget scale fixed for the whole trace
+    /// (`None`: advance the budget clock to this span's start).
+    fn decide_quietly(&mut self, span: &SpanView<'_>, trace_scale: Option<f64>) -> Decision {
         let found = self.matchers.find(span.service, span.name);
         let (decided_by, action_index) = match found {
             Some(m) => (DecidedBy::Rule(m.rule as usize), m.rule as usize),
             None => (DecidedBy::Default, self.actions.len() - 1),
         };
-        let (action, full_threshold) = self.actions[action_index];
+        let (action, full_threshold, full_inverse) = self.actions[action_index];
         let (mut keep, mut adjusted_count, effective_rate) = match action {
             Action::Keep => (true, 1.0, None),
             Action::Sample { rate } => {
+                let full_rate = rate;
                 let randomness = self.randomness(span.trace_id);
                 let (rate, limit) = match &mut self.budget {
                     Some(budget) => {
-                        let scale = budget.advance(span.start_unix_nano);
+                        let scale = match trace_scale {
+                            Some(scale) => scale,
+                            None => budget.advance(span.start_unix_nano),
+                        };
                         budget.record(rate);
                         if scale < 1.0 {
                             (rate * scale, threshold(rate * scale))
@@ -235,7 +255,12 @@ impl Sampler {
                     None => (rate, full_threshold),
                 };
                 let keep = keeps(randomness, limit);
-                (keep, if keep { 1.0 / rate } else { 0.0 }, Some(rate))
+                let adjusted = match (keep, rate == full_rate) {
+                    (false, _) => 0.0,
+                    (true, true) => full_inverse,
+                    (true, false) => 1.0 / rate,
+                };
+                (keep, adjusted, Some(rate))
             }
         };
         // Every span feeds its latency window, kept or not, so the window sees the
@@ -243,11 +268,13 @@ impl Sampler {
         let latency_outlier = match &mut self.latency {
             Some(tracker) => {
                 let key = match found {
-                    Some(RuleMatch {
-                        rule,
-                        matcher,
-                        kind: MatchKind::Template,
-                    }) => LatencyKey::Template(rule, matcher),
+                    Some(m) if m.kind == MatchKind::Exact || m.kind == MatchKind::Template => {
+                        if m.service_specific {
+                            LatencyKey::ServiceMatcher(m.matcher_id)
+                        } else {
+                            LatencyKey::Matcher(m.matcher_id)
+                        }
+                    }
                     _ => LatencyKey::Name(span.name),
                 };
                 tracker.observe(span.service, key, span.duration_nanos)
@@ -277,7 +304,7 @@ impl Sampler {
 
     /// The trace's randomness, cached for runs of spans of one trace.
     fn randomness(&mut self, trace_id: &[u8]) -> u64 {
-        if self.last_trace != trace_id || self.last_trace.is_empty() {
+        if !bytes_eq(&self.last_trace, trace_id) || self.last_trace.is_empty() {
             self.last_trace.clear();
             self.last_trace.extend_from_slice(trace_id);
             self.last_randomness = trace_randomness(trace_id);
@@ -287,40 +314,47 @@ impl Sampler {
 
     /// Decides every span of one trace, applies the overrides and the structure pass,
     /// and adds the result to the report. `spans` are the spans of one trace in any
-    /// order (the latency windows see them in this order).
+    /// order (the latency windows see them in this order). The budget scale is taken
+    /// once per trace, at its earliest span start, so every `sample` rule decides the
+    /// whole trace alike.
     pub fn sample_trace(&mut self, spans: &[SpanView<'_>]) -> TraceOutcome {
-        let decisions: Vec<Decision> = spans.iter().map(|s| self.decide_quietly(s)).collect();
-        let decided: Vec<Option<KeepReason>> = decisions
-            .iter()
-            .map(|d| {
-                d.keep.then_some(match d.override_fired {
+        // One budget scale for the whole trace, taken at its earliest start, so that the
+        // spans of a trace under one rule are decided alike.
+        let trace_scale = match &mut self.budget {
+            Some(budget) => spans
+                .iter()
+                .map(|s| s.start_unix_nano)
+                .min()
+                .map(|start| budget.advance(start)),
+            None => None,
+        };
+        let mut outcomes: Vec<SpanOutcome> = Vec::with_capacity(spans.len());
+        self.decided.clear();
+        for span in spans {
+            let decision = self.decide_quietly(span, trace_scale);
+            self.decided
+                .push(decision.keep.then_some(match decision.override_fired {
                     None => KeepReason::Rule,
                     Some(OverrideKind::Error) => KeepReason::Error,
                     Some(OverrideKind::Latency) => KeepReason::Latency,
-                })
-            })
-            .collect();
-        let (placements, repairs) = structure_pass(spans, &decided, self.mode);
+                }));
+            outcomes.push(SpanOutcome {
+                decision,
+                kept: None,
+                parent: NewParent::Root,
+                dropped_between: 0,
+            });
+        }
+        let repairs = self
+            .structure
+            .run(spans, &self.decided, self.mode, &mut self.placements);
+        for (outcome, placement) in outcomes.iter_mut().zip(&self.placements) {
+            outcome.kept = placement.kept;
+            outcome.parent = placement.parent;
+            outcome.dropped_between = placement.dropped_between;
+        }
         let outcome = TraceOutcome {
-            spans: decisions
-                .into_iter()
-                .zip(placements)
-                .map(
-                    |(
-                        decision,
-                        Placement {
-                            kept,
-                            parent,
-                            dropped_between,
-                        },
-                    )| SpanOutcome {
-                        decision,
-                        kept,
-                        parent,
-                        dropped_between,
-                    },
-                )
-                .collect(),
+            spans: outcomes,
             repairs,
         };
         self.report.record_trace(&outcome);

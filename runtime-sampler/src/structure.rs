@@ -19,7 +19,6 @@
 //!      counted.
 
 use crate::span::SpanView;
-use ahash::AHashMap;
 use policy_schema::StructureMode;
 
 /// Why a span is kept.
@@ -85,161 +84,223 @@ pub struct Placement {
 }
 
 /// Runs the pass. `decided[i]` says whether span `i` is kept by its decision and why;
-/// the result has one [`Placement`] per span, in input order.
+/// the result has one [`Placement`] per span, in input order. (Allocates its scratch
+/// space; [`StructurePass`] reuses it across traces.)
 pub fn structure_pass(
     spans: &[SpanView<'_>],
     decided: &[Option<KeepReason>],
     mode: StructureMode,
 ) -> (Vec<Placement>, StructureRepairs) {
-    debug_assert_eq!(spans.len(), decided.len());
-    let count = spans.len().min(decided.len());
-    let spans = &spans[..count];
-    let mut repairs = StructureRepairs::default();
-
-    // 1. Resolve parents.
-    let mut owner: AHashMap<&[u8], usize> = AHashMap::with_capacity(count);
-    for (index, span) in spans.iter().enumerate() {
-        if owner.insert(span.span_id, index).is_some() {
-            repairs.duplicate_span_ids += 1;
-        }
-    }
-    // `insert` left the last occurrence; the first owns the id.
-    for (index, span) in spans.iter().enumerate().rev() {
-        owner.insert(span.span_id, index);
-    }
-    let mut parent: Vec<Option<usize>> = Vec::with_capacity(count);
-    let mut missing = vec![false; count];
-    for (index, span) in spans.iter().enumerate() {
-        parent.push(match span.parent() {
-            None => {
-                repairs.roots += 1;
-                None
-            }
-            Some(id) => match owner.get(id) {
-                Some(&p) => Some(p),
-                None => {
-                    repairs.missing_parents += 1;
-                    missing[index] = true;
-                    None
-                }
-            },
-        });
-    }
-    if repairs.roots > 1 {
-        repairs.several_roots = 1;
-    }
-
-    // 2 and 3. Break cycles and find depths.
-    const UNSEEN: u32 = u32::MAX;
-    const ON_PATH: u32 = u32::MAX - 1;
-    let mut depth = vec![UNSEEN; count];
-    let mut path: Vec<usize> = Vec::new();
-    for start in 0..count {
-        if depth[start] != UNSEEN {
-            continue;
-        }
-        path.clear();
-        let mut at = start;
-        let mut base_depth = 0u32;
-        loop {
-            depth[at] = ON_PATH;
-            path.push(at);
-            match parent[at] {
-                None => break,
-                Some(p) if depth[p] == ON_PATH => {
-                    parent[at] = None;
-                    repairs.cycles_broken += 1;
-                    break;
-                }
-                Some(p) if depth[p] != UNSEEN => {
-                    base_depth = depth[p] + 1;
-                    break;
-                }
-                Some(p) => at = p,
-            }
-        }
-        // The top of the path is at `base_depth`; depths grow downwards.
-        for (offset, &index) in path.iter().rev().enumerate() {
-            depth[index] = base_depth.saturating_add(offset as u32).min(ON_PATH - 1);
-        }
-    }
-    let order = parents_first(&depth);
-
-    // 4. Apply the mode.
-    let mut kept: Vec<Option<KeepReason>> = decided[..count].to_vec();
-    let top_parent = |index: usize| {
-        if missing[index] {
-            NewParent::Missing(index)
-        } else {
-            NewParent::Root
-        }
-    };
-    let mut placements: Vec<Placement> = Vec::with_capacity(count);
-    match mode {
-        StructureMode::KeepAncestors => {
-            for index in 0..count {
-                if decided[index].is_none() {
-                    continue;
-                }
-                let mut up = parent[index];
-                while let Some(p) = up {
-                    if kept[p].is_some() {
-                        break;
-                    }
-                    kept[p] = Some(KeepReason::Ancestor);
-                    up = parent[p];
-                }
-            }
-            for index in 0..count {
-                placements.push(Placement {
-                    kept: kept[index],
-                    parent: parent[index].map_or_else(|| top_parent(index), NewParent::Span),
-                    dropped_between: 0,
-                });
-            }
-        }
-        StructureMode::Reparent => {
-            let mut new_parent = vec![NewParent::Root; count];
-            let mut between = vec![0u32; count];
-            for &index in &order {
-                match parent[index] {
-                    None => new_parent[index] = top_parent(index),
-                    Some(p) if kept[p].is_some() => new_parent[index] = NewParent::Span(p),
-                    Some(p) => {
-                        new_parent[index] = new_parent[p];
-                        between[index] = between[p].saturating_add(1);
-                    }
-                }
-            }
-            for index in 0..count {
-                placements.push(Placement {
-                    kept: kept[index],
-                    parent: new_parent[index],
-                    dropped_between: between[index],
-                });
-            }
-        }
-    }
+    let mut placements = Vec::new();
+    let repairs = StructurePass::default().run(spans, decided, mode, &mut placements);
     (placements, repairs)
 }
 
-/// Indices sorted by depth (a counting sort: O(spans)).
-fn parents_first(depth: &[u32]) -> Vec<usize> {
+/// No span / not seen.
+const NONE: usize = usize::MAX;
+const UNSEEN: u32 = u32::MAX;
+const ON_PATH: u32 = u32::MAX - 1;
+
+/// The structure pass with scratch space kept between traces, so a stream of small
+/// traces does not allocate per trace.
+#[derive(Debug, Default)]
+pub struct StructurePass {
+    /// Open-addressing table of span indices by span id (linear probing).
+    table: Vec<usize>,
+    parent: Vec<usize>,
+    missing: Vec<bool>,
+    depth: Vec<u32>,
+    path: Vec<usize>,
+    order: Vec<usize>,
+    starts: Vec<usize>,
+    kept: Vec<Option<KeepReason>>,
+    new_parent: Vec<NewParent>,
+    between: Vec<u32>,
+    hasher: ahash::RandomState,
+}
+
+impl StructurePass {
+    /// Runs the pass (see [`structure_pass`]), writing placements into `out` (cleared
+    /// first). If the slices differ in length, the extra elements of the longer are
+    /// ignored.
+    pub fn run(
+        &mut self,
+        spans: &[SpanView<'_>],
+        decided: &[Option<KeepReason>],
+        mode: StructureMode,
+        out: &mut Vec<Placement>,
+    ) -> StructureRepairs {
+        let count = spans.len().min(decided.len());
+        let spans = &spans[..count];
+        let decided = &decided[..count];
+        let mut repairs = StructureRepairs::default();
+        out.clear();
+
+        // 1. Resolve parents. The first span with an id owns it.
+        let capacity = (count * 2).next_power_of_two().max(16);
+        let mask = capacity - 1;
+        self.table.clear();
+        self.table.resize(capacity, NONE);
+        for (index, span) in spans.iter().enumerate() {
+            let mut slot = self.hasher.hash_one(span.span_id) as usize & mask;
+            loop {
+                match self.table[slot] {
+                    NONE => {
+                        self.table[slot] = index;
+                        break;
+                    }
+                    other if spans[other].span_id == span.span_id => {
+                        repairs.duplicate_span_ids += 1;
+                        break;
+                    }
+                    _ => slot = (slot + 1) & mask,
+                }
+            }
+        }
+        self.parent.clear();
+        self.missing.clear();
+        self.missing.resize(count, false);
+        for (index, span) in spans.iter().enumerate() {
+            let resolved = match span.parent() {
+                None => {
+                    repairs.roots += 1;
+                    NONE
+                }
+                Some(id) => {
+                    let mut slot = self.hasher.hash_one(id) as usize & mask;
+                    loop {
+                        match self.table[slot] {
+                            NONE => {
+                                repairs.missing_parents += 1;
+                                self.missing[index] = true;
+                                break NONE;
+                            }
+                            other if spans[other].span_id == id => break other,
+                            _ => slot = (slot + 1) & mask,
+                        }
+                    }
+                }
+            };
+            self.parent.push(resolved);
+        }
+        if repairs.roots > 1 {
+            repairs.several_roots = 1;
+        }
+
+        // 2 and 3. Break cycles and find depths.
+        let parent = &mut self.parent;
+        let depth = &mut self.depth;
+        depth.clear();
+        depth.resize(count, UNSEEN);
+        for start in 0..count {
+            if depth[start] != UNSEEN {
+                continue;
+            }
+            self.path.clear();
+            let mut at = start;
+            let mut base_depth = 0u32;
+            loop {
+                depth[at] = ON_PATH;
+                self.path.push(at);
+                let p = parent[at];
+                if p == NONE {
+                    break;
+                } else if depth[p] == ON_PATH {
+                    parent[at] = NONE;
+                    repairs.cycles_broken += 1;
+                    break;
+                } else if depth[p] != UNSEEN {
+                    base_depth = depth[p] + 1;
+                    break;
+                }
+                at = p;
+            }
+            // The top of the path is at `base_depth`; depths grow downwards.
+            for (offset, &index) in self.path.iter().rev().enumerate() {
+                depth[index] = base_depth.saturating_add(offset as u32).min(ON_PATH - 1);
+            }
+        }
+
+        // 4. Apply the mode.
+        self.kept.clear();
+        self.kept.extend_from_slice(decided);
+        let kept = &mut self.kept;
+        let missing = &self.missing;
+        let top_parent = |index: usize| {
+            if missing[index] {
+                NewParent::Missing(index)
+            } else {
+                NewParent::Root
+            }
+        };
+        match mode {
+            StructureMode::KeepAncestors => {
+                for index in 0..count {
+                    if decided[index].is_none() {
+                        continue;
+                    }
+                    let mut up = parent[index];
+                    while up != NONE && kept[up].is_none() {
+                        kept[up] = Some(KeepReason::Ancestor);
+                        up = parent[up];
+                    }
+                }
+                out.extend((0..count).map(|index| Placement {
+                    kept: kept[index],
+                    parent: match parent[index] {
+                        NONE => top_parent(index),
+                        p => NewParent::Span(p),
+                    },
+                    dropped_between: 0,
+                }));
+            }
+            StructureMode::Reparent => {
+                parents_first(depth, &mut self.starts, &mut self.order);
+                let new_parent = &mut self.new_parent;
+                let between = &mut self.between;
+                new_parent.clear();
+                new_parent.resize(count, NewParent::Root);
+                between.clear();
+                between.resize(count, 0);
+                for &index in &self.order {
+                    match parent[index] {
+                        NONE => new_parent[index] = top_parent(index),
+                        p if kept[p].is_some() => new_parent[index] = NewParent::Span(p),
+                        p => {
+                            new_parent[index] = new_parent[p];
+                            between[index] = between[p].saturating_add(1);
+                        }
+                    }
+                }
+                out.extend((0..count).map(|index| Placement {
+                    kept: kept[index],
+                    parent: new_parent[index],
+                    dropped_between: between[index],
+                }));
+            }
+        }
+        repairs
+    }
+}
+
+/// Indices sorted by depth into `order` (a counting sort: O(spans)).
+fn parents_first(depth: &[u32], starts: &mut Vec<usize>, order: &mut Vec<usize>) {
     let max_depth = depth.iter().copied().max().unwrap_or(0) as usize;
-    let mut starts = vec![0usize; max_depth + 2];
+    starts.clear();
+    starts.resize(max_depth + 2, 0);
     for &d in depth {
         starts[d as usize + 1] += 1;
     }
     for level in 1..starts.len() {
         starts[level] += starts[level - 1];
     }
-    let mut order = vec![0usize; depth.len()];
+    order.clear();
+    order.resize(depth.len(), 0);
     for (index, &d) in depth.iter().enumerate() {
         let slot = &mut starts[d as usize];
         order[*slot] = index;
         *slot += 1;
     }
-    order
 }
 
 #[cfg(test)]

@@ -137,11 +137,14 @@ proptest! {
     }
 }
 
+/// Parent index of span `i` in a generated trace shape.
+type ParentOf = dyn Fn(usize) -> Option<usize>;
+
 #[test]
 fn hundred_thousand_span_traces_of_every_shape() {
     let n = 100_000usize;
     let ids: Vec<String> = (0..n).map(|i| format!("{i:x}")).collect();
-    let shapes: [(&str, Box<dyn Fn(usize) -> Option<usize>>); 4] = [
+    let shapes: [(&str, Box<ParentOf>); 4] = [
         ("chain", Box::new(|i| i.checked_sub(1))),
         ("star", Box::new(|i| (i > 0).then_some(0))),
         ("one big cycle", Box::new(move |i| Some((i + 1) % n))),
@@ -152,7 +155,7 @@ fn hundred_thousand_span_traces_of_every_shape() {
             .map(|i| parent_of(i).map(|p| ids[p].as_str()))
             .collect();
         let names: Vec<&str> = (0..n)
-            .map(|i| if i % 1000 == 0 { "n0" } else { "n2" })
+            .map(|i| if i.is_multiple_of(1000) { "n0" } else { "n2" })
             .collect();
         let spans: Vec<SpanView> = (0..n)
             .map(|i| SpanView {
@@ -179,5 +182,62 @@ fn hundred_thousand_span_traces_of_every_shape() {
                 assert_eq!(outcome.repairs.cycles_broken, 1);
             }
         }
+    }
+}
+
+/// (trace id, span id, parent id, name, is_error, start, duration).
+type RawSpan = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, String, bool, u64, u64);
+
+/// Arbitrary span fields (any bytes as ids, any names, extreme times) through a policy
+/// with every feature on: no panic, one outcome per span, errors kept.
+fn arbitrary_spans() -> impl Strategy<Value = Vec<RawSpan>> {
+    proptest::collection::vec(
+        (
+            proptest::collection::vec(any::<u8>(), 0..4),
+            proptest::collection::vec(any::<u8>(), 0..3),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..3)),
+            "(\\PC|/|\\{|\\}){0,12}",
+            any::<bool>(),
+            prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>()],
+            prop_oneof![Just(0u64), Just(u64::MAX), 0u64..10_000_000],
+        ),
+        0..40,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn arbitrary_spans_never_panic(raw in arbitrary_spans(), reparent in any::<bool>()) {
+        let mut policy = policy(if reparent { StructureMode::Reparent } else { StructureMode::KeepAncestors });
+        policy.budget = Some(policy_schema::Budget { spans_per_second: 5.0 });
+        policy.overrides.latency = Some(policy_schema::LatencyOverride { window: 4, threshold: 1.0, min_samples: 1 });
+        policy.rules.push(serde_json::from_str(
+            r#"{"id": "t", "match": [{"template": "/{a}/{b:**}"}, {"prefix": "/"}, {"glob": "*?*"}], "action": {"action": "sample", "rate": 0.3}}"#,
+        ).unwrap());
+        let mut sampler = Sampler::new(&policy).unwrap();
+        let spans: Vec<SpanView> = raw
+            .iter()
+            .map(|(trace, id, parent, name, is_error, start, duration)| SpanView {
+                trace_id: trace,
+                span_id: id,
+                parent_span_id: parent.as_deref(),
+                name,
+                service: "svc",
+                is_error: *is_error,
+                start_unix_nano: *start,
+                duration_nanos: *duration,
+            })
+            .collect();
+        let outcome = sampler.sample_trace(&spans);
+        prop_assert_eq!(outcome.spans.len(), spans.len());
+        for (span, out) in spans.iter().zip(&outcome.spans) {
+            prop_assert!(!span.is_error || out.kept.is_some());
+        }
+        for span in &spans {
+            let _ = sampler.decide(span);
+        }
+        prop_assert!(!sampler.report().to_string().is_empty());
     }
 }

@@ -250,6 +250,9 @@ fn budget_caps_a_burst_and_releases_after() {
     assert!(calm.iter().all(|&k| (30..=70).contains(&k)), "{calm:?}");
     // Burst: 4000 spans/s would keep 2000/s; after a few seconds about 200/s.
     let burst = run(5..15, 4000, &mut sampler);
+    // The first second reacts within the second: about 200 * (1 + ln(2000 / 200)) = 660
+    // kept instead of 2000.
+    assert!(burst[0] < 800, "burst {burst:?}");
     for &kept in &burst[4..] {
         assert!((150..=250).contains(&kept), "burst {burst:?}");
     }
@@ -330,4 +333,51 @@ fn example_policy_on_a_shop_trace() {
     assert_eq!(outcome.repairs.roots, 2);
     let report = sampler.report().to_string();
     assert!(report.starts_with("traces 1  spans in 6"), "{report}");
+    // The rendered report, in rule order, beside the policy (AUTOSCOPE_BLESS=1 rewrites).
+    let expected_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/policies/example.report.txt"
+    );
+    if std::env::var_os("AUTOSCOPE_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(expected_path, &report).unwrap();
+    }
+    let expected = std::fs::read_to_string(expected_path).unwrap_or_default();
+    assert_eq!(
+        report, expected,
+        "rerun with AUTOSCOPE_BLESS=1 if the change is intended"
+    );
+}
+
+#[test]
+fn under_budget_pressure_a_trace_is_decided_as_a_whole() {
+    let mut p = policy(vec![sample_rule("hot", "op", 1.0)], Action::Keep);
+    p.budget = Some(Budget {
+        spans_per_second: 50.0,
+    });
+    let mut sampler = Sampler::new(&p).unwrap();
+    let mut rng = SplitMix(13);
+    let second = 1_000_000_000u64;
+    let (mut partial, mut kept_traces) = (0, 0);
+    for t in 0..3000u64 {
+        let id = rng.trace_id();
+        let ids: Vec<String> = (0..10).map(|i| format!("{i}")).collect();
+        // 1000 traces of 10 spans per second; the spans straddle bucket boundaries.
+        let spans: Vec<SpanView> = (0..10)
+            .map(|i| {
+                let mut span = view(id.as_bytes(), ids[i].as_bytes(), "op");
+                span.parent_span_id = (i > 0).then(|| ids[0].as_bytes());
+                span.start_unix_nano = t * second / 1000 + i as u64 * second / 2000;
+                span
+            })
+            .collect();
+        let outcome = sampler.sample_trace(&spans);
+        let kept = outcome.kept_indices().count();
+        partial += usize::from(kept != 0 && kept != 10);
+        kept_traces += usize::from(kept == 10);
+    }
+    assert_eq!(partial, 0);
+    assert!(sampler.budget_scale() < 0.01, "{}", sampler.budget_scale());
+    // 3 s at a budget of 50 spans/s is 150 spans, 15 traces; the first second of the
+    // burst admits about 50 * (1 + ln(10000 / 50)) = 315 spans before the scale settles.
+    assert!((10..=60).contains(&kept_traces), "{kept_traces}");
 }

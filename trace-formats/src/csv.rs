@@ -91,12 +91,19 @@ pub(crate) struct CsvSpec {
 
 /// Reads a CSV document of `spec`'s format; `make_span` turns each row into a span.
 pub(crate) fn read_csv(
-    bytes: &[u8],
+    input: Cow<'_, [u8]>,
     origin: &str,
     spec: &CsvSpec,
     mut make_span: impl FnMut(&Row<'_>) -> Result<Span, FieldError>,
 ) -> Result<TraceDocument, ReadError> {
-    let CsvSpec { format, required, span_id_column, parent_column, root_text } = *spec;
+    let CsvSpec {
+        format,
+        required,
+        span_id_column,
+        parent_column,
+        root_text,
+    } = *spec;
+    let bytes: &[u8] = &input;
     let invalid = |line: usize, column: Option<usize>, message: String| ReadError::Invalid {
         origin: origin.to_string(),
         format,
@@ -110,13 +117,19 @@ pub(crate) fn read_csv(
         .next_record(&mut fields)
         .map_err(|e| invalid(e.line, Some(e.column), e.message))?;
     let Some(header) = header else {
-        return Err(ReadError::UnknownFormat { origin: origin.to_string() });
+        return Err(ReadError::UnknownFormat {
+            origin: origin.to_string(),
+        });
     };
     let names: Vec<String> = fields
         .iter()
         .map(|f| {
             let raw = &bytes[f.start..f.end];
-            let raw = if f.quoted { &raw[1..raw.len() - 1] } else { raw };
+            let raw = if f.quoted {
+                &raw[1..raw.len() - 1]
+            } else {
+                raw
+            };
             String::from_utf8_lossy(raw).trim().to_string()
         })
         .collect();
@@ -151,10 +164,17 @@ pub(crate) fn read_csv(
             return Err(invalid(
                 record.line,
                 None,
-                format!("expected {width} fields as in the header, found {}", fields.len()),
+                format!(
+                    "expected {width} fields as in the header, found {}",
+                    fields.len()
+                ),
             ));
         }
-        let row = Row { bytes, fields: &fields, columns: &columns };
+        let row = Row {
+            bytes,
+            fields: &fields,
+            columns: &columns,
+        };
         let span = make_span(&row).map_err(|e| {
             let field = fields[columns[e.column]];
             invalid(
@@ -176,7 +196,13 @@ pub(crate) fn read_csv(
         format,
         origin: origin.to_string(),
         spans,
-        csv: Some(CsvTable { raw: bytes.to_vec(), header_end, rows, root_text }),
+        // An owned input moves in: no copy of a large file.
+        csv: Some(CsvTable {
+            raw: input.into_owned(),
+            header_end,
+            rows,
+            root_text,
+        }),
     })
 }
 
@@ -201,8 +227,17 @@ struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        let pos = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-        Self { bytes, pos, line: 1, line_start: 0 }
+        let pos = if bytes.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        Self {
+            bytes,
+            pos,
+            line: 1,
+            line_start: 0,
+        }
     }
 
     fn newline_at(&mut self, newline: usize) {
@@ -229,7 +264,11 @@ impl<'a> Scanner<'a> {
             }
         }
         fields.clear();
-        let record = RecordStart { start: self.pos, line: self.line, line_start: self.line_start };
+        let record = RecordStart {
+            start: self.pos,
+            line: self.line,
+            line_start: self.line_start,
+        };
         loop {
             let start = self.pos;
             let field = if bytes.get(start) == Some(&b'"') {
@@ -266,17 +305,27 @@ impl<'a> Scanner<'a> {
                 if bytes.get(end) == Some(&b'\r') {
                     self.pos += 1;
                 }
-                Field { start, end, quoted: true }
+                Field {
+                    start,
+                    end,
+                    quoted: true,
+                }
             } else {
                 let end = memchr::memchr2(b',', b'\n', &bytes[start..])
                     .map_or(bytes.len(), |offset| start + offset);
                 self.pos = end;
                 let mut field_end = end;
-                if bytes.get(end) != Some(&b',') && field_end > start && bytes[field_end - 1] == b'\r'
+                if bytes.get(end) != Some(&b',')
+                    && field_end > start
+                    && bytes[field_end - 1] == b'\r'
                 {
                     field_end -= 1;
                 }
-                Field { start, end: field_end, quoted: false }
+                Field {
+                    start,
+                    end: field_end,
+                    quoted: false,
+                }
             };
             fields.push(field);
             match bytes.get(self.pos) {

@@ -5,6 +5,7 @@ use crate::error::{ReadError, WriteError};
 use crate::format::{Format, detect};
 use crate::model::Span;
 use crate::{csv, ids, jaeger, otlp, research, skywalking, zipkin};
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
@@ -47,7 +48,11 @@ pub struct KeptSpan {
 impl KeptSpan {
     /// The span at `index`, unchanged.
     pub fn unchanged(index: usize) -> Self {
-        Self { index, new_parent: None, adjusted_count: None }
+        Self {
+            index,
+            new_parent: None,
+            adjusted_count: None,
+        }
     }
 }
 
@@ -58,16 +63,37 @@ pub const ADJUSTED_COUNT: &str = "sampling.adjusted_count";
 pub fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadError> {
     match detect(bytes) {
         Some(format) => read_as(format, bytes, origin),
-        None => Err(ReadError::UnknownFormat { origin: origin.to_string() }),
+        None => Err(ReadError::UnknownFormat {
+            origin: origin.to_string(),
+        }),
     }
 }
 
 /// Reads `bytes` as `format`, whatever [`detect`] would say.
 pub fn read_as(format: Format, bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadError> {
+    read_cow(format, Cow::Borrowed(bytes), origin)
+}
+
+/// Like [`read`], taking ownership of the bytes: CSV documents keep them without a
+/// copy.
+pub fn read_owned(bytes: Vec<u8>, origin: &str) -> Result<TraceDocument, ReadError> {
+    match detect(&bytes) {
+        Some(format) => read_cow(format, Cow::Owned(bytes), origin),
+        None => Err(ReadError::UnknownFormat {
+            origin: origin.to_string(),
+        }),
+    }
+}
+
+fn read_cow(
+    format: Format,
+    bytes: Cow<'_, [u8]>,
+    origin: &str,
+) -> Result<TraceDocument, ReadError> {
     match format {
-        Format::OtlpJson => otlp::read(bytes, origin),
-        Format::JaegerJson => jaeger::read(bytes, origin),
-        Format::ZipkinJson => zipkin::read(bytes, origin),
+        Format::OtlpJson => otlp::read(&bytes, origin),
+        Format::JaegerJson => jaeger::read(&bytes, origin),
+        Format::ZipkinJson => zipkin::read(&bytes, origin),
         Format::SkyWalkingCsv => skywalking::read(bytes, origin),
         Format::ResearchCsv => research::read(bytes, origin),
     }
@@ -76,15 +102,24 @@ pub fn read_as(format: Format, bytes: &[u8], origin: &str) -> Result<TraceDocume
 /// Reads the file at `path` (its format detected from its content).
 pub fn read_path(path: &Path) -> Result<TraceDocument, ReadError> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io { origin: origin.clone(), source })?;
-    read(&bytes, &origin)
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        origin: origin.clone(),
+        source,
+    })?;
+    read_owned(bytes, &origin)
 }
 
 impl TraceDocument {
-    /// An empty document of `format` (JSON formats only make sense to fill by hand;
-    /// a CSV document without rows writes nothing).
+    /// A document of `format` holding `spans`, built by hand rather than read. Its
+    /// JSON formats write from the spans; a CSV format has no rows to copy, so only an
+    /// empty one can be written.
     pub fn new(format: Format, origin: impl Into<String>, spans: Vec<Span>) -> Self {
-        Self { format, origin: origin.into(), spans, csv: None }
+        Self {
+            format,
+            origin: origin.into(),
+            spans,
+            csv: None,
+        }
     }
 
     /// The spans with valid OTLP ids (see [`crate::ids`]), ready for
@@ -109,10 +144,18 @@ impl TraceDocument {
 /// the parent column when [`KeptSpan::new_parent`] says so; they ignore edits made to
 /// [`TraceDocument::spans`] and adjusted counts. JSON formats write the spans from the
 /// model, adding [`ADJUSTED_COUNT`] where given.
-pub fn write(doc: &TraceDocument, kept: &[KeptSpan], out: &mut dyn Write) -> Result<(), WriteError> {
+pub fn write(
+    doc: &TraceDocument,
+    kept: &[KeptSpan],
+    out: &mut dyn Write,
+) -> Result<(), WriteError> {
     let len = doc.spans.len();
     let check = |index: usize| {
-        if index < len { Ok(()) } else { Err(WriteError::IndexOutOfRange { index, len }) }
+        if index < len {
+            Ok(())
+        } else {
+            Err(WriteError::IndexOutOfRange { index, len })
+        }
     };
     for kept_span in kept {
         check(kept_span.index)?;
@@ -134,9 +177,15 @@ pub fn write(doc: &TraceDocument, kept: &[KeptSpan], out: &mut dyn Write) -> Res
     match doc.format {
         Format::SkyWalkingCsv | Format::ResearchCsv => match &doc.csv {
             Some(table) if table.rows.len() == len => csv::write_csv(table, kept, out),
-            Some(table) => Err(WriteError::RowsMismatch { spans: len, rows: table.rows.len() }),
+            Some(table) => Err(WriteError::RowsMismatch {
+                spans: len,
+                rows: table.rows.len(),
+            }),
             None if len == 0 => Ok(()),
-            None => Err(WriteError::RowsMismatch { spans: len, rows: 0 }),
+            None => Err(WriteError::RowsMismatch {
+                spans: len,
+                rows: 0,
+            }),
         },
         Format::OtlpJson => otlp::write(&edited(doc, kept), out),
         Format::JaegerJson => jaeger::write(&edited(doc, kept), out),
@@ -156,7 +205,11 @@ pub fn write_all(doc: &TraceDocument, out: &mut dyn Write) -> Result<(), WriteEr
 pub fn write_otlp_json(spans: &[Span], out: &mut dyn Write) -> Result<(), WriteError> {
     let views: Vec<SpanView<'_>> = spans
         .iter()
-        .map(|span| SpanView { span, parent: &span.parent_span_id, adjusted_count: None })
+        .map(|span| SpanView {
+            span,
+            parent: &span.parent_span_id,
+            adjusted_count: None,
+        })
         .collect();
     otlp::write(&views, out)
 }
@@ -178,7 +231,11 @@ fn edited<'a>(doc: &'a TraceDocument, kept: &[KeptSpan]) -> Vec<SpanView<'a>> {
                 Some(ParentEdit::Root) => &[],
                 Some(ParentEdit::Span(index)) => &doc.spans[index].span_id,
             };
-            SpanView { span, parent, adjusted_count: k.adjusted_count }
+            SpanView {
+                span,
+                parent,
+                adjusted_count: k.adjusted_count,
+            }
         })
         .collect()
 }

@@ -51,9 +51,9 @@ impl ReadError {
     /// The file (or other source) named in the error.
     pub fn origin(&self) -> &str {
         match self {
-            Self::UnknownFormat { origin } | Self::Invalid { origin, .. } | Self::Io { origin, .. } => {
-                origin
-            }
+            Self::UnknownFormat { origin }
+            | Self::Invalid { origin, .. }
+            | Self::Io { origin, .. } => origin,
         }
     }
 
@@ -109,7 +109,9 @@ pub enum WriteError {
     DuplicateIndex(usize),
     /// The document's spans no longer line up with the rows it was read from (CSV
     /// writers copy rows byte for byte, so spans cannot be added or removed).
-    #[error("the document has {spans} spans but {rows} CSV rows; CSV output copies rows, so spans cannot be added or removed")]
+    #[error(
+        "the document has {spans} spans but {rows} CSV rows; CSV output copies rows, so spans cannot be added or removed"
+    )]
     RowsMismatch {
         /// Number of spans.
         spans: usize,

@@ -85,7 +85,10 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
 }
 
 fn detect_json_object(bytes: &[u8], start: usize) -> Option<Format> {
-    let mut scanner = Scanner { bytes, pos: start + 1 };
+    let mut scanner = Scanner {
+        bytes,
+        pos: start + 1,
+    };
     let mut seen_key = false;
     loop {
         scanner.skip_whitespace();
@@ -181,7 +184,10 @@ fn detect_csv(bytes: &[u8]) -> Option<Format> {
     let line = &bytes[..line_end];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let line = std::str::from_utf8(line).ok()?;
-    let columns: Vec<&str> = line.split(',').map(|c| c.trim().trim_matches('"')).collect();
+    let columns: Vec<&str> = line
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
     let has_all = |header: &str| header.split(',').all(|name| columns.contains(&name));
     if has_all(SKYWALKING_HEADER) {
         Some(Format::SkyWalkingCsv)
@@ -210,7 +216,10 @@ mod tests {
             detect(format!("{SKYWALKING_HEADER}\r\n").as_bytes()),
             Some(Format::SkyWalkingCsv)
         );
-        assert_eq!(detect(RESEARCH_HEADER.as_bytes()), Some(Format::ResearchCsv));
+        assert_eq!(
+            detect(RESEARCH_HEADER.as_bytes()),
+            Some(Format::ResearchCsv)
+        );
         assert_eq!(detect(b"a,b,c\n1,2,3\n"), None);
         assert_eq!(detect(b""), None);
     }

@@ -34,32 +34,48 @@ pub struct OtlpId {
 
 fn convert(id: &[u8], textual: bool, width: usize) -> OtlpId {
     let text = if textual {
-        if id.len() == width * 2 {
-            if let Some(bytes) = std::str::from_utf8(id).ok().and_then(decode_hex) {
-                return OtlpId { bytes, hashed_from: None };
-            }
+        if id.len() == width * 2
+            && let Some(bytes) = std::str::from_utf8(id).ok().and_then(decode_hex)
+        {
+            return OtlpId {
+                bytes,
+                hashed_from: None,
+            };
         }
         String::from_utf8_lossy(id).into_owned()
     } else {
         if id.len() == width {
-            return OtlpId { bytes: id.to_vec(), hashed_from: None };
+            return OtlpId {
+                bytes: id.to_vec(),
+                hashed_from: None,
+            };
         }
         if !id.is_empty() && id.len() < width {
             let mut bytes = vec![0; width - id.len()];
             bytes.extend_from_slice(id);
-            return OtlpId { bytes, hashed_from: None };
+            return OtlpId {
+                bytes,
+                hashed_from: None,
+            };
         }
         hex(id)
     };
     let mut bytes = if width == 16 {
-        xxhash_rust::xxh3::xxh3_128(text.as_bytes()).to_be_bytes().to_vec()
+        xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+            .to_be_bytes()
+            .to_vec()
     } else {
-        xxhash_rust::xxh3::xxh3_64(text.as_bytes()).to_be_bytes().to_vec()
+        xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+            .to_be_bytes()
+            .to_vec()
     };
     if bytes.iter().all(|&b| b == 0) {
         bytes[width - 1] = 1;
     }
-    OtlpId { bytes, hashed_from: Some(text) }
+    OtlpId {
+        bytes,
+        hashed_from: Some(text),
+    }
 }
 
 /// Converts a trace id as read from a format with `textual` ids (see the module docs).
@@ -84,7 +100,11 @@ pub fn make_otlp_ids(span: &mut Span, textual: bool) {
     if !span.parent_span_id.is_empty() {
         let parent = otlp_span_id(&span.parent_span_id, textual);
         span.parent_span_id = parent.bytes;
-        push_original(&mut span.attributes, ORIGINAL_PARENT_SPAN_ID, parent.hashed_from);
+        push_original(
+            &mut span.attributes,
+            ORIGINAL_PARENT_SPAN_ID,
+            parent.hashed_from,
+        );
     }
     for link in &mut span.links {
         let trace = otlp_trace_id(&link.trace_id, textual);
@@ -97,10 +117,10 @@ pub fn make_otlp_ids(span: &mut Span, textual: bool) {
 }
 
 fn push_original(attributes: &mut Vec<KeyValue>, key: &str, original: Option<String>) {
-    if let Some(text) = original {
-        if !attributes.iter().any(|kv| kv.key == key) {
-            attributes.push(KeyValue::string(key, text));
-        }
+    if let Some(text) = original
+        && !attributes.iter().any(|kv| kv.key == key)
+    {
+        attributes.push(KeyValue::string(key, text));
     }
 }
 
@@ -111,7 +131,13 @@ mod tests {
     #[test]
     fn conversions_follow_the_documented_rules() {
         let id = otlp_trace_id(&[0xab; 16], false);
-        assert_eq!(id, OtlpId { bytes: vec![0xab; 16], hashed_from: None });
+        assert_eq!(
+            id,
+            OtlpId {
+                bytes: vec![0xab; 16],
+                hashed_from: None
+            }
+        );
         let padded = otlp_trace_id(&[1, 2, 3, 4, 5, 6, 7, 8], false);
         assert_eq!(&padded.bytes[..8], &[0; 8]);
         assert_eq!(&padded.bytes[8..], &[1, 2, 3, 4, 5, 6, 7, 8]);
@@ -120,7 +146,10 @@ mod tests {
         assert_eq!(text.hashed_from.as_deref(), Some("abc.1.2"));
         assert_eq!(otlp_span_id(b"abc.1.2", true), text, "stable");
         let hex_text = otlp_span_id(b"00f067aa0ba902b7", true);
-        assert_eq!(hex_text.bytes, vec![0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]);
+        assert_eq!(
+            hex_text.bytes,
+            vec![0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]
+        );
         let long = otlp_span_id(&[7; 9], false);
         assert_eq!(long.hashed_from.as_deref(), Some("070707070707070707"));
     }

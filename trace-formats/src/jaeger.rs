@@ -25,10 +25,12 @@ use crate::format::Format;
 use crate::json_util::{
     base64_decode, base64_encode, double_text, flex_u32, flex_u64, hex, hex_id, null_default,
 };
-use crate::model::{AnyValue, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode};
+use crate::model::{
+    AnyValue, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
+};
 use crate::otlp::Grouper;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::fmt;
@@ -165,7 +167,10 @@ impl<'de> Deserialize<'de> for RawValue {
                 Ok(RawValue::Other)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawValue, A::Error> {
-                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
                 Ok(RawValue::Other)
             }
         }
@@ -195,7 +200,10 @@ impl<'de> Deserialize<'de> for Tag {
                         }
                     }
                 }
-                Ok(Tag(KeyValue { key, value: typed(kind.as_deref(), value) }))
+                Ok(Tag(KeyValue {
+                    key,
+                    value: typed(kind.as_deref(), value),
+                }))
             }
         }
         d.deserialize_map(TagVisitor)
@@ -220,7 +228,9 @@ fn typed(kind: Option<&str>, value: RawValue) -> AnyValue {
     match (kind.as_deref(), value) {
         (Some("string"), value) => AnyValue::String(raw_text(value)),
         (Some("bool"), RawValue::Str(s)) if s.eq_ignore_ascii_case("true") => AnyValue::Bool(true),
-        (Some("bool"), RawValue::Str(s)) if s.eq_ignore_ascii_case("false") => AnyValue::Bool(false),
+        (Some("bool"), RawValue::Str(s)) if s.eq_ignore_ascii_case("false") => {
+            AnyValue::Bool(false)
+        }
         (Some("int64"), RawValue::UInt(u)) if i64::try_from(u).is_ok() => AnyValue::Int(u as i64),
         (Some("int64"), RawValue::Str(s)) if s.parse::<i64>().is_ok() => {
             AnyValue::Int(s.parse().unwrap_or_default())
@@ -257,9 +267,15 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
         if let Some((_, resource)) = same_service.iter().find(|(p, _)| p == process) {
             return resource.clone();
         }
-        let mut attributes = vec![KeyValue::string("service.name", process.service_name.clone())];
+        let mut attributes = vec![KeyValue::string(
+            "service.name",
+            process.service_name.clone(),
+        )];
         attributes.extend(process.tags.iter().map(|t| t.0.clone()));
-        let resource = Arc::new(Resource { attributes, ..Resource::default() });
+        let resource = Arc::new(Resource {
+            attributes,
+            ..Resource::default()
+        });
         same_service.push((process.clone(), resource.clone()));
         resource
     };
@@ -285,7 +301,12 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
 
 fn span(wire: &WireSpan, resource: Arc<Resource>, scope: &Arc<Scope>) -> Span {
     let mut attributes: Vec<KeyValue> = wire.tags.iter().map(|t| t.0.clone()).collect();
-    let tag = |key: &str| attributes.iter().find(|kv| kv.key == key).map(|kv| &kv.value);
+    let tag = |key: &str| {
+        attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .map(|kv| &kv.value)
+    };
     let kind = match tag("span.kind") {
         Some(AnyValue::String(s)) => match s.to_ascii_lowercase().as_str() {
             "server" => SpanKind::Server,
@@ -331,14 +352,24 @@ fn span(wire: &WireSpan, resource: Arc<Resource>, scope: &Arc<Scope>) -> Span {
             links.push(Link {
                 trace_id: reference.trace_id.clone(),
                 span_id: reference.span_id.clone(),
-                attributes: vec![KeyValue::string(REF_TYPE, reference.ref_type.to_ascii_lowercase())],
+                attributes: vec![KeyValue::string(
+                    REF_TYPE,
+                    reference.ref_type.to_ascii_lowercase(),
+                )],
                 ..Link::default()
             });
         }
     }
     if !wire.warnings.is_empty() {
-        let warnings = wire.warnings.iter().map(|w| AnyValue::String(w.clone())).collect();
-        attributes.push(KeyValue { key: WARNINGS.to_string(), value: AnyValue::Array(warnings) });
+        let warnings = wire
+            .warnings
+            .iter()
+            .map(|w| AnyValue::String(w.clone()))
+            .collect();
+        attributes.push(KeyValue {
+            key: WARNINGS.to_string(),
+            value: AnyValue::Array(warnings),
+        });
     }
     let events = wire
         .logs
@@ -353,7 +384,12 @@ fn span(wire: &WireSpan, resource: Arc<Resource>, scope: &Arc<Scope>) -> Span {
                     _ => None,
                 })
                 .unwrap_or_default();
-            Event { time_unix_nano: log.timestamp.saturating_mul(1000), name, attributes, dropped_attributes_count: 0 }
+            Event {
+                time_unix_nano: log.timestamp.saturating_mul(1000),
+                name,
+                attributes,
+                dropped_attributes_count: 0,
+            }
         })
         .collect();
     let start = wire.start_time.saturating_mul(1000);
@@ -390,7 +426,8 @@ pub(crate) fn tag_json(key: &str, value: &AnyValue) -> Value {
         AnyValue::Int(i) => ("int64", Value::from(*i)),
         AnyValue::Double(d) => (
             "float64",
-            serde_json::Number::from_f64(*d).map_or_else(|| Value::from(double_text(*d)), Value::Number),
+            serde_json::Number::from_f64(*d)
+                .map_or_else(|| Value::from(double_text(*d)), Value::Number),
         ),
         AnyValue::Bytes(b) => ("binary", Value::from(base64_encode(b))),
         AnyValue::Array(_) | AnyValue::KvList(_) => ("string", Value::from(any_value_text(value))),
@@ -406,14 +443,16 @@ pub(crate) fn any_value_text(value: &AnyValue) -> String {
             AnyValue::String(s) => Value::from(s.as_str()),
             AnyValue::Bool(b) => Value::from(*b),
             AnyValue::Int(i) => Value::from(*i),
-            AnyValue::Double(d) => {
-                serde_json::Number::from_f64(*d).map_or_else(|| Value::from(double_text(*d)), Value::Number)
-            }
+            AnyValue::Double(d) => serde_json::Number::from_f64(*d)
+                .map_or_else(|| Value::from(double_text(*d)), Value::Number),
             AnyValue::Bytes(b) => Value::from(base64_encode(b)),
             AnyValue::Array(values) => Value::Array(values.iter().map(to_json).collect()),
-            AnyValue::KvList(values) => {
-                Value::Object(values.iter().map(|kv| (kv.key.clone(), to_json(&kv.value))).collect())
-            }
+            AnyValue::KvList(values) => Value::Object(
+                values
+                    .iter()
+                    .map(|kv| (kv.key.clone(), to_json(&kv.value)))
+                    .collect(),
+            ),
         }
     }
     match value {
@@ -472,7 +511,12 @@ fn trace_json(trace: &[&SpanView<'_>]) -> Value {
 
 fn span_json(view: &SpanView<'_>, process_id: String) -> Value {
     let span = view.span;
-    let attribute = |key: &str| span.attributes.iter().find(|kv| kv.key == key).map(|kv| &kv.value);
+    let attribute = |key: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .map(|kv| &kv.value)
+    };
     let mut references = Vec::new();
     if !view.parent.is_empty() {
         let ref_type = match attribute(PARENT_REF_TYPE) {
@@ -519,14 +563,22 @@ fn span_json(view: &SpanView<'_>, process_id: String) -> Value {
             if !event.name.is_empty() && !event.attributes.iter().any(|kv| kv.key == "event") {
                 fields.push(tag_json("event", &AnyValue::String(event.name.clone())));
             }
-            fields.extend(event.attributes.iter().map(|kv| tag_json(&kv.key, &kv.value)));
+            fields.extend(
+                event
+                    .attributes
+                    .iter()
+                    .map(|kv| tag_json(&kv.key, &kv.value)),
+            );
             json!({"timestamp": event.time_unix_nano / 1000, "fields": fields})
         })
         .collect();
     let warnings = match attribute(WARNINGS) {
-        Some(AnyValue::Array(values)) => {
-            Value::Array(values.iter().map(|v| Value::from(any_value_text(v))).collect())
-        }
+        Some(AnyValue::Array(values)) => Value::Array(
+            values
+                .iter()
+                .map(|v| Value::from(any_value_text(v)))
+                .collect(),
+        ),
         _ => Value::Null,
     };
     json!({

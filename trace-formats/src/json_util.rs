@@ -2,8 +2,8 @@
 //! written as strings, `null` read as the default, and base64.
 
 use base64::Engine as _;
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
 /// Lowercase hex of `bytes`.
@@ -81,7 +81,11 @@ macro_rules! flexible_integer {
             impl<'de> Visitor<'de> for IntVisitor {
                 type Value = $ty;
                 fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str(concat!("an integer (", stringify!($ty), ") as a number or a string"))
+                    f.write_str(concat!(
+                        "an integer (",
+                        stringify!($ty),
+                        ") as a number or a string"
+                    ))
                 }
                 fn visit_u64<E: de::Error>(self, v: u64) -> Result<$ty, E> {
                     <$ty>::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))

@@ -63,8 +63,8 @@ pub mod skywalking;
 pub mod zipkin;
 
 pub use document::{
-    ADJUSTED_COUNT, KeptSpan, ParentEdit, TraceDocument, read, read_as, read_path, write,
-    write_all, write_otlp_json,
+    ADJUSTED_COUNT, KeptSpan, ParentEdit, TraceDocument, read, read_as, read_owned, read_path,
+    write, write_all, write_otlp_json,
 };
 pub use error::{ReadError, WriteError};
 pub use format::{Format, RESEARCH_HEADER, SKYWALKING_HEADER, detect};

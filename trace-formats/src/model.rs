@@ -57,7 +57,8 @@ impl Span {
 
     /// Duration in nanoseconds (0 when the end precedes the start).
     pub fn duration_nanos(&self) -> u64 {
-        self.end_time_unix_nano.saturating_sub(self.start_time_unix_nano)
+        self.end_time_unix_nano
+            .saturating_sub(self.start_time_unix_nano)
     }
 }
 

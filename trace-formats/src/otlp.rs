@@ -11,8 +11,8 @@ use crate::document::{ADJUSTED_COUNT, SpanView, TraceDocument};
 use crate::error::{ReadError, WriteError};
 use crate::format::Format;
 use crate::json_util::{
-    base64_decode, base64_encode, double_text, flex_i64, flex_u32, flex_u64, for_each_value,
-    hex, hex_id, null_default,
+    base64_decode, base64_encode, double_text, flex_i64, flex_u32, flex_u64, for_each_value, hex,
+    hex_id, null_default,
 };
 use crate::model::{
     AnyValue, Event, KeyValue, Link, Resource, Scope, Span, SpanKind, Status, StatusCode,
@@ -30,7 +30,11 @@ use std::sync::Arc;
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Request {
-    #[serde(rename = "resourceSpans", alias = "resource_spans", deserialize_with = "null_default")]
+    #[serde(
+        rename = "resourceSpans",
+        alias = "resource_spans",
+        deserialize_with = "null_default"
+    )]
     resource_spans: Vec<ResourceSpans>,
 }
 
@@ -47,7 +51,11 @@ struct ResourceSpans {
         deserialize_with = "null_default"
     )]
     scope_spans: Vec<ScopeSpans>,
-    #[serde(rename = "schemaUrl", alias = "schema_url", deserialize_with = "null_default")]
+    #[serde(
+        rename = "schemaUrl",
+        alias = "schema_url",
+        deserialize_with = "null_default"
+    )]
     schema_url: String,
 }
 
@@ -67,11 +75,19 @@ struct WireResource {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ScopeSpans {
-    #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library", deserialize_with = "null_default")]
+    #[serde(
+        alias = "instrumentationLibrary",
+        alias = "instrumentation_library",
+        deserialize_with = "null_default"
+    )]
     scope: WireScope,
     #[serde(deserialize_with = "null_default")]
     spans: Vec<WireSpan>,
-    #[serde(rename = "schemaUrl", alias = "schema_url", deserialize_with = "null_default")]
+    #[serde(
+        rename = "schemaUrl",
+        alias = "schema_url",
+        deserialize_with = "null_default"
+    )]
     schema_url: String,
 }
 
@@ -99,9 +115,17 @@ struct WireSpan {
     trace_id: Vec<u8>,
     #[serde(rename = "spanId", alias = "span_id", deserialize_with = "hex_id")]
     span_id: Vec<u8>,
-    #[serde(rename = "traceState", alias = "trace_state", deserialize_with = "null_default")]
+    #[serde(
+        rename = "traceState",
+        alias = "trace_state",
+        deserialize_with = "null_default"
+    )]
     trace_state: String,
-    #[serde(rename = "parentSpanId", alias = "parent_span_id", deserialize_with = "hex_id")]
+    #[serde(
+        rename = "parentSpanId",
+        alias = "parent_span_id",
+        deserialize_with = "hex_id"
+    )]
     parent_span_id: Vec<u8>,
     #[serde(deserialize_with = "flex_u32")]
     flags: u32,
@@ -109,9 +133,17 @@ struct WireSpan {
     name: String,
     #[serde(deserialize_with = "span_kind")]
     kind: SpanKind,
-    #[serde(rename = "startTimeUnixNano", alias = "start_time_unix_nano", deserialize_with = "flex_u64")]
+    #[serde(
+        rename = "startTimeUnixNano",
+        alias = "start_time_unix_nano",
+        deserialize_with = "flex_u64"
+    )]
     start_time_unix_nano: u64,
-    #[serde(rename = "endTimeUnixNano", alias = "end_time_unix_nano", deserialize_with = "flex_u64")]
+    #[serde(
+        rename = "endTimeUnixNano",
+        alias = "end_time_unix_nano",
+        deserialize_with = "flex_u64"
+    )]
     end_time_unix_nano: u64,
     #[serde(deserialize_with = "null_default")]
     attributes: Vec<WireKeyValue>,
@@ -123,11 +155,19 @@ struct WireSpan {
     dropped_attributes_count: u32,
     #[serde(deserialize_with = "null_default")]
     events: Vec<WireEvent>,
-    #[serde(rename = "droppedEventsCount", alias = "dropped_events_count", deserialize_with = "flex_u32")]
+    #[serde(
+        rename = "droppedEventsCount",
+        alias = "dropped_events_count",
+        deserialize_with = "flex_u32"
+    )]
     dropped_events_count: u32,
     #[serde(deserialize_with = "null_default")]
     links: Vec<WireLink>,
-    #[serde(rename = "droppedLinksCount", alias = "dropped_links_count", deserialize_with = "flex_u32")]
+    #[serde(
+        rename = "droppedLinksCount",
+        alias = "dropped_links_count",
+        deserialize_with = "flex_u32"
+    )]
     dropped_links_count: u32,
     #[serde(deserialize_with = "null_default")]
     status: WireStatus,
@@ -136,7 +176,11 @@ struct WireSpan {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct WireEvent {
-    #[serde(rename = "timeUnixNano", alias = "time_unix_nano", deserialize_with = "flex_u64")]
+    #[serde(
+        rename = "timeUnixNano",
+        alias = "time_unix_nano",
+        deserialize_with = "flex_u64"
+    )]
     time_unix_nano: u64,
     #[serde(deserialize_with = "null_default")]
     name: String,
@@ -157,7 +201,11 @@ struct WireLink {
     trace_id: Vec<u8>,
     #[serde(rename = "spanId", alias = "span_id", deserialize_with = "hex_id")]
     span_id: Vec<u8>,
-    #[serde(rename = "traceState", alias = "trace_state", deserialize_with = "null_default")]
+    #[serde(
+        rename = "traceState",
+        alias = "trace_state",
+        deserialize_with = "null_default"
+    )]
     trace_state: String,
     #[serde(deserialize_with = "null_default")]
     attributes: Vec<WireKeyValue>,
@@ -235,7 +283,9 @@ impl<'de> Deserialize<'de> for Double {
                     "NaN" => Ok(f64::NAN),
                     "Infinity" => Ok(f64::INFINITY),
                     "-Infinity" => Ok(f64::NEG_INFINITY),
-                    _ => v.parse().map_err(|_| E::custom(format!("{v:?} is not a double"))),
+                    _ => v
+                        .parse()
+                        .map_err(|_| E::custom(format!("{v:?} is not a double"))),
                 }
             }
             fn visit_unit<E: de::Error>(self) -> Result<f64, E> {
@@ -272,15 +322,19 @@ impl<'de> Deserialize<'de> for WireAnyValue {
                 let mut value = AnyValue::Empty;
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     value = match key.as_ref() {
-                        "stringValue" | "string_value" => {
-                            AnyValue::String(map.next_value::<Option<String>>()?.unwrap_or_default())
-                        }
+                        "stringValue" | "string_value" => AnyValue::String(
+                            map.next_value::<Option<String>>()?.unwrap_or_default(),
+                        ),
                         "boolValue" | "bool_value" => {
                             AnyValue::Bool(map.next_value::<Option<bool>>()?.unwrap_or_default())
                         }
                         "intValue" | "int_value" => AnyValue::Int(map.next_value::<FlexI64>()?.0),
-                        "doubleValue" | "double_value" => AnyValue::Double(map.next_value::<Double>()?.0),
-                        "bytesValue" | "bytes_value" => AnyValue::Bytes(map.next_value::<Base64>()?.0),
+                        "doubleValue" | "double_value" => {
+                            AnyValue::Double(map.next_value::<Double>()?.0)
+                        }
+                        "bytesValue" | "bytes_value" => {
+                            AnyValue::Bytes(map.next_value::<Base64>()?.0)
+                        }
                         "arrayValue" | "array_value" => AnyValue::Array(
                             map.next_value::<Option<WireValues<WireAnyValue>>>()?
                                 .unwrap_or_default()
@@ -370,7 +424,10 @@ fn enum_value<'de, D: Deserializer<'de>>(
 }
 
 fn key_value(kv: WireKeyValue) -> KeyValue {
-    KeyValue { key: kv.key, value: kv.value.0 }
+    KeyValue {
+        key: kv.key,
+        value: kv.value.0,
+    }
 }
 
 fn key_values(kvs: Vec<WireKeyValue>) -> Vec<KeyValue> {
@@ -396,7 +453,12 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
                     dropped_attributes_count: wire.dropped_attributes_count,
                     schema_url: scope_spans.schema_url,
                 });
-                spans.extend(scope_spans.spans.into_iter().map(|s| span(s, &resource, &scope)));
+                spans.extend(
+                    scope_spans
+                        .spans
+                        .into_iter()
+                        .map(|s| span(s, &resource, &scope)),
+                );
             }
         }
     })
@@ -440,7 +502,10 @@ fn span(s: WireSpan, resource: &Arc<Resource>, scope: &Arc<Scope>) -> Span {
             })
             .collect(),
         dropped_links_count: s.dropped_links_count,
-        status: Status { message: s.status.message, code: s.status.code },
+        status: Status {
+            message: s.status.message,
+            code: s.status.code,
+        },
         flags: s.flags,
         resource: resource.clone(),
         scope: scope.clone(),
@@ -453,7 +518,10 @@ fn span(s: WireSpan, resource: &Arc<Resource>, scope: &Arc<Scope>) -> Span {
 /// each group in first-seen order, spans in input order within a group.
 pub(crate) fn write(spans: &[SpanView<'_>], out: &mut dyn Write) -> Result<(), WriteError> {
     let groups = group(spans);
-    let request = RequestOut { spans, groups: &groups };
+    let request = RequestOut {
+        spans,
+        groups: &groups,
+    };
     serde_json::to_writer(&mut *out, &request)?;
     out.write_all(b"\n")?;
     Ok(())
@@ -479,7 +547,11 @@ pub(crate) struct Grouper<'a, T> {
 
 impl<'a, T: PartialEq> Grouper<'a, T> {
     pub(crate) fn new() -> Self {
-        Self { values: Vec::new(), by_pointer: HashMap::new(), by_fingerprint: HashMap::new() }
+        Self {
+            values: Vec::new(),
+            by_pointer: HashMap::new(),
+            by_fingerprint: HashMap::new(),
+        }
     }
 
     /// The group number of `item`, and whether it is new.
@@ -489,7 +561,10 @@ impl<'a, T: PartialEq> Grouper<'a, T> {
             return (index, false);
         }
         let candidates = self.by_fingerprint.entry(fingerprint).or_default();
-        let found = candidates.iter().copied().find(|&i| self.values[i] == item.as_ref());
+        let found = candidates
+            .iter()
+            .copied()
+            .find(|&i| self.values[i] == item.as_ref());
         let (index, new) = match found {
             Some(index) => (index, false),
             None => {
@@ -512,13 +587,19 @@ fn group<'a>(spans: &[SpanView<'a>]) -> Vec<ResourceGroup<'a>> {
         let span: &'a Span = view.span;
         let (r, new) = resources.index(&span.resource, span.resource.service_name());
         if new {
-            groups.push(ResourceGroup { resource: &span.resource, scopes: Vec::new() });
+            groups.push(ResourceGroup {
+                resource: &span.resource,
+                scopes: Vec::new(),
+            });
             scopes.push(Grouper::new());
         }
         let group = &mut groups[r];
         let (s, new) = scopes[r].index(&span.scope, &span.scope.name);
         if new {
-            group.scopes.push(ScopeGroup { scope: &span.scope, spans: Vec::new() });
+            group.scopes.push(ScopeGroup {
+                scope: &span.scope,
+                spans: Vec::new(),
+            });
         }
         group.scopes[s].spans.push(i);
     }
@@ -533,10 +614,13 @@ struct RequestOut<'a, 'b> {
 impl Serialize for RequestOut<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry("resourceSpans", &seq(self.groups, |g| ResourceSpansOut {
-            group: g,
-            spans: self.spans,
-        }))?;
+        map.serialize_entry(
+            "resourceSpans",
+            &seq(self.groups, |g| ResourceSpansOut {
+                group: g,
+                spans: self.spans,
+            }),
+        )?;
         map.end()
     }
 }
@@ -567,15 +651,21 @@ impl Serialize for ResourceSpansOut<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let resource = self.group.resource;
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("resource", &AttributesOut {
-            attributes: &resource.attributes,
-            dropped: resource.dropped_attributes_count,
-            extra: None,
-        })?;
-        map.serialize_entry("scopeSpans", &seq(&self.group.scopes, |g| ScopeSpansOut {
-            group: g,
-            spans: self.spans,
-        }))?;
+        map.serialize_entry(
+            "resource",
+            &AttributesOut {
+                attributes: &resource.attributes,
+                dropped: resource.dropped_attributes_count,
+                extra: None,
+            },
+        )?;
+        map.serialize_entry(
+            "scopeSpans",
+            &seq(&self.group.scopes, |g| ScopeSpansOut {
+                group: g,
+                spans: self.spans,
+            }),
+        )?;
         if !resource.schema_url.is_empty() {
             map.serialize_entry("schemaUrl", &resource.schema_url)?;
         }
@@ -593,7 +683,10 @@ impl Serialize for ScopeSpansOut<'_, '_> {
         let scope = self.group.scope;
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("scope", &ScopeOut(scope))?;
-        map.serialize_entry("spans", &seq(&self.group.spans, |&i| SpanOut(&self.spans[i])))?;
+        map.serialize_entry(
+            "spans",
+            &seq(&self.group.spans, |&i| SpanOut(&self.spans[i])),
+        )?;
         if !scope.schema_url.is_empty() {
             map.serialize_entry("schemaUrl", &scope.schema_url)?;
         }
@@ -688,10 +781,9 @@ impl Serialize for AnyValueOut<'_> {
             AnyValue::Double(d) if d.is_finite() => map.serialize_entry("doubleValue", d)?,
             AnyValue::Double(d) => map.serialize_entry("doubleValue", &double_text(*d))?,
             AnyValue::Bytes(b) => map.serialize_entry("bytesValue", &base64_encode(b))?,
-            AnyValue::Array(values) => map.serialize_entry(
-                "arrayValue",
-                &ValuesOut(seq(values, AnyValueOut)),
-            )?,
+            AnyValue::Array(values) => {
+                map.serialize_entry("arrayValue", &ValuesOut(seq(values, AnyValueOut)))?
+            }
             AnyValue::KvList(values) => {
                 map.serialize_entry("kvlistValue", &ValuesOut(KeyValuesOut(values, None)))?
             }
@@ -716,9 +808,10 @@ impl Serialize for SpanOut<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let view = self.0;
         let span = view.span;
-        let adjusted = view
-            .adjusted_count
-            .map(|count| KeyValue { key: ADJUSTED_COUNT.to_string(), value: AnyValue::Double(count) });
+        let adjusted = view.adjusted_count.map(|count| KeyValue {
+            key: ADJUSTED_COUNT.to_string(),
+            value: AnyValue::Double(count),
+        });
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("traceId", &hex(&span.trace_id))?;
         map.serialize_entry("spanId", &hex(&span.span_id))?;
@@ -736,7 +829,10 @@ impl Serialize for SpanOut<'_, '_> {
         map.serialize_entry("startTimeUnixNano", &span.start_time_unix_nano.to_string())?;
         map.serialize_entry("endTimeUnixNano", &span.end_time_unix_nano.to_string())?;
         if !span.attributes.is_empty() || adjusted.is_some() {
-            map.serialize_entry("attributes", &KeyValuesOut(&span.attributes, adjusted.as_ref()))?;
+            map.serialize_entry(
+                "attributes",
+                &KeyValuesOut(&span.attributes, adjusted.as_ref()),
+            )?;
         }
         if span.dropped_attributes_count != 0 {
             map.serialize_entry("droppedAttributesCount", &span.dropped_attributes_count)?;

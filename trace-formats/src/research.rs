@@ -11,6 +11,7 @@ use crate::document::TraceDocument;
 use crate::error::ReadError;
 use crate::format::Format;
 use crate::model::{KeyValue, Resource, Scope, Span, SpanKind, Status};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -38,7 +39,7 @@ const SPEC: CsvSpec = CsvSpec {
     root_text: b"root",
 };
 
-pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadError> {
+pub(crate) fn read(bytes: Cow<'_, [u8]>, origin: &str) -> Result<TraceDocument, ReadError> {
     let mut resources: HashMap<Vec<u8>, Arc<Resource>> = HashMap::new();
     let scope = Arc::new(Scope::default());
     read_csv(bytes, origin, &SPEC, |row| {
@@ -59,8 +60,11 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
             }
         };
         let parent = row.get(PARENT);
-        let parent_span_id =
-            if parent.as_ref() == b"root" { Vec::new() } else { parent.into_owned() };
+        let parent_span_id = if parent.as_ref() == b"root" {
+            Vec::new()
+        } else {
+            parent.into_owned()
+        };
         Ok(Span {
             trace_id: row.get(TRACE_ID).into_owned(),
             span_id: row.get(SPAN_ID).into_owned(),
@@ -101,7 +105,9 @@ fn nanos(row: &Row<'_>, column: usize) -> Result<u64, FieldError> {
 pub fn service_of_pod(pod: &str) -> &str {
     fn generated(part: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
         lengths.contains(&part.len())
-            && part.bytes().all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b))
+            && part
+                .bytes()
+                .all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b))
     }
     let Some((rest, last)) = pod.rsplit_once('-') else {
         return pod;
@@ -110,10 +116,11 @@ pub fn service_of_pod(pod: &str) -> &str {
         return pod;
     }
     if generated(last, 5..=5) {
-        if let Some((name, hash)) = rest.rsplit_once('-') {
-            if !name.is_empty() && generated(hash, 6..=10) {
-                return name;
-            }
+        if let Some((name, hash)) = rest.rsplit_once('-')
+            && !name.is_empty()
+            && generated(hash, 6..=10)
+        {
+            return name;
         }
         return rest;
     }
@@ -130,7 +137,10 @@ mod tests {
     #[test]
     fn pod_suffixes_are_stripped() {
         assert_eq!(service_of_pod("frontend-5d8f9c7b6d-x2x9k"), "frontend");
-        assert_eq!(service_of_pod("ts-order-service-7c9b8d5f4-zx7vq"), "ts-order-service");
+        assert_eq!(
+            service_of_pod("ts-order-service-7c9b8d5f4-zx7vq"),
+            "ts-order-service"
+        );
         assert_eq!(service_of_pod("mongodb-user-0"), "mongodb-user");
         assert_eq!(service_of_pod("node-exporter-x2x9k"), "node-exporter");
         assert_eq!(service_of_pod("user-service"), "user-service");

@@ -52,34 +52,29 @@ const SPEC: CsvSpec = CsvSpec {
     root_text: b"-1",
 };
 
-pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadError> {
-    let mut resources: HashMap<Vec<u8>, Arc<Resource>> = HashMap::new();
-    let mut scopes: HashMap<Vec<u8>, Arc<Scope>> = HashMap::new();
+pub(crate) fn read(bytes: Cow<'_, [u8]>, origin: &str) -> Result<TraceDocument, ReadError> {
+    let mut resources = Interner::default();
+    let mut scopes = Interner::default();
     read_csv(bytes, origin, &SPEC, |row| {
         let start = millis(row, START)?;
         let end = millis(row, END)?;
         let service = row.get(SERVICE);
-        let resource = match resources.get(service.as_ref()) {
-            Some(resource) => resource.clone(),
-            None => {
-                let resource = Arc::new(Resource::for_service(text(&service)));
-                resources.insert(service.into_owned(), resource.clone());
-                resource
-            }
-        };
+        let resource = intern(&mut resources, &service, || {
+            Resource::for_service(text(&service))
+        });
         let component = row.get(COMPONENT);
-        let scope = match scopes.get(component.as_ref()) {
-            Some(scope) => scope.clone(),
-            None => {
-                let scope = Arc::new(Scope { name: text(&component), ..Scope::default() });
-                scopes.insert(component.to_vec(), scope.clone());
-                scope
-            }
-        };
+        let scope = intern(&mut scopes, &component, || Scope {
+            name: text(&component),
+            ..Scope::default()
+        });
         let name = text(&row.get(URL));
         let kind = kind_of(&row.get(SPAN_TYPE), &component, &name);
         let parent = row.get(PARENT);
-        let parent_span_id = if parent.as_ref() == b"-1" { Vec::new() } else { parent.into_owned() };
+        let parent_span_id = if parent.as_ref() == b"-1" {
+            Vec::new()
+        } else {
+            parent.into_owned()
+        };
         let is_error = row.get(IS_ERROR);
         let code = if is_error.eq_ignore_ascii_case(b"true") || is_error.as_ref() == b"1" {
             StatusCode::Error
@@ -107,7 +102,10 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
             dropped_events_count: 0,
             links: Vec::new(),
             dropped_links_count: 0,
-            status: Status { message: String::new(), code },
+            status: Status {
+                message: String::new(),
+                code,
+            },
             flags: 0,
             resource,
             scope,
@@ -115,7 +113,40 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
     })
 }
 
-fn text(bytes: &Cow<'_, [u8]>) -> String {
+/// Shared values by key, remembering the last hit (rows of one service come in runs).
+struct Interner<T> {
+    last: Option<(Vec<u8>, Arc<T>)>,
+    all: HashMap<Vec<u8>, Arc<T>>,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Self {
+            last: None,
+            all: HashMap::new(),
+        }
+    }
+}
+
+fn intern<T>(interner: &mut Interner<T>, key: &[u8], make: impl FnOnce() -> T) -> Arc<T> {
+    if let Some((last_key, value)) = &interner.last
+        && last_key.as_slice() == key
+    {
+        return value.clone();
+    }
+    let value = match interner.all.get(key) {
+        Some(value) => value.clone(),
+        None => {
+            let value = Arc::new(make());
+            interner.all.insert(key.to_vec(), value.clone());
+            value
+        }
+    };
+    interner.last = Some((key.to_vec(), value.clone()));
+    value
+}
+
+fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

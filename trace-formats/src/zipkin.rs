@@ -19,9 +19,11 @@ use crate::error::{ReadError, WriteError};
 use crate::format::Format;
 use crate::jaeger::any_value_text;
 use crate::json_util::{double_text, flex_u64, hex, hex_id, null_default};
-use crate::model::{AnyValue, Event, KeyValue, Resource, Scope, Span, SpanKind, Status, StatusCode};
-use serde::de::{Deserializer, MapAccess, Visitor};
+use crate::model::{
+    AnyValue, Event, KeyValue, Resource, Scope, Span, SpanKind, Status, StatusCode,
+};
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::fmt;
@@ -49,7 +51,8 @@ struct WireSpan {
     parent_id: Vec<u8>,
     #[serde(deserialize_with = "null_default")]
     name: String,
-    kind: Option<String>,
+    #[serde(deserialize_with = "kind")]
+    kind: Option<SpanKind>,
     #[serde(deserialize_with = "flex_u64")]
     timestamp: u64,
     #[serde(deserialize_with = "flex_u64")]
@@ -121,26 +124,8 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
     let scope = Arc::new(Scope::default());
     let mut resources: HashMap<Endpoint, Arc<Resource>> = HashMap::new();
     let mut spans = Vec::with_capacity(wire.len());
-    for (n, s) in wire.into_iter().enumerate() {
-        let kind = match s.kind.as_deref().map(str::to_ascii_uppercase).as_deref() {
-            None => SpanKind::Internal,
-            Some("CLIENT") => SpanKind::Client,
-            Some("SERVER") => SpanKind::Server,
-            Some("PRODUCER") => SpanKind::Producer,
-            Some("CONSUMER") => SpanKind::Consumer,
-            Some(other) => {
-                return Err(ReadError::Invalid {
-                    origin: origin.to_string(),
-                    format: Format::ZipkinJson,
-                    line: 1,
-                    column: None,
-                    message: format!(
-                        "span #{} has kind {other:?}; expected CLIENT, SERVER, PRODUCER or CONSUMER",
-                        n + 1
-                    ),
-                });
-            }
-        };
+    for s in wire {
+        let kind = s.kind.unwrap_or(SpanKind::Internal);
         let endpoint = s.local_endpoint.unwrap_or_default();
         let resource = resources
             .entry(endpoint.clone())
@@ -149,8 +134,15 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
                 if let Some(service) = &endpoint.service_name {
                     attributes.push(KeyValue::string("service.name", service.clone()));
                 }
-                push_endpoint(&mut attributes, &endpoint, [LOCAL_IPV4, LOCAL_IPV6, LOCAL_PORT]);
-                Arc::new(Resource { attributes, ..Resource::default() })
+                push_endpoint(
+                    &mut attributes,
+                    &endpoint,
+                    [LOCAL_IPV4, LOCAL_IPV6, LOCAL_PORT],
+                );
+                Arc::new(Resource {
+                    attributes,
+                    ..Resource::default()
+                })
             })
             .clone();
         let mut status = Status::default();
@@ -170,17 +162,28 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
                 _ => {}
             }
         }
-        let mut attributes: Vec<KeyValue> =
-            s.tags.0.into_iter().map(|(key, value)| KeyValue::string(key, value)).collect();
+        let mut attributes: Vec<KeyValue> = s
+            .tags
+            .0
+            .into_iter()
+            .map(|(key, value)| KeyValue::string(key, value))
+            .collect();
         if let Some(remote) = &s.remote_endpoint {
             if let Some(service) = &remote.service_name {
                 attributes.push(KeyValue::string(REMOTE_SERVICE, service.clone()));
             }
-            push_endpoint(&mut attributes, remote, [REMOTE_IPV4, REMOTE_IPV6, REMOTE_PORT]);
+            push_endpoint(
+                &mut attributes,
+                remote,
+                [REMOTE_IPV4, REMOTE_IPV6, REMOTE_PORT],
+            );
         }
         for (key, flag) in [(SHARED, s.shared), (DEBUG, s.debug)] {
             if let Some(flag) = flag {
-                attributes.push(KeyValue { key: key.to_string(), value: AnyValue::Bool(flag) });
+                attributes.push(KeyValue {
+                    key: key.to_string(),
+                    value: AnyValue::Bool(flag),
+                });
             }
         }
         let start = s.timestamp.saturating_mul(1000);
@@ -216,6 +219,21 @@ pub(crate) fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadErro
     Ok(TraceDocument::new(Format::ZipkinJson, origin, spans))
 }
 
+/// A Zipkin kind (any case); `null` or absent is a local span.
+fn kind<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SpanKind>, D::Error> {
+    let text: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
+    let Some(text) = text else { return Ok(None) };
+    match text.to_ascii_uppercase().as_str() {
+        "CLIENT" => Ok(Some(SpanKind::Client)),
+        "SERVER" => Ok(Some(SpanKind::Server)),
+        "PRODUCER" => Ok(Some(SpanKind::Producer)),
+        "CONSUMER" => Ok(Some(SpanKind::Consumer)),
+        _ => Err(serde::de::Error::custom(format!(
+            "unknown span kind {text:?}; expected CLIENT, SERVER, PRODUCER or CONSUMER"
+        ))),
+    }
+}
+
 fn push_endpoint(attributes: &mut Vec<KeyValue>, endpoint: &Endpoint, keys: [&str; 3]) {
     if let Some(ipv4) = &endpoint.ipv4 {
         attributes.push(KeyValue::string(keys[0], ipv4.clone()));
@@ -224,7 +242,10 @@ fn push_endpoint(attributes: &mut Vec<KeyValue>, endpoint: &Endpoint, keys: [&st
         attributes.push(KeyValue::string(keys[1], ipv6.clone()));
     }
     if let Some(port) = endpoint.port {
-        attributes.push(KeyValue { key: keys[2].to_string(), value: AnyValue::Int(port) });
+        attributes.push(KeyValue {
+            key: keys[2].to_string(),
+            value: AnyValue::Int(port),
+        });
     }
 }
 
@@ -240,7 +261,9 @@ fn tag_text(value: &AnyValue) -> String {
 fn endpoint_json(attributes: &[KeyValue], keys: [&str; 4]) -> Option<Value> {
     let mut endpoint = Map::new();
     for kv in attributes {
-        let Some(i) = keys.iter().position(|k| *k == kv.key) else { continue };
+        let Some(i) = keys.iter().position(|k| *k == kv.key) else {
+            continue;
+        };
         let name = ["serviceName", "ipv4", "ipv6", "port"][i];
         let value = match (&kv.value, i) {
             (AnyValue::Int(port), 3) => Value::from(*port),
@@ -253,8 +276,15 @@ fn endpoint_json(attributes: &[KeyValue], keys: [&str; 4]) -> Option<Value> {
 
 pub(crate) fn write(spans: &[SpanView<'_>], out: &mut dyn Write) -> Result<(), WriteError> {
     let reserved = [
-        LOCAL_IPV4, LOCAL_IPV6, LOCAL_PORT, REMOTE_SERVICE, REMOTE_IPV4, REMOTE_IPV6, REMOTE_PORT,
-        SHARED, DEBUG,
+        LOCAL_IPV4,
+        LOCAL_IPV6,
+        LOCAL_PORT,
+        REMOTE_SERVICE,
+        REMOTE_IPV4,
+        REMOTE_IPV6,
+        REMOTE_PORT,
+        SHARED,
+        DEBUG,
     ];
     let values: Vec<Value> = spans
         .iter()

@@ -2,14 +2,15 @@
 
 use crate::error::DecodeError;
 use crate::ids::{
-    IdCoding, REF_PARENT, REF_PREVIOUS_IN_STREAM, REF_PREVIOUS_IN_TRACE, REF_TRACE, Refs,
+    IdCoding, IdList, REF_PARENT, REF_PREVIOUS_IN_STREAM, REF_PREVIOUS_IN_TRACE, REF_TRACE, Refs,
     read_id_after_tag,
 };
 use crate::tree::{DecoderTree, Dictionaries, Slot};
 use crate::value::{read_attributes, read_resource, read_scope, read_value};
 use crate::wire::Reader;
 use crate::{
-    FLAG_RESET, FLAG_ZSTD, FORMAT_VERSION, MAX_TIME_EXPONENT, MAX_TRACE_IDS, TRACE_SLOTS, extras,
+    FLAG_RESET, FLAG_ZSTD, FORMAT_VERSION, MAX_RECENT_STRINGS, MAX_TIME_EXPONENT, MAX_TRACE_IDS,
+    TAG_CODED_STRING, TRACE_SLOTS, extras,
 };
 use std::collections::HashMap;
 use std::io::Read;
@@ -54,35 +55,9 @@ struct Stream {
 #[derive(Debug)]
 struct DecoderTrace {
     trace_id: Vec<u8>,
-    arena: Vec<u8>,
-    ends: Vec<u32>,
+    ids: IdList,
     previous_span: Option<u32>,
     last_start: Option<u64>,
-}
-
-impl DecoderTrace {
-    fn id(&self, index: u32) -> &[u8] {
-        let end = self.ends[index as usize] as usize;
-        let start = if index == 0 {
-            0
-        } else {
-            self.ends[index as usize - 1] as usize
-        };
-        &self.arena[start..end]
-    }
-
-    fn push(&mut self, id: &[u8]) -> u32 {
-        self.arena.extend_from_slice(id);
-        self.ends.push(self.arena.len() as u32);
-        self.ends.len() as u32 - 1
-    }
-
-    fn back_reference(&self, distance: u64, reader: &Reader<'_>) -> Result<u32, DecodeError> {
-        if distance == 0 || distance > self.ends.len() as u64 {
-            return Err(reader.invalid("back reference before the trace's first id"));
-        }
-        Ok((self.ends.len() as u64 - distance) as u32)
-    }
 }
 
 #[derive(Debug)]
@@ -98,6 +73,9 @@ struct State {
     last_created_trace_id: Option<Vec<u8>>,
     previous_span_id: Option<Vec<u8>>,
     last_start: u64,
+    recent_strings: IdList,
+    last_string_by_key: Vec<Option<Vec<u8>>>,
+    previous_string_in_span: Vec<u8>,
 }
 
 impl Default for State {
@@ -114,6 +92,9 @@ impl Default for State {
             last_created_trace_id: None,
             previous_span_id: None,
             last_start: 0,
+            recent_strings: IdList::default(),
+            last_string_by_key: Vec::new(),
+            previous_string_in_span: Vec::new(),
         }
     }
 }
@@ -383,16 +364,28 @@ impl State {
         let has_extras = shape & 1 != 0;
         let template = Arc::clone(self.tree.path(path)?);
         let mut attributes = Vec::with_capacity(template.slots.len());
+        let mut strings_in_span = 0;
         for slot in &template.slots {
             attributes.push(match slot {
                 Slot::Fixed(pair) => pair.clone(),
-                Slot::Inline(key) => KeyValue {
-                    key: key.clone(),
-                    value: read_value(&mut columns.inline)?,
-                },
+                Slot::Inline(key, key_id) => {
+                    let value = if columns.inline.peek() == Some(TAG_CODED_STRING) {
+                        columns.inline.byte()?;
+                        let text = self.read_inline_string(*key_id, strings_in_span > 0, &mut columns.inline)?;
+                        strings_in_span += 1;
+                        AnyValue::String(text)
+                    } else {
+                        read_value(&mut columns.inline)?
+                    };
+                    KeyValue {
+                        key: key.clone(),
+                        value,
+                    }
+                }
             });
         }
-        let (trace_id, parent_span_id, span_id, start, end) = self.decode_ids_and_times(columns)?;
+        let (trace_id, parent_span_id, span_id, start, end) =
+            self.decode_ids_and_times(columns, &attributes)?;
         let mut span = Span {
             trace_id,
             span_id,
@@ -416,10 +409,52 @@ impl State {
         Ok(span)
     }
 
+    /// Reads an inline string coded like an id (see the encoder's `put_inline_string`).
+    fn read_inline_string(
+        &mut self,
+        key: u32,
+        has_previous_in_span: bool,
+        reader: &mut Reader<'_>,
+    ) -> Result<String, DecodeError> {
+        if self.recent_strings.len() >= MAX_RECENT_STRINGS {
+            self.recent_strings.clear();
+        }
+        if self.last_string_by_key.len() <= key as usize {
+            self.last_string_by_key.resize(key as usize + 1, None);
+        }
+        let refs: Refs<'_> = [
+            self.last_string_by_key[key as usize].as_deref(),
+            has_previous_in_span.then_some(self.previous_string_in_span.as_slice()),
+            None,
+            None,
+        ];
+        let tag = reader.varint()?;
+        let mut text = Vec::new();
+        match read_id_after_tag(reader, tag, &refs, &[], &mut text)? {
+            IdCoding::Bytes => {
+                self.recent_strings.push(&text);
+            }
+            IdCoding::BackReference(distance) => {
+                let index = self
+                    .recent_strings
+                    .at_distance(distance)
+                    .ok_or_else(|| reader.invalid("back reference before the first string"))?;
+                text.extend_from_slice(self.recent_strings.get(index));
+            }
+        }
+        let last = self.last_string_by_key[key as usize].get_or_insert_with(Vec::new);
+        last.clear();
+        last.extend_from_slice(&text);
+        self.previous_string_in_span.clear();
+        self.previous_string_in_span.extend_from_slice(&text);
+        String::from_utf8(text).map_err(|_| reader.invalid("inline string is not UTF-8"))
+    }
+
     #[allow(clippy::type_complexity)]
     fn decode_ids_and_times(
         &mut self,
         columns: &mut Columns<'_>,
+        attributes: &[KeyValue],
     ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>, u64, u64), DecodeError> {
         let reader = &mut columns.ids;
         let trace_reference = reader.varint()?;
@@ -428,7 +463,7 @@ impl State {
                 let tag = reader.varint()?;
                 let refs: Refs<'_> = [self.last_created_trace_id.as_deref(), None, None, None];
                 let mut trace_id = Vec::new();
-                match read_id_after_tag(reader, tag, &refs, &mut trace_id)? {
+                match read_id_after_tag(reader, tag, &refs, attributes, &mut trace_id)? {
                     IdCoding::Bytes => {}
                     IdCoding::BackReference(_) => {
                         return Err(reader.invalid("trace id coded as a back reference"));
@@ -452,9 +487,8 @@ impl State {
         let trace = self.traces[slot]
             .as_mut()
             .ok_or_else(|| reader.invalid("trace reference to an empty slot"))?;
-        if trace.ends.len() + 2 > MAX_TRACE_IDS {
-            trace.arena.clear();
-            trace.ends.clear();
+        if trace.ids.len() + 2 > MAX_TRACE_IDS {
+            trace.ids.clear();
             trace.previous_span = None;
         }
         let previous_in_stream = self.previous_span_id.as_deref();
@@ -464,35 +498,41 @@ impl State {
             Vec::new()
         } else {
             let mut refs: Refs<'_> = [None; 4];
-            refs[REF_PREVIOUS_IN_TRACE] = trace.previous_span.map(|index| trace.id(index));
+            refs[REF_PREVIOUS_IN_TRACE] = trace.previous_span.map(|index| trace.ids.get(index));
             refs[REF_TRACE] = Some(trace.trace_id.as_slice());
             refs[REF_PREVIOUS_IN_STREAM] = previous_in_stream;
             let mut parent = Vec::new();
-            match read_id_after_tag(reader, parent_tag - 1, &refs, &mut parent)? {
+            match read_id_after_tag(reader, parent_tag - 1, &refs, attributes, &mut parent)? {
                 IdCoding::Bytes => {
-                    trace.push(&parent);
+                    trace.ids.push(&parent);
                 }
                 IdCoding::BackReference(distance) => {
-                    let index = trace.back_reference(distance, reader)?;
-                    parent.extend_from_slice(trace.id(index));
+                    let index = trace
+                        .ids
+                        .at_distance(distance)
+                        .ok_or_else(|| reader.invalid("back reference before the trace's first id"))?;
+                    parent.extend_from_slice(trace.ids.get(index));
                 }
             }
             parent
         };
         let span_tag = reader.varint()?;
         let mut refs: Refs<'_> = [None; 4];
-        refs[REF_PREVIOUS_IN_TRACE] = trace.previous_span.map(|index| trace.id(index));
+        refs[REF_PREVIOUS_IN_TRACE] = trace.previous_span.map(|index| trace.ids.get(index));
         refs[REF_TRACE] = Some(trace.trace_id.as_slice());
         if !parent.is_empty() {
             refs[REF_PARENT] = Some(parent.as_slice());
         }
         refs[REF_PREVIOUS_IN_STREAM] = previous_in_stream;
         let mut span_id = Vec::new();
-        let index = match read_id_after_tag(reader, span_tag, &refs, &mut span_id)? {
-            IdCoding::Bytes => trace.push(&span_id),
+        let index = match read_id_after_tag(reader, span_tag, &refs, attributes, &mut span_id)? {
+            IdCoding::Bytes => trace.ids.push(&span_id),
             IdCoding::BackReference(distance) => {
-                let index = trace.back_reference(distance, reader)?;
-                span_id.extend_from_slice(trace.id(index));
+                let index = trace
+                    .ids
+                    .at_distance(distance)
+                    .ok_or_else(|| reader.invalid("back reference before the trace's first id"))?;
+                span_id.extend_from_slice(trace.ids.get(index));
                 index
             }
         };
@@ -522,16 +562,14 @@ impl State {
             Some(mut old) => {
                 old.trace_id.clear();
                 old.trace_id.extend_from_slice(&trace_id);
-                old.arena.clear();
-                old.ends.clear();
+                old.ids.clear();
                 old.previous_span = None;
                 old.last_start = None;
                 old
             }
             None => DecoderTrace {
                 trace_id: trace_id.clone(),
-                arena: Vec::new(),
-                ends: Vec::new(),
+                ids: IdList::default(),
                 previous_span: None,
                 last_start: None,
             },

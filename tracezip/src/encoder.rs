@@ -2,14 +2,20 @@
 //! the Span Retrieval Tree in step with what the decoder has been sent.
 
 use crate::error::EncodeError;
-use crate::ids::{REF_PARENT, REF_PREVIOUS_IN_STREAM, REF_PREVIOUS_IN_TRACE, REF_TRACE, Refs};
+use crate::ids::{
+    Hints, IdList, REF_PARENT, REF_PREVIOUS_IN_STREAM, REF_PREVIOUS_IN_TRACE, REF_TRACE, Refs,
+    hashes_to, put_id,
+};
 use crate::tree::{EncoderTree, Label, ROOT};
 use crate::value::{put_attributes, put_resource, put_scope, put_value};
 use crate::wire::{put_bytes, put_signed, put_varint};
-use crate::{FLAG_RESET, FLAG_ZSTD, FORMAT_VERSION, MAX_TRACE_IDS, TRACE_SLOTS, extras};
+use crate::{
+    FLAG_RESET, FLAG_ZSTD, FORMAT_VERSION, MAX_RECENT_STRINGS, MAX_TRACE_IDS, TAG_CODED_STRING,
+    TRACE_SLOTS, extras,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use trace_formats::{Resource, Scope, Span, StatusCode};
+use trace_formats::{AnyValue, KeyValue, Resource, Scope, Span, StatusCode};
 
 /// Settings of an [`Encoder`].
 #[derive(Debug, Clone)]
@@ -93,40 +99,23 @@ struct KeyStats {
 #[derive(Debug)]
 struct EncoderTrace {
     trace_id: Vec<u8>,
-    /// Ids seen in this trace, concatenated; `ends[i]` is where id `i` ends.
-    arena: Vec<u8>,
-    ends: Vec<u32>,
-    /// Hash of an id to its latest index in `ends`.
-    index: FixedMap<u64, u32>,
+    /// Span and parent ids seen in this trace, for back references.
+    ids: IdList,
     previous_span: Option<u32>,
     /// Start of the trace's latest span; `None` before its first.
     last_start: Option<u64>,
 }
 
-impl EncoderTrace {
-    fn id(&self, index: u32) -> &[u8] {
-        let end = self.ends[index as usize] as usize;
-        let start = if index == 0 {
-            0
-        } else {
-            self.ends[index as usize - 1] as usize
-        };
-        &self.arena[start..end]
-    }
-
-    fn push(&mut self, id: &[u8], hash: u64) -> u32 {
-        self.arena.extend_from_slice(id);
-        self.ends.push(self.arena.len() as u32);
-        let index = self.ends.len() as u32 - 1;
-        self.index.insert(hash, index);
-        index
-    }
-
-    fn find(&self, id: &[u8], hash: u64) -> Option<u32> {
-        let &index = self.index.get(&hash)?;
-        (self.id(index) == id).then_some(index)
-    }
+/// Which attribute an id was last found to be the hash of, per id role.
+#[derive(Debug, Default, Clone, Copy)]
+struct HashHint {
+    index: Option<usize>,
+    misses: u32,
 }
+
+const ROLE_TRACE: usize = 0;
+const ROLE_PARENT: usize = 1;
+const ROLE_SPAN: usize = 2;
 
 #[derive(Debug)]
 struct State {
@@ -149,6 +138,13 @@ struct State {
     last_created_trace_id: Option<Vec<u8>>,
     previous_span_id: Option<Vec<u8>>,
     last_start: u64,
+    hash_hints: [HashHint; 3],
+    /// Inline strings of recent spans, for back references.
+    recent_strings: IdList,
+    /// Latest inline string per attribute key id.
+    last_string_by_key: Vec<Option<Vec<u8>>>,
+    /// The current span's latest inline string.
+    previous_string_in_span: Vec<u8>,
     dictionary_entries: usize,
     dictionary_bytes: usize,
 }
@@ -175,6 +171,10 @@ impl Default for State {
             last_created_trace_id: None,
             previous_span_id: None,
             last_start: 0,
+            hash_hints: [HashHint::default(); 3],
+            recent_strings: IdList::default(),
+            last_string_by_key: Vec::new(),
+            previous_string_in_span: Vec::new(),
             dictionary_entries: 0,
             dictionary_bytes: 0,
         }
@@ -510,6 +510,7 @@ impl State {
         let scope = self.scope_id(&span.scope, frame)?;
         let mut entries = std::mem::take(&mut frame.entries);
         entries.clear();
+        let mut strings_in_span = 0;
         for (position, attribute) in span.attributes.iter().enumerate() {
             let key = self.intern_string(&attribute.key, frame);
             frame.scratch.clear();
@@ -525,7 +526,13 @@ impl State {
             let cardinality = stats.current.len().max(stats.previous);
             // Inline values open the span's part of the inline section, in original order.
             let label = if cardinality > options.high_cardinality_limit {
-                frame.inline.extend_from_slice(&frame.scratch);
+                match &attribute.value {
+                    AnyValue::String(text) => {
+                        self.put_inline_string(key, text.as_bytes(), strings_in_span > 0, frame);
+                        strings_in_span += 1;
+                    }
+                    _ => frame.inline.extend_from_slice(&frame.scratch),
+                }
                 Label::Inline { key }
             } else {
                 let value = self.intern_value(frame);
@@ -582,66 +589,143 @@ impl State {
         Ok(path)
     }
 
+    /// Codes an inline string like an id: against the key's previous string, the
+    /// span's previous inline string, or recent inline strings.
+    fn put_inline_string(
+        &mut self,
+        key: u32,
+        text: &[u8],
+        has_previous_in_span: bool,
+        frame: &mut FrameBuffers,
+    ) {
+        if self.recent_strings.len() >= MAX_RECENT_STRINGS {
+            self.recent_strings.clear();
+        }
+        if self.last_string_by_key.len() <= key as usize {
+            self.last_string_by_key.resize(key as usize + 1, None);
+        }
+        let hash = self.hasher.hash_one(text);
+        let found = self.recent_strings.find(text, hash);
+        let refs: Refs<'_> = [
+            self.last_string_by_key[key as usize].as_deref(),
+            has_previous_in_span.then_some(self.previous_string_in_span.as_slice()),
+            None,
+            None,
+        ];
+        let hints = Hints {
+            back_reference: found.map(|index| self.recent_strings.distance(index)),
+            hashed_attribute: None,
+        };
+        frame.inline.push(TAG_CODED_STRING);
+        if !put_id(&mut frame.inline, text, &refs, hints, 0) {
+            self.recent_strings.push_indexed(text, hash);
+        }
+        let last = self.last_string_by_key[key as usize].get_or_insert_with(Vec::new);
+        last.clear();
+        last.extend_from_slice(text);
+        self.previous_string_in_span.clear();
+        self.previous_string_in_span.extend_from_slice(text);
+    }
+
+    /// The index of a string attribute whose hash is `id`, trying the attribute that
+    /// matched last time first, and giving up scanning on data where nothing matches.
+    fn hashed_attribute(&mut self, role: usize, id: &[u8], attributes: &[KeyValue]) -> Option<usize> {
+        if id.len() != 8 && id.len() != 16 {
+            return None;
+        }
+        let is_hash_of = |index: usize| {
+            matches!(attributes.get(index), Some(KeyValue { value: AnyValue::String(text), .. }) if hashes_to(id, text))
+        };
+        let hint = &mut self.hash_hints[role];
+        if let Some(index) = hint.index
+            && is_hash_of(index)
+        {
+            return Some(index);
+        }
+        hint.misses = hint.misses.saturating_add(1);
+        if hint.misses > 16 && hint.misses % 256 != 0 {
+            return None;
+        }
+        let found = (0..attributes.len()).find(|&index| is_hash_of(index));
+        if found.is_some() {
+            *hint = HashHint { index: found, misses: 0 };
+        }
+        found
+    }
+
     fn encode_ids_and_times(&mut self, span: &Span, frame: &mut FrameBuffers) {
-        let ids = &mut frame.ids;
         // Which trace: the previous span's, one created before, or a new one.
         let creation = match self.trace_by_id.get(span.trace_id.as_slice()) {
             Some(&creation) => {
                 if Some(creation) == self.previous_trace {
-                    put_varint(ids, 1);
+                    put_varint(&mut frame.ids, 1);
                 } else {
-                    put_varint(ids, 2 + (self.traces_created - 1 - creation));
+                    put_varint(&mut frame.ids, 2 + (self.traces_created - 1 - creation));
                 }
                 creation
             }
             None => {
-                put_varint(ids, 0);
+                put_varint(&mut frame.ids, 0);
+                let hints = Hints {
+                    back_reference: None,
+                    hashed_attribute: self.hashed_attribute(ROLE_TRACE, &span.trace_id, &span.attributes),
+                };
                 let refs: Refs<'_> = [self.last_created_trace_id.as_deref(), None, None, None];
-                crate::ids::put_id(ids, &span.trace_id, &refs, None, 0);
+                put_id(&mut frame.ids, &span.trace_id, &refs, hints, 0);
                 self.create_trace(&span.trace_id)
             }
         };
         self.previous_trace = Some(creation);
+        let parent_hash_hint = if span.parent_span_id.is_empty() {
+            None
+        } else {
+            self.hashed_attribute(ROLE_PARENT, &span.parent_span_id, &span.attributes)
+        };
+        let span_hash_hint = self.hashed_attribute(ROLE_SPAN, &span.span_id, &span.attributes);
         let slot = (creation % TRACE_SLOTS as u64) as usize;
         let trace = self.traces[slot].as_mut().expect("a live trace has its slot");
-        if trace.ends.len() + 2 > MAX_TRACE_IDS {
-            trace.arena.clear();
-            trace.ends.clear();
-            trace.index.clear();
+        if trace.ids.len() + 2 > MAX_TRACE_IDS {
+            trace.ids.clear();
             trace.previous_span = None;
         }
         let previous_in_stream = self.previous_span_id.as_deref();
+        let ids = &mut frame.ids;
 
-        // Parent: empty, a back reference, or an id coded against references.
+        // Parent: empty, or an id coded against references.
         if span.parent_span_id.is_empty() {
             put_varint(ids, 0);
         } else {
             let hash = self.hasher.hash_one(span.parent_span_id.as_slice());
-            let found = trace.find(&span.parent_span_id, hash);
-            let back_reference = found.map(|index| trace.ends.len() as u64 - u64::from(index));
+            let found = trace.ids.find(&span.parent_span_id, hash);
             let mut refs: Refs<'_> = [None; 4];
-            refs[REF_PREVIOUS_IN_TRACE] = trace.previous_span.map(|index| trace.id(index));
+            refs[REF_PREVIOUS_IN_TRACE] = trace.previous_span.map(|index| trace.ids.get(index));
             refs[REF_TRACE] = Some(trace.trace_id.as_slice());
             refs[REF_PREVIOUS_IN_STREAM] = previous_in_stream;
-            crate::ids::put_id(ids, &span.parent_span_id, &refs, back_reference, 1);
-            if found.is_none() {
-                trace.push(&span.parent_span_id, hash);
+            let hints = Hints {
+                back_reference: found.map(|index| trace.ids.distance(index)),
+                hashed_attribute: parent_hash_hint,
+            };
+            if !put_id(ids, &span.parent_span_id, &refs, hints, 1) {
+                trace.ids.push_indexed(&span.parent_span_id, hash);
             }
         }
         let hash = self.hasher.hash_one(span.span_id.as_slice());
-        let found = trace.find(&span.span_id, hash);
-        let back_reference = found.map(|index| trace.ends.len() as u64 - u64::from(index));
+        let found = trace.ids.find(&span.span_id, hash);
         let mut refs: Refs<'_> = [None; 4];
-        refs[REF_PREVIOUS_IN_TRACE] = trace.previous_span.map(|index| trace.id(index));
+        refs[REF_PREVIOUS_IN_TRACE] = trace.previous_span.map(|index| trace.ids.get(index));
         refs[REF_TRACE] = Some(trace.trace_id.as_slice());
         if !span.parent_span_id.is_empty() {
             refs[REF_PARENT] = Some(span.parent_span_id.as_slice());
         }
         refs[REF_PREVIOUS_IN_STREAM] = previous_in_stream;
-        crate::ids::put_id(ids, &span.span_id, &refs, back_reference, 0);
-        let index = match found {
-            Some(index) => index,
-            None => trace.push(&span.span_id, hash),
+        let hints = Hints {
+            back_reference: found.map(|index| trace.ids.distance(index)),
+            hashed_attribute: span_hash_hint,
+        };
+        let index = if put_id(ids, &span.span_id, &refs, hints, 0) {
+            found.expect("a back reference was found")
+        } else {
+            trace.ids.push_indexed(&span.span_id, hash)
         };
         trace.previous_span = Some(index);
 
@@ -668,24 +752,19 @@ impl State {
     fn create_trace(&mut self, trace_id: &[u8]) -> u64 {
         let creation = self.traces_created;
         let slot = (creation % TRACE_SLOTS as u64) as usize;
-        let recycled = self.traces[slot].take();
-        let trace = match recycled {
+        let trace = match self.traces[slot].take() {
             Some(mut old) => {
                 self.trace_by_id.remove(old.trace_id.as_slice());
                 old.trace_id.clear();
                 old.trace_id.extend_from_slice(trace_id);
-                old.arena.clear();
-                old.ends.clear();
-                old.index.clear();
+                old.ids.clear();
                 old.previous_span = None;
                 old.last_start = None;
                 old
             }
             None => EncoderTrace {
                 trace_id: trace_id.to_vec(),
-                arena: Vec::new(),
-                ends: Vec::new(),
-                index: FixedMap::with_hasher(fixed_hasher()),
+                ids: IdList::default(),
                 previous_span: None,
                 last_start: None,
             },

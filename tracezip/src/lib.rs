@@ -49,6 +49,11 @@ pub const MAX_ZSTD_LEVEL: i32 = 19;
 pub const TRACE_SLOTS: usize = 1024;
 /// Ids kept per trace for back references before the list starts over.
 pub const MAX_TRACE_IDS: usize = 1 << 16;
+/// Inline strings kept for back references before the list starts over.
+pub const MAX_RECENT_STRINGS: usize = 1 << 12;
+/// Value tag of an inline string coded like an id (see [`ids`]); tags 0..=8 are the
+/// plain value encodings of [`value`].
+pub const TAG_CODED_STRING: u8 = 9;
 /// Largest power of ten used as time unit.
 pub const MAX_TIME_EXPONENT: u32 = 18;
 

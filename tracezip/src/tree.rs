@@ -25,7 +25,7 @@ const TAG_INLINE: u8 = 3;
 const TAG_LAYOUT: u8 = 4;
 
 /// An edge of the tree, by dictionary ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Label {
     /// Span name (string id).
     Name(u32),
@@ -56,10 +56,63 @@ pub enum Label {
     Layout(u32),
 }
 
+impl Label {
+    /// The edge from `parent` as one integer: cheap to hash and compare.
+    #[inline]
+    fn edge_key(self, parent: u32) -> u128 {
+        let (tag, a, b): (u128, u32, u32) = match self {
+            Label::Name(name) => (0, name, 0),
+            Label::Meta {
+                kind,
+                status,
+                resource,
+                scope,
+            } => (1 | (u128::from(kind) << 8) | (u128::from(status) << 16), resource, scope),
+            Label::Attribute { key, value } => (2, key, value),
+            Label::Inline { key } => (3, key, 0),
+            Label::Layout(layout) => (4, layout, 0),
+        };
+        (u128::from(parent) << 96) | (tag << 64) | (u128::from(a) << 32) | u128::from(b)
+    }
+}
+
+/// A hasher for integer keys: one multiply per word, enough for dictionary ids.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IntegerHasher(u64);
+
+impl std::hash::Hasher for IntegerHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    #[inline]
+    fn write_u128(&mut self, word: u128) {
+        self.write_u64(word as u64);
+        self.write_u64((word >> 64) as u64);
+        self.0 ^= self.0 >> 29;
+    }
+}
+
+/// Builds [`IntegerHasher`]s.
+pub type IntegerHashBuilder = std::hash::BuildHasherDefault<IntegerHasher>;
+
 /// The encoding side's tree: finds or creates the child along an edge.
 #[derive(Debug, Default)]
 pub struct EncoderTree {
-    children: HashMap<(u32, Label), u32, ahash::RandomState>,
+    children: HashMap<u128, u32, IntegerHashBuilder>,
     layouts: HashMap<Vec<u32>, u32, ahash::RandomState>,
     node_count: u32,
 }
@@ -86,12 +139,13 @@ impl EncoderTree {
         definitions: &mut Vec<u8>,
         definition_count: &mut u64,
     ) -> u32 {
-        if let Some(&child) = self.children.get(&(parent, label)) {
+        let edge = label.edge_key(parent);
+        if let Some(&child) = self.children.get(&edge) {
             return child;
         }
         self.node_count += 1;
         let child = self.node_count;
-        self.children.insert((parent, label), child);
+        self.children.insert(edge, child);
         *definition_count += 1;
         put_varint(definitions, u64::from(parent));
         match label {
@@ -148,8 +202,8 @@ impl EncoderTree {
 pub enum Slot {
     /// Held in the tree.
     Fixed(KeyValue),
-    /// Value sent inline; the key.
-    Inline(String),
+    /// Value sent inline: the key, and its string id.
+    Inline(String, u32),
 }
 
 /// Everything a path id stands for, ready to stamp onto decoded spans.
@@ -374,7 +428,7 @@ impl DecoderTree {
         while node.kind == NodeKind::Attribute {
             let key = lookup(dictionaries.strings, node.first, "string")?.clone();
             entries.push(if node.second == u32::MAX {
-                Slot::Inline(key)
+                Slot::Inline(key, node.first)
             } else {
                 let value = lookup(dictionaries.values, node.second, "value")?.clone();
                 Slot::Fixed(KeyValue { key, value })

@@ -84,6 +84,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next byte, without reading it.
+    #[inline]
+    pub fn peek(&self) -> Option<u8> {
+        self.input.get(self.position).copied()
+    }
+
     /// Reads one byte.
     #[inline]
     pub fn byte(&mut self) -> Result<u8, DecodeError> {

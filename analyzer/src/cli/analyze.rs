@@ -28,7 +28,12 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Words that make a name business-critical (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "WORDS", default_value = "payment,order,checkout,auth,security")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "WORDS",
+        default_value = "payment,order,checkout,auth,security"
+    )]
     pub critical_names: Vec<String>,
     /// Skip source files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
@@ -48,7 +53,12 @@ pub struct Args {
     #[arg(long = "source-dir", value_name = "PATH", conflicts_with = "path")]
     pub source_dir: Option<PathBuf>,
     /// Where to write the policy (`-` for stdout).
-    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "autoscope-policy.json")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "autoscope-policy.json"
+    )]
     pub output: PathBuf,
     /// Share of span volume to remove, in [0, 1].
     #[arg(long, value_name = "SHARE", default_value_t = 0.8)]
@@ -56,6 +66,9 @@ pub struct Args {
     /// Print no summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also write the extracted facts of every file as JSON (for debugging extractors).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub dump_facts: Option<PathBuf>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }
@@ -67,6 +80,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => default_source()?,
     };
     let analysis = run_analysis(&root, &args.analysis, args.target_reduction, args.quiet)?;
+    if let Some(path) = &args.dump_facts {
+        let facts = serde_json::to_string_pretty(&analysis.program.files)?;
+        super::write_atomically(path, |out| {
+            out.write_all(facts.as_bytes())?;
+            Ok(())
+        })?;
+    }
     let json = policy_gen::to_json(&analysis.policy);
     if args.output == Path::new("-") {
         print!("{json}");
@@ -94,7 +114,12 @@ pub fn default_source() -> Result<PathBuf> {
 }
 
 /// Runs the analysis with a summary (unless quiet) and maps input problems to exit 2.
-pub fn run_analysis(root: &Path, args: &AnalysisArgs, target_reduction: f64, quiet: bool) -> Result<Analysis> {
+pub fn run_analysis(
+    root: &Path,
+    args: &AnalysisArgs,
+    target_reduction: f64,
+    quiet: bool,
+) -> Result<Analysis> {
     if !(0.0..=1.0).contains(&target_reduction) {
         return Err(super::input_error(format!(
             "--target-reduction {target_reduction} is outside [0, 1]"
@@ -130,9 +155,12 @@ pub fn run_analysis(root: &Path, args: &AnalysisArgs, target_reduction: f64, qui
         }
     };
     let on_file = || bar.inc(1);
-    let analysis = analysis::analyze_path(root, &options, &on_start, &on_file).map_err(|e| match e {
-        DiscoverError::Root { .. } | DiscoverError::BadGlob { .. } => super::input_error(e.to_string()),
-    })?;
+    let analysis =
+        analysis::analyze_path(root, &options, &on_start, &on_file).map_err(|e| match e {
+            DiscoverError::Root { .. } | DiscoverError::BadGlob { .. } => {
+                super::input_error(e.to_string())
+            }
+        })?;
     bar.finish_and_clear();
     if analysis.stats.files.is_empty() {
         for diagnostic in &analysis.diagnostics {

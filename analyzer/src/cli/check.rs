@@ -36,17 +36,37 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(path) => path,
         None => super::analyze::default_source()?,
     };
-    let fresh = super::analyze::run_analysis(&root, &args.analysis, committed.target_reduction, args.quiet)?.policy;
+    let fresh = super::analyze::run_analysis(
+        &root,
+        &args.analysis,
+        committed.target_reduction,
+        args.quiet,
+    )?
+    .policy;
     let diff = diff_policies(&committed, &fresh);
     if diff.is_empty() {
-        println!("{}: up to date with {} ({} rules)", args.policy.display(), root.display(), committed.rules.len());
+        println!(
+            "{}: up to date with {} ({} rules)",
+            args.policy.display(),
+            root.display(),
+            committed.rules.len()
+        );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{}: out of date with {} ({} differences):", args.policy.display(), root.display(), diff.len());
+        println!(
+            "{}: out of date with {} ({} differences):",
+            args.policy.display(),
+            root.display(),
+            diff.len()
+        );
         for line in &diff {
             println!("{line}");
         }
-        println!("regenerate with: autoscope analyze {} -o {}", root.display(), args.policy.display());
+        println!(
+            "regenerate with: autoscope analyze {} -o {}",
+            root.display(),
+            args.policy.display()
+        );
         Ok(ExitCode::from(1))
     }
 }
@@ -75,14 +95,27 @@ pub fn diff_policies(committed: &Policy, fresh: &Policy) -> Vec<String> {
     ids.dedup();
     for id in ids {
         match (old.get(id), new.get(id)) {
-            (Some(rule), None) => out.push(format!("- {id} ({}): no longer in the code", action_text(&rule.action))),
-            (None, Some(rule)) => out.push(format!("+ {id} ({}): new in the code", action_text(&rule.action))),
+            (Some(rule), None) => out.push(format!(
+                "- {id} ({}): no longer in the code",
+                action_text(&rule.action)
+            )),
+            (None, Some(rule)) => out.push(format!(
+                "+ {id} ({}): new in the code",
+                action_text(&rule.action)
+            )),
             (Some(a), Some(b)) => {
                 if a.action != b.action {
-                    out.push(format!("~ {id}: action {} -> {}", action_text(&a.action), action_text(&b.action)));
+                    out.push(format!(
+                        "~ {id}: action {} -> {}",
+                        action_text(&a.action),
+                        action_text(&b.action)
+                    ));
                 }
                 if a.matchers != b.matchers || a.service != b.service {
-                    out.push(format!("~ {id}: span names {:?} -> {:?}", a.matchers, b.matchers));
+                    out.push(format!(
+                        "~ {id}: span names {:?} -> {:?}",
+                        a.matchers, b.matchers
+                    ));
                 }
             }
             (None, None) => {}

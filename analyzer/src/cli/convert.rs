@@ -24,7 +24,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut spans = Vec::new();
     for (i, input) in args.inputs.iter().enumerate() {
         if progress {
-            eprint!("\rconvert: reading {}/{}: {}\x1b[K", i + 1, args.inputs.len(), input.display());
+            eprint!(
+                "\rconvert: reading {}/{}: {}\x1b[K",
+                i + 1,
+                args.inputs.len(),
+                input.display()
+            );
         }
         let doc = trace_formats::read_path(input)?;
         spans.extend(doc.otlp_spans());
@@ -45,7 +50,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         super::write_atomically(&args.output, write)?;
     }
     if progress {
-        eprintln!("\rconvert: wrote {} spans to {}\x1b[K", spans.len(), args.output.display());
+        eprintln!(
+            "\rconvert: wrote {} spans to {}\x1b[K",
+            spans.len(),
+            args.output.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

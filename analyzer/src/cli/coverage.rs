@@ -1,13 +1,132 @@
-//! `autoscope coverage`.
+//! `autoscope coverage`: how well a policy names the spans real traces contain — for
+//! each (service, span name) seen, its count and the rule that matches it, and in total
+//! the share of span occurrences and of distinct names a specific rule matches.
 
+use super::traces::{check_inputs, load_sampler, progress, read_traces};
 use anyhow::Result;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `autoscope coverage`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The policy file.
+    #[arg(long, short = 'p')]
+    policy: PathBuf,
+    /// Trace files (any format `autoscope sample` reads).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Rows to print (most frequent first); 0 prints all.
+    #[arg(long, default_value_t = 40)]
+    limit: usize,
+    /// Print only the names no rule matches.
+    #[arg(long)]
+    unmatched: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct NameRow {
+    service: String,
+    name: String,
+    count: u64,
+    rule: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    spans: u64,
+    spans_matched: u64,
+    span_share: f64,
+    names: u64,
+    names_matched: u64,
+    name_share: f64,
+}
 
 /// Runs `autoscope coverage`.
-pub fn run(_args: Args) -> Result<ExitCode> {
-    Err(super::input_error("`coverage` is not available in this build yet"))
+pub fn run(args: Args) -> Result<ExitCode> {
+    check_inputs(&args.inputs)?;
+    let (policy, sampler) = load_sampler(&args.policy)?;
+    let mut counts: HashMap<(String, String), u64> = HashMap::new();
+    let bar = progress(args.inputs.len());
+    for input in &args.inputs {
+        bar.set_message(input.display().to_string());
+        let doc = read_traces(input)?;
+        for span in &doc.spans {
+            let key = (span.service_name().to_string(), span.name.clone());
+            *counts.entry(key).or_default() += 1;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let mut rows: Vec<NameRow> = counts
+        .into_iter()
+        .map(|((service, name), count)| {
+            let rule = sampler
+                .rule_for(&service, &name)
+                .and_then(|hit| policy.rules.get(hit.rule as usize))
+                .map(|rule| rule.id.clone());
+            NameRow { service, name, count, rule }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.service.cmp(&b.service))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let spans: u64 = rows.iter().map(|r| r.count).sum();
+    let spans_matched: u64 = rows.iter().filter(|r| r.rule.is_some()).map(|r| r.count).sum();
+    let names_matched = rows.iter().filter(|r| r.rule.is_some()).count() as u64;
+    let share = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let summary = Summary {
+        spans,
+        spans_matched,
+        span_share: share(spans_matched, spans),
+        names: rows.len() as u64,
+        names_matched,
+        name_share: share(names_matched, rows.len() as u64),
+    };
+    let shown: Vec<&NameRow> = rows
+        .iter()
+        .filter(|r| !args.unmatched || r.rule.is_none())
+        .take(if args.limit == 0 { usize::MAX } else { args.limit })
+        .collect();
+    if args.json {
+        let value = serde_json::json!({ "summary": summary, "names": shown });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut text = String::new();
+    let _ = writeln!(text, "{:>9}  {:<28} {:<60} rule", "count", "service", "span name");
+    for row in &shown {
+        let _ = writeln!(
+            text,
+            "{:>9}  {:<28} {:<60} {}",
+            row.count,
+            row.service,
+            row.name,
+            row.rule.as_deref().unwrap_or("(default)")
+        );
+    }
+    if shown.len() < rows.len() {
+        let _ = writeln!(text, "   ... {} more (--limit 0 shows all)", rows.len() - shown.len());
+    }
+    let _ = writeln!(
+        text,
+        "\nmatched by a rule: {} of {} span occurrences ({:.1}%), {} of {} distinct (service, name) pairs ({:.1}%)",
+        summary.spans_matched,
+        summary.spans,
+        100.0 * summary.span_share,
+        summary.names_matched,
+        summary.names,
+        100.0 * summary.name_share,
+    );
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
 }

@@ -34,30 +34,47 @@ pub struct Args {
 /// Runs `autoscope explain`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let policy = policy_schema::from_path(&args.policy)?;
-    let matchers = CompiledMatchers::compile(&policy)
-        .map_err(|e| super::input_error(format!("{}: rule {}: bad template {:?}", args.policy.display(), e.rule, e.template)))?;
+    let matchers = CompiledMatchers::compile(&policy).map_err(|e| {
+        super::input_error(format!(
+            "{}: rule {}: bad template {:?}",
+            args.policy.display(),
+            e.rule,
+            e.template
+        ))
+    })?;
     let services: Vec<String> = match &args.service {
         Some(service) => vec![service.clone()],
         None => {
-            let mut all: BTreeSet<String> = policy.rules.iter().filter_map(|r| r.service.clone()).collect();
+            let mut all: BTreeSet<String> = policy
+                .rules
+                .iter()
+                .filter_map(|r| r.service.clone())
+                .collect();
             all.insert(String::new());
             all.into_iter().collect()
         }
     };
-    let source_root = args.source_dir.clone().or_else(|| source_root_of(&policy, &args.policy));
+    let source_root = args
+        .source_dir
+        .clone()
+        .or_else(|| source_root_of(&policy, &args.policy));
     let mut found = BTreeSet::new();
     let mut out = String::new();
     for service in &services {
-        if let Some(hit) = matchers.find(service, &args.span_name) {
-            if found.insert(hit.rule) {
-                let rule = &policy.rules[hit.rule as usize];
-                let matcher = &rule.matchers[hit.matcher as usize];
-                describe(&mut out, rule, matcher, source_root.as_deref());
-            }
+        if let Some(hit) = matchers.find(service, &args.span_name)
+            && found.insert(hit.rule)
+        {
+            let rule = &policy.rules[hit.rule as usize];
+            let matcher = &rule.matchers[hit.matcher as usize];
+            describe(&mut out, rule, matcher, source_root.as_deref());
         }
     }
     if found.is_empty() {
-        let scope = args.service.as_deref().map(|s| format!(" in service {s}")).unwrap_or_default();
+        let scope = args
+            .service
+            .as_deref()
+            .map(|s| format!(" in service {s}"))
+            .unwrap_or_default();
         println!(
             "{:?}{scope}: no rule matches; the default action applies: {}",
             args.span_name,
@@ -90,7 +107,10 @@ fn matcher_text(matcher: &Matcher) -> String {
 fn source_root_of(policy: &Policy, policy_path: &Path) -> Option<PathBuf> {
     let recorded = PathBuf::from(policy.generator.source_root.as_ref()?);
     let beside = policy_path.parent().map(|dir| dir.join(&recorded));
-    [Some(recorded), beside].into_iter().flatten().find(|p| p.is_dir())
+    [Some(recorded), beside]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_dir())
 }
 
 fn describe(out: &mut String, rule: &Rule, matcher: &Matcher, source_root: Option<&Path>) {
@@ -122,7 +142,11 @@ fn describe(out: &mut String, rule: &Rule, matcher: &Matcher, source_root: Optio
             (Some(file), None) => format!(" ({file})"),
             _ => String::new(),
         };
-        let _ = writeln!(out, "  {:+} {}: {}{location}", reason.points, reason.kind, reason.detail);
+        let _ = writeln!(
+            out,
+            "  {:+} {}: {}{location}",
+            reason.points, reason.kind, reason.detail
+        );
         if let (Some(root), Some(file), Some(line)) = (source_root, &reason.file, reason.line) {
             show_source(out, &root.join(file), line);
         }

@@ -14,6 +14,7 @@ mod coverage;
 mod eval;
 mod explain;
 mod sample;
+mod traces;
 mod zip;
 
 /// Span-level trace sampling from knowledge of the code.
@@ -79,6 +80,7 @@ pub fn exit_code_of(error: &anyhow::Error) -> u8 {
             || cause.is::<std::io::Error>()
             || cause.is::<policy_schema::LoadError>()
             || cause.is::<trace_formats::ReadError>()
+            || cause.is::<tracezip::DecodeError>()
     });
     if is_input { 2 } else { 1 }
 }

@@ -8,13 +8,36 @@ use super::{CallContext, DbSystem, Effect, Entry, base_name};
 use policy_schema::Matcher;
 
 const MONGO_METHODS: [&str; 18] = [
-    "Find", "FindOne", "FindId", "Insert", "InsertOne", "InsertMany", "Update", "UpdateOne",
-    "UpdateMany", "UpdateId", "Upsert", "Remove", "RemoveId", "DeleteOne", "DeleteMany",
-    "Aggregate", "Pipe", "CountDocuments",
+    "Find",
+    "FindOne",
+    "FindId",
+    "Insert",
+    "InsertOne",
+    "InsertMany",
+    "Update",
+    "UpdateOne",
+    "UpdateMany",
+    "UpdateId",
+    "Upsert",
+    "Remove",
+    "RemoveId",
+    "DeleteOne",
+    "DeleteMany",
+    "Aggregate",
+    "Pipe",
+    "CountDocuments",
 ];
 
 const MEMCACHED_METHODS: [&str; 9] = [
-    "Get", "GetMulti", "Set", "Add", "Replace", "Delete", "Increment", "Decrement", "Touch",
+    "Get",
+    "GetMulti",
+    "Set",
+    "Add",
+    "Replace",
+    "Delete",
+    "Increment",
+    "Decrement",
+    "Touch",
 ];
 
 /// Classifies a call.
@@ -29,14 +52,22 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
         return match callee {
             "Get" | "Head" | "Post" | "PostForm" => Some(Effect::Http {
                 client: "net/http",
-                method: Some(if callee == "PostForm" { "POST".into() } else { callee.to_ascii_uppercase() }),
+                method: Some(if callee == "PostForm" {
+                    "POST".into()
+                } else {
+                    callee.to_ascii_uppercase()
+                }),
                 url: context.args.first().cloned().flatten(),
             }),
             _ => None,
         };
     }
     if receiver_type == "Client" && import.ends_with("net/http") && callee == "Do" {
-        return Some(Effect::Http { client: "net/http", method: None, url: None });
+        return Some(Effect::Http {
+            client: "net/http",
+            method: None,
+            url: None,
+        });
     }
     if let Some(service) = receiver_type.strip_suffix("Client")
         && !service.is_empty()
@@ -46,7 +77,11 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
         && callee.chars().next().is_some_and(char::is_uppercase)
     {
         return Some(Effect::GrpcClient {
-            package: if import.is_empty() { written.split('.').next().unwrap_or("").to_string() } else { import.to_string() },
+            package: if import.is_empty() {
+                written.split('.').next().unwrap_or("").to_string()
+            } else {
+                import.to_string()
+            },
             service: service.to_string(),
             method: callee.to_string(),
         });
@@ -61,13 +96,19 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
             operation: callee.to_string(),
         });
     }
-    let mongo_receiver = import.contains("mgo") || import.contains("mongo")
+    let mongo_receiver = import.contains("mgo")
+        || import.contains("mongo")
         || matches!(receiver_type, "Collection" | "Session" | "Database")
-        || receiver.contains(".C(") || receiver.contains(".Collection(");
+        || receiver.contains(".C(")
+        || receiver.contains(".Collection(");
     if mongo_receiver && MONGO_METHODS.contains(&callee) {
         return Some(Effect::Database {
             system: DbSystem::Mongo,
-            library: if import.contains("mgo") { "mgo" } else { "mongo-go-driver" },
+            library: if import.contains("mgo") {
+                "mgo"
+            } else {
+                "mongo-go-driver"
+            },
             target: receiver.to_string(),
             operation: callee.to_string(),
         });
@@ -78,12 +119,28 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
 /// Exit span names.
 pub fn effect_names(effect: &Effect) -> Vec<Matcher> {
     match effect {
-        Effect::Http { method: Some(m), .. } => {
-            vec![Matcher::Exact(format!("HTTP {m}")), Matcher::Exact(m.clone())]
+        Effect::Http {
+            method: Some(m), ..
+        } => {
+            vec![
+                Matcher::Exact(format!("HTTP {m}")),
+                Matcher::Exact(m.clone()),
+            ]
         }
         Effect::Http { method: None, .. } => vec![Matcher::Glob("HTTP *".into())],
-        Effect::Database { system: DbSystem::Mongo, library: "mongo-go-driver", operation, .. } => {
-            let command = operation.trim_end_matches("One").trim_end_matches("Many").to_ascii_lowercase();
+        Effect::Database {
+            system: DbSystem::Mongo,
+            library: "mongo-go-driver",
+            operation,
+            ..
+        } => {
+            let command = match operation.as_str() {
+                "CountDocuments" | "Aggregate" => "aggregate".to_string(),
+                other => other
+                    .trim_end_matches("One")
+                    .trim_end_matches("Many")
+                    .to_ascii_lowercase(),
+            };
             vec![Matcher::Glob(format!("*.{command}"))]
         }
         _ => Vec::new(),
@@ -113,7 +170,10 @@ pub fn entry_names(entry: &Entry) -> Vec<Matcher> {
     match entry {
         Entry::Grpc { full_method } => grpc_names(full_method),
         Entry::Http { methods, route, .. } => {
-            let mut names = vec![Matcher::Glob(format!("HTTP * {route}")), Matcher::Exact(route.clone())];
+            let mut names = vec![
+                Matcher::Glob(format!("HTTP * {route}")),
+                Matcher::Exact(route.clone()),
+            ];
             for method in methods {
                 names.push(Matcher::Exact(format!("{method} {route}")));
             }
@@ -129,8 +189,19 @@ pub fn entry_names(entry: &Entry) -> Vec<Matcher> {
 /// A route registration: `mux.HandleFunc("/x", h)`, `http.Handle("/x", ...)`,
 /// `r.HandleFunc("/x", h).Methods("GET")`. Returns the pattern and the handler's name.
 pub fn route_registration(call: &crate::facts::Call) -> Option<(String, String)> {
-    if !matches!(call.callee.as_str(), "HandleFunc" | "Handle" | "Get" | "Post" | "Put" | "Delete" | "GET" | "POST" | "PUT" | "DELETE")
-        || call.receiver.is_none()
+    if !matches!(
+        call.callee.as_str(),
+        "HandleFunc"
+            | "Handle"
+            | "Get"
+            | "Post"
+            | "Put"
+            | "Delete"
+            | "GET"
+            | "POST"
+            | "PUT"
+            | "DELETE"
+    ) || call.receiver.is_none()
     {
         return None;
     }
@@ -161,10 +232,16 @@ mod tests {
             callee: "Handle".into(),
             receiver: Some("mux".into()),
             args: vec![Some("/hotels".into()), None],
-            arg_texts: vec!["\"/hotels\"".into(), "http.HandlerFunc(s.searchHandler)".into()],
+            arg_texts: vec![
+                "\"/hotels\"".into(),
+                "http.HandlerFunc(s.searchHandler)".into(),
+            ],
             ..Call::default()
         };
-        assert_eq!(route_registration(&call), Some(("/hotels".into(), "searchHandler".into())));
+        assert_eq!(
+            route_registration(&call),
+            Some(("/hotels".into(), "searchHandler".into()))
+        );
         assert_eq!(grpc_full_method("geo", "Geo", "Nearby"), "/geo.Geo/Nearby");
     }
 }

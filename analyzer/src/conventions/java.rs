@@ -11,7 +11,9 @@
 //! OpenTelemetry names: `GET /route` server spans, `Controller.method` handler spans,
 //! `Repository.method` Spring Data spans, `GET` / `HTTP GET` client spans.
 
-use super::{CallContext, DbSystem, Effect, Entry, base_name, method_in_args, path_matcher, url_path};
+use super::{
+    CallContext, DbSystem, Effect, Entry, base_name, method_in_args, path_matcher, url_path,
+};
 use crate::facts::{Annotation, FileFacts, Function};
 use policy_schema::Matcher;
 
@@ -30,8 +32,11 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
     let callee = call.callee.as_str();
     let receiver_type = context.receiver_type.map(base_name).unwrap_or("");
     let receiver_text = call.receiver.as_deref().unwrap_or("").to_ascii_lowercase();
-    let is_rest_template = matches!(receiver_type, "RestTemplate" | "TestRestTemplate" | "RestOperations")
-        || (receiver_type.is_empty() && receiver_text.ends_with("resttemplate"));
+    let is_rest_template = matches!(
+        receiver_type,
+        "RestTemplate" | "TestRestTemplate" | "RestOperations"
+    ) || (receiver_type.is_empty()
+        && receiver_text.ends_with("resttemplate"));
     if is_rest_template {
         let method = match callee {
             "exchange" | "execute" => method_in_args(call),
@@ -51,7 +56,10 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
     if matches!(receiver_type, "RabbitTemplate" | "AmqpTemplate")
         || (receiver_type.is_empty() && receiver_text.ends_with("rabbittemplate"))
     {
-        if !matches!(callee, "convertAndSend" | "send" | "convertSendAndReceive" | "sendAndReceive") {
+        if !matches!(
+            callee,
+            "convertAndSend" | "send" | "convertSendAndReceive" | "sendAndReceive"
+        ) {
             return None;
         }
         let strings: Vec<Option<String>> = context.args.to_vec();
@@ -81,7 +89,10 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
             operation: callee.to_string(),
         });
     }
-    if matches!(receiver_type, "JdbcTemplate" | "NamedParameterJdbcTemplate" | "EntityManager") {
+    if matches!(
+        receiver_type,
+        "JdbcTemplate" | "NamedParameterJdbcTemplate" | "EntityManager"
+    ) {
         return Some(Effect::Database {
             system: DbSystem::Sql,
             library: "jdbc",
@@ -89,16 +100,20 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
             operation: callee.to_string(),
         });
     }
-    let supers: Vec<&str> = context.receiver_supertypes.iter().map(|s| base_name(s)).collect();
+    let supers: Vec<&str> = context
+        .receiver_supertypes
+        .iter()
+        .map(|s| base_name(s))
+        .collect();
     let is_repository = supers.iter().any(|s| s.ends_with("Repository"))
         || (receiver_type.ends_with("Repository") && !receiver_type.is_empty());
     if is_repository && !is_object_method(callee) {
         let system = if supers.iter().any(|s| s.contains("Mongo")) {
             DbSystem::Mongo
-        } else if supers.iter().any(|s| s.starts_with("Jpa") || *s == "CrudRepository" || *s == "PagingAndSortingRepository") {
+        } else if supers.iter().any(|s| s.starts_with("Jpa")) {
             DbSystem::Sql
         } else {
-            DbSystem::Unknown
+            context.store_hint.unwrap_or(DbSystem::Unknown)
         };
         return Some(Effect::Database {
             system,
@@ -133,8 +148,12 @@ pub fn mongo_operations(method: &str) -> Vec<&'static str> {
         vec!["AggregateOperation"]
     } else if m.starts_with("findandmodify") || m.starts_with("findandremove") {
         vec!["FindAndUpdateOperation", "FindAndDeleteOperation"]
-    } else if m.starts_with("find") || m.starts_with("get") || m.starts_with("read")
-        || m.starts_with("query") || m.starts_with("search") || m.starts_with("stream")
+    } else if m.starts_with("find")
+        || m.starts_with("get")
+        || m.starts_with("read")
+        || m.starts_with("query")
+        || m.starts_with("search")
+        || m.starts_with("stream")
     {
         vec!["FindOperation"]
     } else {
@@ -158,7 +177,12 @@ pub fn effect_names(effect: &Effect) -> Vec<Matcher> {
                 None => names.push(Matcher::Glob("HTTP *".into())),
             }
         }
-        Effect::Database { system, library, target, operation } => {
+        Effect::Database {
+            system,
+            library,
+            target,
+            operation,
+        } => {
             if *system == DbSystem::Mongo {
                 for op in mongo_operations(operation) {
                     names.push(Matcher::Exact(format!("MongoDB/{op}")));
@@ -170,19 +194,27 @@ pub fn effect_names(effect: &Effect) -> Vec<Matcher> {
                 } else {
                     "executeUpdate"
                 };
-                names.push(Matcher::Exact(format!("Mysql/JDBI/PreparedStatement/{statement}")));
+                names.push(Matcher::Exact(format!(
+                    "Mysql/JDBI/PreparedStatement/{statement}"
+                )));
             }
             if *library == "spring-data" && !target.is_empty() {
                 names.push(Matcher::Exact(format!("{target}.{operation}")));
             }
         }
-        Effect::Produce { system: "rabbitmq", exchange, destination } => {
+        Effect::Produce {
+            system: "rabbitmq",
+            exchange,
+            destination,
+        } => {
             if let Some(queue) = destination {
                 match exchange {
                     Some(exchange) => names.push(Matcher::Exact(format!(
                         "RabbitMQ/Topic/{exchange}Queue/{queue}/Producer"
                     ))),
-                    None => names.push(Matcher::Glob(format!("RabbitMQ/Topic/*Queue/{queue}/Producer"))),
+                    None => names.push(Matcher::Glob(format!(
+                        "RabbitMQ/Topic/*Queue/{queue}/Producer"
+                    ))),
                 }
             }
             let exchange_name = match exchange.as_deref() {
@@ -245,10 +277,11 @@ fn join_route(prefix: &str, path: &str) -> String {
 /// Entries declared by annotations: Spring MVC mappings (combined with the class's
 /// `@RequestMapping`) and `@RabbitListener` / `@KafkaListener`.
 pub fn declared_entries(file: &FileFacts, function: &Function) -> Vec<Entry> {
-    let owner = function
-        .owner
-        .as_deref()
-        .and_then(|owner| file.types.iter().find(|t| t.name == owner));
+    let owner = function.owner.as_deref().and_then(|owner| {
+        file.types
+            .iter()
+            .find(|t| t.name == owner || t.qualified == owner)
+    });
     let mut entries = Vec::new();
     let is_controller = owner.is_some_and(|t| {
         t.annotations
@@ -262,9 +295,16 @@ pub fn declared_entries(file: &FileFacts, function: &Function) -> Vec<Entry> {
             .filter(|a| base_name(&a.name) == "RequestMapping")
             .flat_map(paths_of)
             .collect();
-        let prefixes = if prefixes.is_empty() { vec![String::new()] } else { prefixes };
+        let prefixes = if prefixes.is_empty() {
+            vec![String::new()]
+        } else {
+            prefixes
+        };
         for annotation in &function.annotations {
-            let Some((_, fixed)) = MAPPINGS.iter().find(|(n, _)| *n == base_name(&annotation.name)) else {
+            let Some((_, fixed)) = MAPPINGS
+                .iter()
+                .find(|(n, _)| *n == base_name(&annotation.name))
+            else {
                 continue;
             };
             let methods: Vec<String> = match fixed {
@@ -290,10 +330,21 @@ pub fn declared_entries(file: &FileFacts, function: &Function) -> Vec<Entry> {
             }
         }
     }
-    let class_listener = owner.and_then(|t| t.annotations.iter().find(|a| base_name(&a.name) == "RabbitListener"));
-    for annotation in function.annotations.iter().chain(
-        class_listener.filter(|_| function.annotations.iter().any(|a| a.name == "RabbitHandler")),
-    ) {
+    let class_listener = owner.and_then(|t| {
+        t.annotations
+            .iter()
+            .find(|a| base_name(&a.name) == "RabbitListener")
+    });
+    for annotation in function
+        .annotations
+        .iter()
+        .chain(class_listener.filter(|_| {
+            function
+                .annotations
+                .iter()
+                .any(|a| a.name == "RabbitHandler")
+        }))
+    {
         let system = match base_name(&annotation.name) {
             "RabbitListener" => "rabbitmq",
             "KafkaListener" => "kafka",
@@ -325,11 +376,17 @@ pub fn entry_names(entry: &Entry, function: &Function) -> Vec<Matcher> {
                 }
             }
             if let Some(owner) = &function.owner {
-                names.push(Matcher::Exact(format!("{owner}.{}", function.name)));
+                let simple = owner.rsplit('.').next().unwrap_or(owner);
+                names.push(Matcher::Exact(format!("{simple}.{}", function.name)));
             }
         }
-        Entry::Consumer { system: "rabbitmq", destination } => {
-            names.push(Matcher::Glob(format!("RabbitMQ/Topic/*Queue/{destination}/Consumer")));
+        Entry::Consumer {
+            system: "rabbitmq",
+            destination,
+        } => {
+            names.push(Matcher::Glob(format!(
+                "RabbitMQ/Topic/*Queue/{destination}/Consumer"
+            )));
             names.push(Matcher::Exact(format!("{destination} process")));
         }
         Entry::Consumer { destination, .. } => {

@@ -35,6 +35,10 @@ pub struct CallContext<'a> {
     pub receiver_import: Option<&'a str>,
     /// Argument patterns with named string constants substituted.
     pub args: &'a [Option<String>],
+    /// The store behind a repository receiver, when known: from its entity's
+    /// annotations (`@Document` → MongoDB, `@Entity` → SQL) or the service's
+    /// configuration (`spring.data.mongodb` / `spring.datasource`).
+    pub store_hint: Option<DbSystem>,
 }
 
 /// A database family.
@@ -142,15 +146,17 @@ pub fn classify(language: Language, context: &CallContext<'_>) -> Option<Effect>
     }
 }
 
-/// Entries a function declares by itself (annotations, decorators).
+/// Entries a function declares by itself (annotations, decorators); `prefix_of` gives
+/// the route prefix of a Python router variable.
 pub fn declared_entries(
     language: Language,
     file: &FileFacts,
     function: &Function,
+    prefix_of: &dyn Fn(&str) -> String,
 ) -> Vec<Entry> {
     match language {
         Language::Java => java::declared_entries(file, function),
-        Language::Python => python::declared_entries(function),
+        Language::Python => python::declared_entries(function, prefix_of),
         Language::Go => Vec::new(),
     }
 }
@@ -253,7 +259,11 @@ pub fn template_literal(text: &str) -> String {
 pub fn method_in_args(call: &Call) -> Option<String> {
     const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
     call.arg_texts.iter().find_map(|text| {
-        let last = text.rsplit('.').next().unwrap_or(text).trim_matches(['"', '\'']);
+        let last = text
+            .rsplit('.')
+            .next()
+            .unwrap_or(text)
+            .trim_matches(['"', '\'']);
         METHODS.contains(&last).then(|| last.to_string())
     })
 }
@@ -265,7 +275,10 @@ mod tests {
     #[test]
     fn url_pieces() {
         let url = "http://ts-order-service:12031/api/v1/orderservice/order/{}/{}";
-        assert_eq!(url_path(url).as_deref(), Some("/api/v1/orderservice/order/{}/{}"));
+        assert_eq!(
+            url_path(url).as_deref(),
+            Some("/api/v1/orderservice/order/{}/{}")
+        );
         assert_eq!(url_host(url).as_deref(), Some("ts-order-service"));
         assert_eq!(url_path("{}/api/x?y=1").as_deref(), Some("/api/x"));
         assert_eq!(url_path("{}"), None);
@@ -278,9 +291,15 @@ mod tests {
             path_matcher("/api/v1/trainservice/trains/{}"),
             Matcher::Template("/api/v1/trainservice/trains/{p1}".into())
         );
-        assert_eq!(path_matcher("/a/{}{}/b/{}"), Matcher::Template("/a/{p1}/b/{p2}".into()));
+        assert_eq!(
+            path_matcher("/a/{}{}/b/{}"),
+            Matcher::Template("/a/{p1}/b/{p2}".into())
+        );
         assert_eq!(path_matcher("/a/b"), Matcher::Exact("/a/b".into()));
-        assert_eq!(base_name("MongoRepository<Order, String>"), "MongoRepository");
+        assert_eq!(
+            base_name("MongoRepository<Order, String>"),
+            "MongoRepository"
+        );
         assert_eq!(base_name("*mgo.Session"), "Session");
         assert_eq!(base_name("pb.GeoClient"), "GeoClient");
     }

@@ -4,15 +4,26 @@
 //! `HTTP GET` client spans, `SELECT ...` database spans).
 
 use super::{CallContext, DbSystem, Effect, Entry, base_name};
-use crate::facts::Function;
+use crate::facts::{Call, FileFacts, Function};
 use policy_schema::Matcher;
 
 const HTTP_VERBS: [&str; 7] = ["get", "post", "put", "delete", "patch", "head", "options"];
 
 const MONGO_OPERATIONS: [&str; 14] = [
-    "find_one", "insert_one", "insert_many", "update_one", "update_many", "replace_one",
-    "delete_one", "delete_many", "aggregate", "count_documents", "find_one_and_update",
-    "find_one_and_delete", "bulk_write", "distinct",
+    "find_one",
+    "insert_one",
+    "insert_many",
+    "update_one",
+    "update_many",
+    "replace_one",
+    "delete_one",
+    "delete_many",
+    "aggregate",
+    "count_documents",
+    "find_one_and_update",
+    "find_one_and_delete",
+    "bulk_write",
+    "distinct",
 ];
 
 /// Classifies a call.
@@ -22,10 +33,28 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
     let receiver = call.receiver.as_deref().unwrap_or("");
     let import = context.receiver_import.unwrap_or("");
     let receiver_type = context.receiver_type.map(base_name).unwrap_or("");
+    let imports_http = context
+        .file
+        .imports
+        .iter()
+        .any(|i| matches!(i.path.as_str(), "requests" | "httpx"));
+    let imports_sqlalchemy = context
+        .file
+        .imports
+        .iter()
+        .any(|i| i.path.contains("sqlalchemy"));
     let http_client = matches!(import, "requests" | "httpx")
+        || (receiver_type.is_empty()
+            && import.is_empty()
+            && imports_http
+            && !imports_sqlalchemy
+            && receiver.to_ascii_lowercase().ends_with("session")
+            && !receiver.starts_with("db."))
         || matches!(receiver_type, "Session" if import.starts_with("requests"))
         || matches!(receiver_type, "Client" | "AsyncClient" if import.starts_with("httpx"))
-        || (receiver_type.is_empty() && import.is_empty() && matches!(receiver, "requests" | "httpx"));
+        || (receiver_type.is_empty()
+            && import.is_empty()
+            && matches!(receiver, "requests" | "httpx"));
     if http_client {
         if HTTP_VERBS.contains(&callee) {
             return Some(Effect::Http {
@@ -37,7 +66,12 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
         if callee == "request" {
             return Some(Effect::Http {
                 client: "requests",
-                method: context.args.first().cloned().flatten().map(|m| m.to_ascii_uppercase()),
+                method: context
+                    .args
+                    .first()
+                    .cloned()
+                    .flatten()
+                    .map(|m| m.to_ascii_uppercase()),
                 url: context.args.get(1).cloned().flatten(),
             });
         }
@@ -46,7 +80,19 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
     let lower = receiver.to_ascii_lowercase();
     let is_session = receiver_type == "Session" || lower.ends_with("session");
     if is_session
-        && matches!(callee, "query" | "add" | "add_all" | "delete" | "execute" | "commit" | "get" | "merge" | "scalars" | "scalar")
+        && matches!(
+            callee,
+            "query"
+                | "add"
+                | "add_all"
+                | "delete"
+                | "execute"
+                | "commit"
+                | "get"
+                | "merge"
+                | "scalars"
+                | "scalar"
+        )
     {
         return Some(Effect::Database {
             system: DbSystem::Sql,
@@ -56,7 +102,10 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
         });
     }
     if receiver.ends_with(".query")
-        && matches!(callee, "get" | "filter" | "filter_by" | "all" | "first" | "get_or_404" | "first_or_404")
+        && matches!(
+            callee,
+            "get" | "filter" | "filter_by" | "all" | "first" | "get_or_404" | "first_or_404"
+        )
     {
         return Some(Effect::Database {
             system: DbSystem::Sql,
@@ -65,7 +114,9 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
             operation: callee.to_string(),
         });
     }
-    if MONGO_OPERATIONS.contains(&callee) || (callee == "find" && (lower.contains("collection") || lower.starts_with("db."))) {
+    if MONGO_OPERATIONS.contains(&callee)
+        || (callee == "find" && (lower.contains("collection") || lower.starts_with("db.")))
+    {
         return Some(Effect::Database {
             system: DbSystem::Mongo,
             library: "pymongo",
@@ -74,7 +125,19 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
         });
     }
     if (receiver_type == "Redis" || lower.contains("redis"))
-        && matches!(callee, "get" | "set" | "hget" | "hset" | "delete" | "incr" | "expire" | "mget" | "lpush" | "rpush")
+        && matches!(
+            callee,
+            "get"
+                | "set"
+                | "hget"
+                | "hset"
+                | "delete"
+                | "incr"
+                | "expire"
+                | "mget"
+                | "lpush"
+                | "rpush"
+        )
     {
         return Some(Effect::Database {
             system: DbSystem::Redis,
@@ -90,16 +153,18 @@ pub fn classify(context: &CallContext<'_>) -> Option<Effect> {
 pub fn effect_names(effect: &Effect) -> Vec<Matcher> {
     let mut names = Vec::new();
     match effect {
-        Effect::Http { method, .. } => {
-            match method {
-                Some(m) => {
-                    names.push(Matcher::Exact(m.clone()));
-                    names.push(Matcher::Exact(format!("HTTP {m}")));
-                }
-                None => names.push(Matcher::Glob("HTTP *".into())),
+        Effect::Http { method, .. } => match method {
+            Some(m) => {
+                names.push(Matcher::Exact(m.clone()));
+                names.push(Matcher::Exact(format!("HTTP {m}")));
             }
-        }
-        Effect::Database { system: DbSystem::Sql, operation, .. } => {
+            None => names.push(Matcher::Glob("HTTP *".into())),
+        },
+        Effect::Database {
+            system: DbSystem::Sql,
+            operation,
+            ..
+        } => {
             let statement = match operation.as_str() {
                 "add" | "add_all" | "merge" => "INSERT",
                 "delete" => "DELETE",
@@ -111,7 +176,11 @@ pub fn effect_names(effect: &Effect) -> Vec<Matcher> {
                 names.push(Matcher::Glob(format!("{statement}*")));
             }
         }
-        Effect::Database { system: DbSystem::Mongo, operation, .. } => {
+        Effect::Database {
+            system: DbSystem::Mongo,
+            operation,
+            ..
+        } => {
             let command = match operation.as_str() {
                 "find_one" | "find" => "find",
                 "insert_one" | "insert_many" => "insert",
@@ -124,7 +193,11 @@ pub fn effect_names(effect: &Effect) -> Vec<Matcher> {
             names.push(Matcher::Glob(format!("*.{command}")));
             names.push(Matcher::Exact(command.to_string()));
         }
-        Effect::Database { system: DbSystem::Redis, operation, .. } => {
+        Effect::Database {
+            system: DbSystem::Redis,
+            operation,
+            ..
+        } => {
             names.push(Matcher::Exact(operation.to_ascii_uppercase()));
         }
         _ => {}
@@ -133,32 +206,53 @@ pub fn effect_names(effect: &Effect) -> Vec<Matcher> {
 }
 
 /// Entries declared by decorators: `@app.route("/x", methods=[...])`,
-/// `@bp.get("/x")`, `@router.post("/x")`.
-pub fn declared_entries(function: &Function) -> Vec<Entry> {
+/// `@bp.get("/x")`, `@router.post("/x")`. `prefix_of` gives the route prefix of the
+/// decorator's object (a Blueprint's `url_prefix`, an APIRouter's `prefix`, plus the
+/// prefix it is registered or included with).
+pub fn declared_entries(function: &Function, prefix_of: &dyn Fn(&str) -> String) -> Vec<Entry> {
     let mut entries = Vec::new();
     for decorator in &function.annotations {
-        let verb = decorator.name.rsplit('.').next().unwrap_or(&decorator.name);
-        if !decorator.name.contains('.') {
+        let Some((object, verb)) = decorator.name.rsplit_once('.') else {
             continue;
-        }
-        let Some(route) = decorator
+        };
+        let Some(path) = decorator
             .args
             .iter()
-            .find(|(name, value)| name.as_deref().is_none_or(|n| n == "path" || n == "rule") && value.starts_with('/'))
+            .find(|(name, value)| {
+                name.as_deref().is_none_or(|n| n == "path" || n == "rule")
+                    && (value.starts_with('/') || value.is_empty())
+            })
             .map(|(_, value)| value.clone())
         else {
             continue;
         };
-        let framework = if route.contains('<') { "flask" } else { "fastapi" };
+        let prefix = prefix_of(object);
+        let route = match (prefix.trim_end_matches('/'), path.as_str()) {
+            ("", "") => "/".to_string(),
+            (prefix, path) => format!("{prefix}{path}"),
+        };
+        let framework = if route.contains('<') {
+            "flask"
+        } else {
+            "fastapi"
+        };
         let methods: Vec<String> = match verb {
             "route" => {
                 let listed: Vec<String> = decorator
                     .args
                     .iter()
                     .filter(|(name, _)| name.as_deref() == Some("methods"))
-                    .map(|(_, value)| value.trim_matches(['"', '\'', '[', ']']).to_ascii_uppercase())
+                    .map(|(_, value)| {
+                        value
+                            .trim_matches(['"', '\'', '[', ']'])
+                            .to_ascii_uppercase()
+                    })
                     .collect();
-                if listed.is_empty() { vec!["GET".into()] } else { listed }
+                if listed.is_empty() {
+                    vec!["GET".into()]
+                } else {
+                    listed
+                }
             }
             "api_route" => Vec::new(),
             verb if HTTP_VERBS.contains(&verb) => vec![verb.to_ascii_uppercase()],
@@ -186,4 +280,59 @@ pub fn entry_names(entry: &Entry) -> Vec<Matcher> {
         }
     }
     names
+}
+
+/// The value of a keyword argument (`prefix="/api"`) of a call, when literal.
+pub fn keyword_arg(call: &Call, keyword: &str) -> Option<String> {
+    call.arg_texts.iter().enumerate().find_map(|(i, text)| {
+        let (name, _) = text.split_once('=')?;
+        (name.trim() == keyword)
+            .then(|| call.args.get(i).cloned().flatten())
+            .flatten()
+    })
+}
+
+/// Route prefixes of module-level routers in a file: `bp = Blueprint(..., url_prefix=)`,
+/// `router = APIRouter(prefix=)`; (variable, prefix).
+pub fn router_prefixes(file: &FileFacts) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for kind in ["Blueprint", "APIRouter"] {
+        let globals = file
+            .globals
+            .iter()
+            .filter(|g| crate::conventions::base_name(&g.type_name) == kind);
+        let calls: Vec<&Call> = file
+            .top_level_calls
+            .iter()
+            .filter(|c| c.callee == kind)
+            .collect();
+        for (k, global) in globals.enumerate() {
+            let prefix = calls
+                .get(k)
+                .and_then(|call| {
+                    keyword_arg(call, "url_prefix").or_else(|| keyword_arg(call, "prefix"))
+                })
+                .unwrap_or_default();
+            out.push((global.name.clone(), prefix));
+        }
+    }
+    out
+}
+
+/// Prefixes routers are mounted with: `app.include_router(router, prefix="/api")`,
+/// `app.register_blueprint(bp, url_prefix="/x")`; (variable, prefix).
+pub fn mount_prefix(call: &Call) -> Option<(String, String)> {
+    let keyword = match call.callee.as_str() {
+        "include_router" => "prefix",
+        "register_blueprint" => "url_prefix",
+        _ => return None,
+    };
+    let variable = call
+        .arg_texts
+        .first()?
+        .rsplit('.')
+        .next()?
+        .trim()
+        .to_string();
+    Some((variable, keyword_arg(call, keyword).unwrap_or_default()))
 }

@@ -14,8 +14,8 @@ use tree_sitter::{Node, Query, Tree};
 
 use super::LanguageSpec;
 use super::syntax::{
-    self, Item, collapse_whitespace, contains, count_syntax_errors, for_each_descendant, lines_of,
-    named_children, position, text, truncate,
+    self, Item, StringEnv, collapse_whitespace, contains, count_syntax_errors, for_each_descendant,
+    lines_of, named_children, position, statement_scope, text, truncate,
 };
 use crate::facts::{
     Call, ErrorAction, ErrorExit, ErrorHandler, Field, FileFacts, Function, Import, Language,
@@ -266,29 +266,15 @@ fn returns_error(ret: Node<'_>, source: &str) -> bool {
     }
 }
 
-/// Local string values seen so far, for turning `url` into its pattern.
-#[derive(Default)]
-struct Env {
-    /// name -> (byte offset of the assignment, pattern), in source order.
-    strings: HashMap<String, Vec<(usize, String)>>,
-}
-
-impl Env {
-    fn lookup(&self, name: &str, before: usize) -> Option<&str> {
-        self.strings
-            .get(name)?
-            .iter()
-            .rev()
-            .find(|(at, _)| *at < before)
-            .map(|(_, pattern)| pattern.as_str())
-    }
-}
+type Env = StringEnv;
 
 struct Extractor<'s> {
     source: &'s str,
     package: String,
     /// Package-level string constants of this file.
     constants: HashMap<String, String>,
+    /// Package-level `var x = "..."` values of this file (last assignment wins).
+    package_strings: HashMap<String, String>,
     /// Import paths by local name.
     imports: HashMap<String, String>,
 }
@@ -343,7 +329,11 @@ impl Extractor<'_> {
                 let name = self.text(node);
                 if let Some(pattern) = env.lookup(name, at) {
                     (pattern.to_string(), true)
-                } else if let Some(value) = self.constants.get(name) {
+                } else if let Some(value) = self
+                    .constants
+                    .get(name)
+                    .or_else(|| self.package_strings.get(name))
+                {
                     (value.clone(), true)
                 } else {
                     unknown
@@ -620,7 +610,16 @@ impl Extractor<'_> {
                 if arg.kind() == "comment" {
                     continue;
                 }
-                call.args.push(self.pattern(arg, env, at));
+                let alternatives = (arg.kind() == "identifier")
+                    .then(|| env.alternatives(self.text(arg), at))
+                    .flatten();
+                match alternatives {
+                    Some(patterns) => {
+                        call.arg_alternatives.push((call.args.len(), patterns));
+                        call.args.push(None);
+                    }
+                    None => call.args.push(self.pattern(arg, env, at)),
+                }
                 call.arg_texts.push(truncate(self.text(arg), MAX_ARG_TEXT));
             }
         }
@@ -866,6 +865,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         source,
         package: String::new(),
         constants: HashMap::new(),
+        package_strings: HashMap::new(),
         imports: HashMap::new(),
     };
     for item in &items {
@@ -920,24 +920,24 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
     extractor.package = facts.package.clone();
 
     for item in &items {
-        if matches!(item.kind, "definition.struct" | "definition.interface") {
-            if let Some(decl) = extractor.type_decl(item) {
-                facts.types.push(decl);
-            }
+        if matches!(item.kind, "definition.struct" | "definition.interface")
+            && let Some(decl) = extractor.type_decl(item)
+        {
+            facts.types.push(decl);
         }
     }
 
     // Pass 2: functions, then what happens inside each.
     let mut index_of: HashMap<usize, usize> = HashMap::new();
     for item in &items {
-        if matches!(item.kind, "definition.function" | "definition.method") {
-            if let Some((mut function, receiver)) = extractor.function(item) {
-                if let Some(receiver) = receiver {
-                    function.locals.push(receiver);
-                }
-                index_of.insert(item.node.id(), facts.functions.len());
-                facts.functions.push(function);
+        if matches!(item.kind, "definition.function" | "definition.method")
+            && let Some((mut function, receiver)) = extractor.function(item)
+        {
+            if let Some(receiver) = receiver {
+                function.locals.push(receiver);
             }
+            index_of.insert(item.node.id(), facts.functions.len());
+            facts.functions.push(function);
         }
     }
     let owner_of =
@@ -959,14 +959,15 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                         Some(index) => &mut envs[index],
                         None => &mut top_env,
                     };
-                    if let Some(value) = value {
-                        if let Some(pattern) = extractor.pattern(value, env, item.node.start_byte())
-                        {
-                            env.strings
-                                .entry(name_text.clone())
-                                .or_default()
-                                .push((item.node.start_byte(), pattern));
-                        }
+                    if let Some(value) = value
+                        && let Some(pattern) = extractor.pattern(value, env, item.node.start_byte())
+                    {
+                        env.bind(
+                            &name_text,
+                            item.node.start_byte(),
+                            statement_scope(item.node),
+                            pattern,
+                        );
                     }
                     if item.kind == "definition.assignment" {
                         continue;
@@ -999,6 +1000,10 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
             _ => {}
         }
     }
+    extractor.package_strings = top_env
+        .last_values()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
 
     for item in &items {
         match item.kind {
@@ -1076,6 +1081,16 @@ mod tests {
     }
 
     #[test]
+    fn every_listed_query_file_compiles() {
+        assert!(!SPEC.queries.is_empty());
+        for (name, source) in SPEC.queries {
+            if let Err(error) = Query::new(&grammar(), source) {
+                panic!("{name}: {error}");
+            }
+        }
+    }
+
+    #[test]
     fn query_compiles_and_snippet_parses() {
         let f = facts("package geo\nfunc A() { b() }\n");
         assert_eq!(f.package, "geo");
@@ -1115,6 +1130,32 @@ mod tests {
         assert_eq!(calls[1].args[0].as_deref(), Some("/y/{}/{}%"));
         assert_eq!(calls[3].args[0], None);
         assert_eq!(f.string_constants[0].value, "http://geo:8080");
+    }
+
+    #[test]
+    fn package_vars_resolve_in_functions() {
+        let f = facts(
+            "package a\nvar base = \"http://geo:8083\"\nfunc F() {\n http.Get(base + \"/nearby\")\n}\n",
+        );
+        assert_eq!(
+            f.functions[0].calls[0].args[0].as_deref(),
+            Some("http://geo:8083/nearby")
+        );
+    }
+
+    #[test]
+    fn branch_assignments_give_alternatives() {
+        let f = facts(
+            "package a\nfunc F(v bool) {\n url := \"http://a/x\"\n if v {\n  url = \"http://b/x\"\n }\n http.Get(url)\n url = \"http://c\"\n http.Get(url)\n}\n",
+        );
+        let calls = &f.functions[0].calls;
+        assert_eq!(calls[0].args[0], None);
+        assert_eq!(
+            calls[0].arg_alternatives,
+            [(0, vec!["http://a/x".to_string(), "http://b/x".to_string()])]
+        );
+        assert_eq!(calls[1].args[0].as_deref(), Some("http://c"));
+        assert!(calls[1].arg_alternatives.is_empty());
     }
 
     #[test]

@@ -74,32 +74,6 @@ const MAX_RESOLVE_DEPTH: u32 = 8;
 /// to each other many times cannot blow up.
 const RESOLVE_BUDGET: u32 = 400;
 
-/// Methods that call a lambda or method reference passed to them once per element.
-const ITERATING_METHODS: &[&str] = &[
-    "forEach",
-    "forEachOrdered",
-    "map",
-    "flatMap",
-    "filter",
-    "peek",
-    "mapToObj",
-    "mapToInt",
-    "mapToLong",
-    "mapToDouble",
-    "anyMatch",
-    "allMatch",
-    "noneMatch",
-    "removeIf",
-    "replaceAll",
-    "reduce",
-    "sorted",
-    "takeWhile",
-    "dropWhile",
-    "iterate",
-    "generate",
-    "computeIfAbsent",
-];
-
 /// Logger methods that report a failure.
 const ERROR_LOG_METHODS: &[&str] = &["error", "warn", "warning", "severe", "fatal"];
 
@@ -165,6 +139,8 @@ struct Captures {
     span_opentelemetry: u32,
     span_opentracing: u32,
     span_annotation: u32,
+    loop_body: u32,
+    try_body: u32,
 }
 
 /// Every capture name the extractor reads (checked by a test against the query).
@@ -207,6 +183,8 @@ const CAPTURE_NAMES: &[&str] = &[
     "span.opentelemetry",
     "span.opentracing",
     "span.annotation",
+    "loop.body",
+    "try.body",
 ];
 
 fn compiled() -> &'static Compiled {
@@ -255,6 +233,8 @@ fn compiled() -> &'static Compiled {
             span_opentelemetry: index("span.opentelemetry"),
             span_opentracing: index("span.opentracing"),
             span_annotation: index("span.annotation"),
+            loop_body: index("loop.body"),
+            try_body: index("try.body"),
         };
         Compiled { query, cap }
     })
@@ -304,6 +284,10 @@ struct Matches<'t> {
     returns: Vec<(Node<'t>, Node<'t>)>,
     spans: Vec<SpanSite<'t>>,
     span_annotations: Vec<Node<'t>>,
+    /// Byte ranges that run once per iteration of a loop.
+    loop_bodies: Vec<std::ops::Range<usize>>,
+    /// Byte ranges guarded by a try block.
+    try_bodies: Vec<std::ops::Range<usize>>,
 }
 
 fn collect_matches<'t>(tree: &'t Tree, source: &str) -> Matches<'t> {
@@ -318,7 +302,11 @@ fn collect_matches<'t>(tree: &'t Tree, source: &str) -> Matches<'t> {
                 .find(|capture| capture.index == index)
                 .map(|capture| capture.node)
         };
-        if let Some(node) = get(cap.package) {
+        if let Some(node) = get(cap.loop_body) {
+            found.loop_bodies.push(node.byte_range());
+        } else if let Some(node) = get(cap.try_body) {
+            found.try_bodies.push(node.byte_range());
+        } else if let Some(node) = get(cap.package) {
             found.package.get_or_insert(node);
         } else if let (Some(node), Some(path)) = (get(cap.import), get(cap.import_path)) {
             found.imports.push((node, path));
@@ -411,7 +399,8 @@ impl Matches<'_> {
         self.functions.dedup_by_key(|(node, _, _)| node.id());
         self.locals.sort_by_key(|d| d.name.start_byte());
         self.assignments.sort_by_key(|d| d.node.start_byte());
-        self.calls.sort_by_key(|c| (c.name.start_byte(), c.node.id()));
+        self.calls
+            .sort_by_key(|c| (c.name.start_byte(), c.node.id()));
         self.calls.dedup_by_key(|c| c.node.id());
         self.catches.sort_by_key(|(node, _, _)| node.start_byte());
         self.throws.sort_by_key(|node| node.start_byte());
@@ -484,6 +473,8 @@ fn type_name(node: Node<'_>, source: &str) -> String {
                 .unwrap_or_default();
             element + &dimensions
         }
+        // Long scoped names are nested deeply; reading them as text keeps recursion shallow.
+        "scoped_type_identifier" if text(node, source).len() > 500 => one_line(text(node, source)),
         "scoped_type_identifier" if text(node, source).contains('<') => named_children(node)
             .map(|part| type_name(part, source))
             .collect::<Vec<_>>()
@@ -557,20 +548,23 @@ fn string_literal_text(node: Node<'_>, source: &str) -> String {
     out
 }
 
-/// Turns `String.format` directives (`%s`, `%05d`, `%1$s`) into `{}`; `%%` and `%n`
-/// become their characters.
-fn format_to_pattern(format: &str) -> String {
+/// Turns `String.format` directives (`%s`, `%05d`, `%1$s`) into the pattern of their
+/// argument when `values` has one, `{}` otherwise; `%%` and `%n` become their characters.
+fn format_to_pattern(format: &str, values: &[Option<String>]) -> String {
     let mut out = String::with_capacity(format.len());
     let mut chars = format.chars().peekable();
+    let mut next_value = 0;
     while let Some(c) = chars.next() {
         if c != '%' {
             out.push(c);
             continue;
         }
-        while chars
+        let mut flags = String::new();
+        while let Some(&flag) = chars
             .peek()
-            .is_some_and(|c| c.is_ascii_digit() || "$-#+ ,(<.".contains(*c))
+            .filter(|c| c.is_ascii_digit() || "$-#+ ,(<.".contains(**c))
         {
+            flags.push(flag);
             chars.next();
         }
         match chars.next() {
@@ -580,7 +574,17 @@ fn format_to_pattern(format: &str) -> String {
                 if conversion == 't' || conversion == 'T' {
                     chars.next();
                 }
-                push_placeholder(&mut out);
+                // Explicit (`%1$s`) and relative (`%<s`) indices are not followed.
+                let value = if flags.contains('$') || flags.contains('<') {
+                    None
+                } else {
+                    next_value += 1;
+                    values.get(next_value - 1).cloned().flatten()
+                };
+                match value.filter(|_| matches!(conversion, 's' | 'S' | 'd')) {
+                    Some(value) => out.push_str(&value),
+                    None => push_placeholder(&mut out),
+                }
             }
             None => out.push('%'),
         }
@@ -689,19 +693,24 @@ impl<'t> Resolver<'_, 't> {
         }
     }
 
-    /// `String.format(pattern, ...)` and `pattern.formatted(...)`.
+    /// `String.format(pattern, ...)` and `pattern.formatted(...)`: directives whose
+    /// argument has a pattern take it, the others become `{}`.
     fn format_call(&self, node: Node<'t>, depth: u32) -> Option<String> {
         let name = text(node.child_by_field_name("name")?, self.source);
         let object = node.child_by_field_name("object")?;
+        let arguments = node.child_by_field_name("arguments")?;
+        let mut arguments = named_children(arguments);
         let format = match name {
             "format" if matches!(text(object, self.source), "String" | "java.lang.String") => {
-                let arguments = node.child_by_field_name("arguments")?;
-                self.pattern(named_children(arguments).next()?, depth + 1)?
+                self.pattern(arguments.next()?, depth + 1)?
             }
             "formatted" => self.pattern(object, depth + 1)?,
             _ => return None,
         };
-        Some(format_to_pattern(&format))
+        let values: Vec<Option<String>> = arguments
+            .map(|argument| self.pattern(argument, depth + 1))
+            .collect();
+        Some(format_to_pattern(&format, &values))
     }
 
     /// Flattens a `+` chain into pieces: literal text, and placeholders for the parts
@@ -724,7 +733,12 @@ impl<'t> Resolver<'_, 't> {
             // Recursing on the chain itself does not count as following a name: long
             // concatenations stay whole (the budget bounds them).
             self.concatenation(node.child_by_field_name("left")?, depth, pieces, has_string)?;
-            self.concatenation(node.child_by_field_name("right")?, depth, pieces, has_string)?;
+            self.concatenation(
+                node.child_by_field_name("right")?,
+                depth,
+                pieces,
+                has_string,
+            )?;
             return Some(());
         }
         match node.kind() {
@@ -782,6 +796,10 @@ impl<'t> Resolver<'_, 't> {
                 }
                 None => return Some(LocalValue::Unknown),
             }
+        }
+        if patterns.len() > 1 {
+            // `String url = "";` before the branches that set it is not a real value.
+            patterns.retain(|pattern| !pattern.is_empty());
         }
         Some(match patterns.len() {
             0 => LocalValue::Unknown,
@@ -850,8 +868,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
     }
     let type_names: BTreeSet<String> = types.iter().map(|t| t.name.clone()).collect();
     let owner_of = |member: Node<'_>| {
-        declaring_type(member)
-            .and_then(|declaration| type_index.get(&declaration.id()).copied())
+        declaring_type(member).and_then(|declaration| type_index.get(&declaration.id()).copied())
     };
 
     for &node in &found.supertypes {
@@ -871,8 +888,17 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         }
     }
 
-    // String constants: final String fields (all interface fields are final), resolved
-    // in rounds so that constants built from other constants come out too.
+    // String constants: String fields that are final (all interface fields are) or never
+    // assigned in the file, resolved in rounds so that constants built from other
+    // constants come out too.
+    let assigned_names: BTreeSet<&str> = found
+        .assignments
+        .iter()
+        .map(|assignment| {
+            let target = text(assignment.name, source);
+            target.rsplit('.').next().unwrap_or(target)
+        })
+        .collect();
     let constant_fields: Vec<(Declared<'_>, Option<String>)> = found
         .fields
         .iter()
@@ -880,8 +906,10 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
             let is_string = field
                 .type_node
                 .is_some_and(|t| matches!(text(t, source), "String" | "java.lang.String"));
+            let name = text(field.name, source);
             let is_final = field.node.kind() == "constant_declaration"
-                || has_modifier(field.node, "final", source);
+                || has_modifier(field.node, "final", source)
+                || !assigned_names.contains(name);
             is_string && is_final && field.value.is_some()
         })
         .map(|field| {
@@ -960,7 +988,8 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                 .push(annotation(node, &file_resolver));
         }
     }
-    let annotations_for = |node: Node<'_>| annotations_of.get(&node.id()).cloned().unwrap_or_default();
+    let annotations_for =
+        |node: Node<'_>| annotations_of.get(&node.id()).cloned().unwrap_or_default();
     for (index, &(node, _, _)) in found.types.iter().enumerate() {
         types[index].annotations = annotations_for(node);
     }
@@ -1000,6 +1029,30 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
     }
     let function_of = |node: Node<'_>| innermost_function(&function_nodes, node);
 
+    // Return types of methods per owner, for `var x = ownMethod()`; `None` when the
+    // overloads disagree.
+    let mut return_types: HashMap<String, HashMap<&str, Option<String>>> = HashMap::new();
+    for (function, node) in functions.iter().zip(&function_nodes) {
+        let returned = node
+            .child_by_field_name("type")
+            .map(|t| type_name(t, source));
+        let (Some(owner), Some(returned)) = (&function.owner, returned) else {
+            continue;
+        };
+        let name_node = node.child_by_field_name("name");
+        let name = name_node.map_or("", |n| text(n, source));
+        return_types
+            .entry(owner.clone())
+            .or_default()
+            .entry(name)
+            .and_modify(|known| {
+                if known.as_deref() != Some(returned.as_str()) {
+                    *known = None;
+                }
+            })
+            .or_insert(Some(returned));
+    }
+
     // Local variables and everything assigned to them, per function.
     let mut local_assignments: Vec<HashMap<&str, LocalAssignments<'_>>> =
         (0..functions.len()).map(|_| HashMap::new()).collect();
@@ -1022,7 +1075,9 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         if let Some(value) = local.value {
             entry.values.push(value);
         }
-        if let Some(type_name) = local_type(local, source) {
+        let owner = functions[index].owner.as_deref();
+        if let Some(type_name) = local_type(local, source, owner.and_then(|o| return_types.get(o)))
+        {
             functions[index].locals.push(Field {
                 name: name.to_string(),
                 type_name,
@@ -1051,11 +1106,8 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
     for call in &found.calls {
         let Some(index) = function_of(call.node) else {
             // Field initializers, static blocks, methods of anonymous classes in fields.
-            let mut cursor_root = call.node;
-            while let Some(parent) = cursor_root.parent() {
-                cursor_root = parent;
-            }
-            top_level_calls.push(build_call(call, &file_resolver, cursor_root, source));
+            let root = tree.root_node();
+            top_level_calls.push(build_call(call, &file_resolver, root, &found));
             continue;
         };
         let function = &functions[index];
@@ -1068,7 +1120,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
             budget: Cell::new(RESOLVE_BUDGET),
             strict: false,
         };
-        let built = build_call(call, &resolver, function_nodes[index], source);
+        let built = build_call(call, &resolver, function_nodes[index], &found);
         functions[index].calls.push(built);
     }
 
@@ -1090,7 +1142,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         let Some(index) = function_of(node) else {
             continue;
         };
-        if !inside_catch(node, function_nodes[index]) {
+        if !inside_catch(node, function_nodes[index], &found.catches) {
             functions[index].error_exits.push(ErrorExit {
                 kind: "throw".to_string(),
                 position: position(node),
@@ -1101,7 +1153,9 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         let Some(index) = function_of(node) else {
             continue;
         };
-        if is_error_response(value, source) && !inside_catch(node, function_nodes[index]) {
+        if is_error_response(value, source)
+            && !inside_catch(node, function_nodes[index], &found.catches)
+        {
             functions[index].error_exits.push(ErrorExit {
                 kind: "return-error".to_string(),
                 position: position(node),
@@ -1139,7 +1193,10 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         let Some(declaration) = node.parent().and_then(|modifiers| modifiers.parent()) else {
             continue;
         };
-        let Some(index) = function_nodes.iter().position(|f| f.id() == declaration.id()) else {
+        let Some(index) = function_nodes
+            .iter()
+            .position(|f| f.id() == declaration.id())
+        else {
             continue;
         };
         let written = annotation(node, &file_resolver);
@@ -1283,9 +1340,7 @@ fn parameters_of(
     parameter_parts(parameters)
         .into_iter()
         .map(|(name, type_node, declaration)| {
-            let mut type_name = type_node
-                .map(|t| type_name(t, source))
-                .unwrap_or_default();
+            let mut type_name = type_node.map(|t| type_name(t, source)).unwrap_or_default();
             if declaration.kind() == "spread_parameter" {
                 type_name.push_str("...");
             }
@@ -1302,8 +1357,13 @@ fn parameters_of(
 }
 
 /// The declared type of a local, or for `var` the type it is obviously given
-/// (`new Foo()`, `(Foo) x`); `None` when unknown.
-fn local_type(local: &Declared<'_>, source: &str) -> Option<String> {
+/// (`new Foo()`, `(Foo) x`, or a call `m(..)` / `this.m(..)` of a method of the same
+/// class whose overloads all return one type); `None` when unknown.
+fn local_type(
+    local: &Declared<'_>,
+    source: &str,
+    own_method_types: Option<&HashMap<&str, Option<String>>>,
+) -> Option<String> {
     let declared = local.type_node?;
     if text(declared, source) != "var" {
         return Some(type_name(declared, source));
@@ -1313,6 +1373,15 @@ fn local_type(local: &Declared<'_>, source: &str) -> Option<String> {
         "object_creation_expression" | "cast_expression" => value
             .child_by_field_name("type")
             .map(|t| type_name(t, source)),
+        "method_invocation" => {
+            let on_self = value
+                .child_by_field_name("object")
+                .is_none_or(|object| object.kind() == "this");
+            let name = text(value.child_by_field_name("name")?, source);
+            on_self
+                .then(|| own_method_types?.get(name).cloned().flatten())
+                .flatten()
+        }
         _ => None,
     }
 }
@@ -1333,8 +1402,9 @@ fn build_call<'t>(
     call: &CallSite<'t>,
     resolver: &Resolver<'_, 't>,
     function: Node<'t>,
-    source: &str,
+    found: &Matches<'t>,
 ) -> Call {
+    let source = resolver.source;
     let mut args = Vec::new();
     let mut arg_texts = Vec::new();
     let mut arg_alternatives = Vec::new();
@@ -1352,7 +1422,6 @@ fn build_call<'t>(
             arg_texts.push(truncate(text(argument, source), MAX_ARG_TEXT));
         }
     }
-    let (in_loop, in_handler) = call_context(call.node, function, source);
     Call {
         callee: text(call.name, source).to_string(),
         receiver: call
@@ -1362,72 +1431,32 @@ fn build_call<'t>(
         arg_texts,
         arg_alternatives,
         position: position(call.name),
-        in_loop,
-        in_handler,
+        in_loop: within(call.node, function, &found.loop_bodies),
+        in_handler: within(call.node, function, &found.try_bodies),
     }
 }
 
-/// Whether a lambda or method reference is passed to a method that calls it per element.
-fn is_iterated_callback(node: Node<'_>, source: &str) -> bool {
-    let Some(list) = node.parent().filter(|p| p.kind() == "argument_list") else {
-        return false;
-    };
-    list.parent()
-        .filter(|call| call.kind() == "method_invocation")
-        .and_then(|call| call.child_by_field_name("name"))
-        .is_some_and(|name| ITERATING_METHODS.contains(&text(name, source)))
+/// Whether a range lies inside one of `ranges` that starts inside `function` (a loop
+/// around a local class does not make its methods' calls repeat).
+fn within(node: Node<'_>, function: Node<'_>, ranges: &[std::ops::Range<usize>]) -> bool {
+    ranges.iter().any(|range| {
+        function.start_byte() <= range.start
+            && range.start <= node.start_byte()
+            && node.end_byte() <= range.end
+    })
 }
 
-/// (in a loop, in a try block) for a call inside `function`.
-fn call_context(node: Node<'_>, function: Node<'_>, source: &str) -> (bool, bool) {
-    let mut in_loop = node.kind() == "method_reference" && is_iterated_callback(node, source);
-    let mut in_handler = false;
-    let mut previous = node;
-    let mut current = node.parent();
-    while let Some(ancestor) = current {
-        if ancestor.id() == function.id() {
-            break;
-        }
-        match ancestor.kind() {
-            "while_statement" | "do_statement" => in_loop = true,
-            "for_statement" => {
-                // The initializer runs once; condition, update and body repeat.
-                let mut cursor = ancestor.walk();
-                let in_init = ancestor
-                    .children_by_field_name("init", &mut cursor)
-                    .any(|init| init.id() == previous.id());
-                in_loop |= !in_init;
-            }
-            "enhanced_for_statement" => {
-                in_loop |= ancestor
-                    .child_by_field_name("body")
-                    .is_some_and(|body| body.id() == previous.id());
-            }
-            "try_statement" | "try_with_resources_statement" => {
-                in_handler |= !matches!(previous.kind(), "catch_clause" | "finally_clause");
-            }
-            "lambda_expression" => in_loop |= is_iterated_callback(ancestor, source),
-            _ => {}
-        }
-        previous = ancestor;
-        current = ancestor.parent();
-    }
-    (in_loop, in_handler)
-}
-
-/// Whether `node` lies in a catch block of `function`.
-fn inside_catch(node: Node<'_>, function: Node<'_>) -> bool {
-    let mut current = node.parent();
-    while let Some(ancestor) = current {
-        if ancestor.id() == function.id() {
-            return false;
-        }
-        if ancestor.kind() == "catch_clause" {
-            return true;
-        }
-        current = ancestor.parent();
-    }
-    false
+/// Whether `node` lies in a catch clause of `function`.
+fn inside_catch(
+    node: Node<'_>,
+    function: Node<'_>,
+    catches: &[(Node<'_>, Node<'_>, Node<'_>)],
+) -> bool {
+    catches.iter().any(|(clause, _, _)| {
+        function.start_byte() <= clause.start_byte()
+            && clause.start_byte() <= node.start_byte()
+            && node.end_byte() <= clause.end_byte()
+    })
 }
 
 /// What a catch block does (see the module documentation).
@@ -1479,9 +1508,9 @@ fn is_error_response(value: Node<'_>, source: &str) -> bool {
             let first_is_error_code = arguments.next().is_some_and(|first| {
                 let code = text(first, source).replace(' ', "");
                 code.starts_with('-')
-                    || code.parse::<i64>().is_ok_and(|code| {
-                        code == 0 || (400..=599).contains(&code)
-                    })
+                    || code
+                        .parse::<i64>()
+                        .is_ok_and(|code| code == 0 || (400..=599).contains(&code))
                     || is_error_status(&code)
             });
             first_is_error_code || arguments.any(|argument| is_error_status(text(argument, source)))
@@ -1502,7 +1531,9 @@ fn is_error_response(value: Node<'_>, source: &str) -> bool {
                     && let Some(arguments) = call.child_by_field_name("arguments")
                     && named_children(arguments).next().is_some_and(|first| {
                         let status = text(first, source);
-                        status.parse::<i64>().is_ok_and(|code| (400..=599).contains(&code))
+                        status
+                            .parse::<i64>()
+                            .is_ok_and(|code| (400..=599).contains(&code))
                             || is_error_status(status)
                     })
                 {
@@ -1537,9 +1568,8 @@ fn is_error_status(text: &str) -> bool {
         "NOT_ACCEPTABLE",
         "TOO_MANY",
     ];
-    text.rsplit_once("HttpStatus.").is_some_and(|(_, status)| {
-        ERROR_STATUS_WORDS.iter().any(|word| status.contains(word))
-    })
+    text.rsplit_once("HttpStatus.")
+        .is_some_and(|(_, status)| ERROR_STATUS_WORDS.iter().any(|word| status.contains(word)))
 }
 
 /// Number of ERROR and MISSING nodes, looking only into subtrees that have errors.
@@ -1739,6 +1769,7 @@ mod tests {
                    client.get(Other.CONST + "/z");
                    client.get(id);
                    a.b().c(1 + 2);
+                   client.get(String.format("%s/%s/refund", PAY, id));
                  }
                }"#,
         );
@@ -1750,18 +1781,32 @@ mod tests {
         );
         assert_eq!(calls[0].arg_texts[1], "HttpMethod.GET");
         assert_eq!(calls[0].receiver.as_deref(), Some("restTemplate"));
-        assert_eq!(args(1)[0].as_deref(), Some("http://pay:8080/api/v1/payments/{}"));
-        assert_eq!(args(2)[0].as_deref(), Some("http://pay:8080/api/v1/payments"));
-        assert_eq!(args(3)[0].as_deref(), Some("http://train:14567/api/v1/trains/{}"));
+        assert_eq!(
+            args(1)[0].as_deref(),
+            Some("http://pay:8080/api/v1/payments/{}")
+        );
+        assert_eq!(
+            args(2)[0].as_deref(),
+            Some("http://pay:8080/api/v1/payments")
+        );
+        assert_eq!(
+            args(3)[0].as_deref(),
+            Some("http://train:14567/api/v1/trains/{}")
+        );
         assert_eq!(args(4)[0], None);
         assert_eq!(
             calls[4].arg_alternatives,
             [(0, vec!["http://a/x".to_string(), "http://b/x".to_string()])]
         );
         assert_eq!(args(5)[0].as_deref(), Some("/x/{}/y/{}%"));
+        assert_eq!(
+            calls[11].args[0].as_deref(),
+            Some("http://pay:8080/api/v1/payments/{}/refund")
+        );
         assert_eq!(calls[6].callee, "format");
         assert_eq!(args(7)[0].as_deref(), Some("{}/z"));
         assert_eq!(args(8)[0], None);
+        assert_eq!(calls[11].callee, "get");
         let chained = calls.iter().find(|c| c.callee == "c").expect("c()");
         assert_eq!(chained.receiver.as_deref(), Some("a.b()"));
         assert_eq!(chained.args, [None]);
@@ -1771,8 +1816,11 @@ mod tests {
     fn locals_loops_and_try_blocks() {
         let facts = facts(
             r#"class S {
+                 Order load(String id) { return null; }
                  void f(List<String> ids) {
                    var order = new Order();
+                   var loaded = this.load("1");
+                   var unknown = other.load("1");
                    Order typed = repo.findById("1");
                    for (String id : repo.findAll()) { repo.deleteById(id); }
                    ids.forEach(id -> repo.save(id));
@@ -1790,7 +1838,12 @@ mod tests {
             .collect();
         assert_eq!(
             locals,
-            [("order", "Order"), ("typed", "Order"), ("id", "String")]
+            [
+                ("order", "Order"),
+                ("loaded", "Order"),
+                ("typed", "Order"),
+                ("id", "String")
+            ]
         );
         let context: Vec<_> = f
             .calls
@@ -1800,6 +1853,8 @@ mod tests {
         assert_eq!(
             context,
             [
+                ("load", false, false),
+                ("load", false, false),
                 ("findById", false, false),
                 ("findAll", false, false),
                 ("deleteById", true, false),
@@ -1850,7 +1905,10 @@ mod tests {
             .iter()
             .map(|e| (e.kind.as_str(), e.position.line))
             .collect();
-        assert_eq!(exits, [("throw", 6), ("return-error", 7), ("return-error", 8)]);
+        assert_eq!(
+            exits,
+            [("throw", 6), ("return-error", 7), ("return-error", 8)]
+        );
     }
 
     #[test]
@@ -1878,7 +1936,10 @@ mod tests {
             ]
         );
         assert_eq!(spans("g"), [(String::new(), "opentelemetry".to_string())]);
-        assert_eq!(spans("h"), [("named".to_string(), "opentelemetry".to_string())]);
+        assert_eq!(
+            spans("h"),
+            [("named".to_string(), "opentelemetry".to_string())]
+        );
     }
 
     #[test]
@@ -1891,7 +1952,11 @@ mod tests {
                  void f() { run(new Runnable() { public void run() { repo.save(1); } }); }
                }"#,
         );
-        let names: Vec<_> = facts.functions.iter().map(|f| f.qualified.as_str()).collect();
+        let names: Vec<_> = facts
+            .functions
+            .iter()
+            .map(|f| f.qualified.as_str())
+            .collect();
         assert_eq!(names, ["p.S.S", "p.S.f"]);
         assert_eq!(facts.functions[0].params[0].type_name, "Repo");
         let callees: Vec<_> = facts.functions[1]

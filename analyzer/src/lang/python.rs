@@ -15,8 +15,8 @@ use tree_sitter::{Node, Query, Tree};
 
 use super::LanguageSpec;
 use super::syntax::{
-    self, Item, collapse_whitespace, count_syntax_errors, for_each_descendant, lines_of,
-    named_children, position, text, truncate,
+    self, Item, StringEnv, collapse_whitespace, count_syntax_errors, for_each_descendant, lines_of,
+    named_children, position, statement_scope, text, truncate,
 };
 use crate::facts::{
     Annotation, Call, ErrorAction, ErrorExit, ErrorHandler, Field, FileFacts, Function, Import,
@@ -56,6 +56,7 @@ const MAIN_CAPTURES: &[&str] = &[
     "definition.function",
     "reference.call",
     "definition.local",
+    "definition.attribute",
     "definition.with",
     "handler.except",
     "exit.raise",
@@ -79,30 +80,7 @@ pub fn module_path(path: &str) -> String {
     parts.join(".")
 }
 
-/// Local string values seen so far, for turning `url` into its pattern.
-#[derive(Default)]
-struct Env {
-    /// name -> (byte offset of the assignment, pattern), in source order.
-    strings: HashMap<String, Vec<(usize, String)>>,
-}
-
-impl Env {
-    fn lookup(&self, name: &str, before: usize) -> Option<&str> {
-        self.strings
-            .get(name)?
-            .iter()
-            .rev()
-            .find(|(at, _)| *at < before)
-            .map(|(_, pattern)| pattern.as_str())
-    }
-
-    fn bind(&mut self, name: &str, at: usize, pattern: String) {
-        self.strings
-            .entry(name.to_string())
-            .or_default()
-            .push((at, pattern));
-    }
-}
+type Env = StringEnv;
 
 /// What encloses a node: the innermost `def` or `class`.
 #[derive(Clone, Copy)]
@@ -132,21 +110,19 @@ fn in_loop(node: Node<'_>) -> bool {
     while let Some(parent) = current {
         match parent.kind() {
             "function_definition" | "class_definition" => return false,
-            "for_statement" => {
+            "for_statement"
                 if parent
                     .child_by_field_name("body")
-                    .is_some_and(|body| body.id() == child.id())
-                {
-                    return true;
-                }
+                    .is_some_and(|body| body.id() == child.id()) =>
+            {
+                return true;
             }
-            "while_statement" => {
+            "while_statement"
                 if parent
                     .child_by_field_name("alternative")
-                    .is_none_or(|alt| alt.id() != child.id())
-                {
-                    return true;
-                }
+                    .is_none_or(|alt| alt.id() != child.id()) =>
+            {
+                return true;
             }
             "list_comprehension"
             | "set_comprehension"
@@ -310,6 +286,9 @@ struct Extractor<'s> {
     opentracing_only: bool,
     /// Module-level string values, the fallback for names a function does not bind.
     module_env: Env,
+    /// String values of class attributes (`BASE = "..."` in the body, `self.url = "..."`
+    /// in a method) by class node id, for `self.BASE` / `cls.BASE`.
+    class_strings: HashMap<usize, Env>,
 }
 
 impl Extractor<'_> {
@@ -383,9 +362,33 @@ impl Extractor<'_> {
                 Some(pattern) => (pattern.to_string(), true),
                 None => unknown,
             },
+            "attribute" => self.attribute_pattern(node).unwrap_or(unknown),
             "call" => self.call_pattern(node, env, at, depth).unwrap_or(unknown),
             _ => unknown,
         }
+    }
+
+    /// `self.BASE` / `cls.BASE` / `Gateway.BASE` when the class gives it a string value.
+    fn attribute_pattern(&self, node: Node<'_>) -> Option<(String, bool)> {
+        let object = self.text(node.child_by_field_name("object")?);
+        let attribute = self.text(node.child_by_field_name("attribute")?);
+        let mut scope = scope_of(node);
+        let class = loop {
+            match scope {
+                Scope::Class(class) => break class,
+                Scope::Function(function) => scope = scope_of(function),
+                Scope::Module => return None,
+            }
+        };
+        let class_name = class.child_by_field_name("name").map(|n| self.text(n));
+        if !(object == "self" || object == "cls" || Some(object) == class_name) {
+            return None;
+        }
+        let value = self
+            .class_strings
+            .get(&class.id())?
+            .lookup(attribute, usize::MAX)?;
+        Some((value.to_string(), true))
     }
 
     /// `"/x/{}".format(id)` and `os.getenv("X", "default")` / `os.environ.get(..)`.
@@ -624,10 +627,10 @@ impl Extractor<'_> {
         let mut names = Vec::new();
         let mut current = node.parent();
         while let Some(parent) = current {
-            if matches!(parent.kind(), "function_definition" | "class_definition") {
-                if let Some(name) = parent.child_by_field_name("name") {
-                    names.push(self.text(name).to_string());
-                }
+            if matches!(parent.kind(), "function_definition" | "class_definition")
+                && let Some(name) = parent.child_by_field_name("name")
+            {
+                names.push(self.text(name).to_string());
             }
             current = parent.parent();
         }
@@ -807,7 +810,16 @@ impl Extractor<'_> {
                 } else {
                     (None, Some(arg))
                 };
-                let pattern = value.and_then(|v| self.pattern(v, env, at));
+                let alternatives = value
+                    .filter(|v| v.kind() == "identifier")
+                    .and_then(|v| env.alternatives(self.text(v), at));
+                let pattern = match alternatives {
+                    Some(patterns) => {
+                        call.arg_alternatives.push((call.args.len(), patterns));
+                        None
+                    }
+                    None => value.and_then(|v| self.pattern(v, env, at)),
+                };
                 let names_span = match keyword {
                     None => call.args.is_empty(),
                     Some("name") => true,
@@ -1116,6 +1128,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         module,
         opentracing_only: imports_opentracing && !imports_otel,
         module_env: Env::default(),
+        class_strings: HashMap::new(),
     };
 
     // Module-level string values (constants and `os.getenv` defaults), in order, so
@@ -1151,7 +1164,8 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
             continue;
         };
         let name = text(name, source).to_string();
-        env.bind(&name, at, pattern.clone());
+        // Module and class values hold everywhere after their assignment.
+        env.bind(&name, at, 0..usize::MAX, pattern.clone());
         facts.string_constants.push(StringConstant {
             name,
             owner,
@@ -1159,6 +1173,31 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         });
     }
 
+    // `self.x = "..."` in methods: string attributes of the class.
+    extractor.class_strings = class_envs;
+    for item in &items {
+        if item.kind != "definition.attribute" {
+            continue;
+        }
+        let (Some(name), Some(value)) = (item.get("name"), item.get("local.value")) else {
+            continue;
+        };
+        let Scope::Function(method) = scope_of(item.node) else {
+            continue;
+        };
+        let Scope::Class(class) = scope_of(method) else {
+            continue;
+        };
+        let at = item.node.start_byte();
+        if let Some(pattern) = extractor.pattern(value, &module_env, at) {
+            extractor.class_strings.entry(class.id()).or_default().bind(
+                text(name, source),
+                at,
+                0..usize::MAX,
+                pattern,
+            );
+        }
+    }
     extractor.module_env = module_env;
     let extractor = extractor;
     // Names bound outside functions resolve through `extractor.module_env`.
@@ -1166,10 +1205,12 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
 
     // Classes and functions.
     let mut index_of: HashMap<usize, usize> = HashMap::new();
+    let mut class_index: HashMap<usize, usize> = HashMap::new();
     for item in &items {
         match item.kind {
             "definition.class" => {
                 if let Some(decl) = extractor.class(item, &no_locals) {
+                    class_index.insert(item.node.id(), facts.types.len());
                     facts.types.push(decl);
                 }
             }
@@ -1186,6 +1227,36 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         Scope::Function(f) => index_of.get(&f.id()).copied(),
         _ => None,
     };
+
+    // `self.x = T()` in a method: an attribute of the method's class.
+    for item in &items {
+        if item.kind != "definition.attribute" {
+            continue;
+        }
+        let (Some(name), Some(value)) = (item.get("name"), item.get("local.value")) else {
+            continue;
+        };
+        let Scope::Function(method) = scope_of(item.node) else {
+            continue;
+        };
+        let Scope::Class(class) = scope_of(method) else {
+            continue;
+        };
+        let Some(type_name) = extractor.obvious_type(value) else {
+            continue;
+        };
+        let Some(decl) = class_index.get(&class.id()).map(|i| &mut facts.types[*i]) else {
+            continue;
+        };
+        let name = text(name, source).to_string();
+        if !decl.fields.iter().any(|field| field.name == name) {
+            decl.fields.push(Field {
+                name,
+                type_name,
+                annotations: Vec::new(),
+            });
+        }
+    }
 
     // Locals (and module globals) in source order, with string values for patterns.
     let mut envs: Vec<Env> = (0..facts.functions.len()).map(|_| Env::default()).collect();
@@ -1209,7 +1280,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                 };
                 let at = item.node.start_byte();
                 if let Some(pattern) = extractor.pattern(value, &envs[index], at) {
-                    envs[index].bind(&name_text, at, pattern);
+                    envs[index].bind(&name_text, at, statement_scope(item.node), pattern);
                 }
                 if let Some(type_name) = type_name {
                     facts.functions[index].locals.push(Field {
@@ -1302,6 +1373,16 @@ mod tests {
 
     fn facts(source: &str) -> FileFacts {
         facts_at("orders/api/views.py", source)
+    }
+
+    #[test]
+    fn every_listed_query_file_compiles() {
+        assert!(!SPEC.queries.is_empty());
+        for (name, source) in SPEC.queries {
+            if let Err(error) = Query::new(&grammar(), source) {
+                panic!("{name}: {error}");
+            }
+        }
     }
 
     #[test]
@@ -1399,9 +1480,41 @@ mod tests {
         assert_eq!(calls[0].arg_texts[1], "json={}");
         assert_eq!(calls[1].args[0].as_deref(), Some("http://a/{}/x"));
         assert_eq!(calls[2].args[0].as_deref(), Some("http://a/{}/v"));
-        assert_eq!(calls[3].args[0].as_deref(), Some("http://a/{}"));
+        // calls[3] is the `.format` call itself.
+        assert_eq!(calls[3].callee, "format");
+        assert_eq!(calls[4].args[0].as_deref(), Some("http://a/{}"));
         assert_eq!(calls.last().unwrap().args[0], None);
         assert_eq!(f.string_constants[0].value, "http://payments:5000");
+    }
+
+    #[test]
+    fn class_string_attributes_resolve() {
+        let f = facts(
+            "class Gateway:\n    BASE = \"https://gw/v1\"\n    def __init__(self):\n        self.refunds = self.BASE + \"/refunds\"\n    def charge(self):\n        requests.post(self.BASE + \"/charges\")\n        requests.post(self.refunds)\n        requests.post(other.BASE)\n",
+        );
+        let charge = f.functions.iter().find(|f| f.name == "charge").unwrap();
+        let urls: Vec<_> = charge.calls.iter().map(|c| c.args[0].clone()).collect();
+        assert_eq!(
+            urls,
+            [
+                Some("https://gw/v1/charges".to_string()),
+                Some("https://gw/v1/refunds".to_string()),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn branch_assignments_give_alternatives() {
+        let f = facts(
+            "def f(v):\n    if v:\n        url = \"http://a/x\"\n    else:\n        url = \"http://b/x\"\n    requests.get(url)\n",
+        );
+        let call = &f.functions[0].calls[0];
+        assert_eq!(call.args[0], None);
+        assert_eq!(
+            call.arg_alternatives,
+            [(0, vec!["http://a/x".to_string(), "http://b/x".to_string()])]
+        );
     }
 
     #[test]

@@ -155,3 +155,90 @@ pub(crate) fn contains(outer: Node<'_>, inner: Node<'_>) -> bool {
 pub(crate) fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// One assignment of a string pattern to a name.
+struct Binding {
+    /// Byte offset of the assignment.
+    at: usize,
+    /// Byte range of the block holding the assignment: uses inside it see this value
+    /// on every path; uses after it (outside) may see an earlier one.
+    scope: std::ops::Range<usize>,
+    pattern: String,
+}
+
+/// String values assigned to names in one function (or module), in source order, for
+/// turning `requests.get(url)` into the pattern of `url`.
+#[derive(Default)]
+pub(crate) struct StringEnv {
+    bindings: std::collections::HashMap<String, Vec<Binding>>,
+}
+
+impl StringEnv {
+    /// Records `name = pattern` at byte `at`, inside the block spanning `scope`.
+    pub fn bind(&mut self, name: &str, at: usize, scope: std::ops::Range<usize>, pattern: String) {
+        self.bindings
+            .entry(name.to_string())
+            .or_default()
+            .push(Binding { at, scope, pattern });
+    }
+
+    /// The last pattern assigned to `name` before byte `before`.
+    pub fn lookup(&self, name: &str, before: usize) -> Option<&str> {
+        self.bindings
+            .get(name)?
+            .iter()
+            .rev()
+            .find(|binding| binding.at < before)
+            .map(|binding| binding.pattern.as_str())
+    }
+
+    /// The last pattern of each name (for package- or module-level values).
+    pub fn last_values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.bindings
+            .iter()
+            .filter_map(|(name, bindings)| Some((name.as_str(), bindings.last()?.pattern.as_str())))
+    }
+
+    /// Different patterns `name` may hold at byte `at` when the last assignment sits in
+    /// a branch that does not contain `at` (`if a { url = x } else { url = y }; get(url)`):
+    /// the assignments back to one whose block contains `at`, distinct, in source order.
+    /// `None` when one value reaches `at`.
+    pub fn alternatives(&self, name: &str, at: usize) -> Option<Vec<String>> {
+        let before: Vec<&Binding> = self
+            .bindings
+            .get(name)?
+            .iter()
+            .filter(|binding| binding.at < at)
+            .collect();
+        let last = before.last()?;
+        if last.scope.contains(&at) {
+            return None;
+        }
+        let mut patterns: Vec<String> = Vec::new();
+        for binding in before.iter().rev() {
+            if !patterns.contains(&binding.pattern) {
+                patterns.push(binding.pattern.clone());
+            }
+            if binding.scope.contains(&at) {
+                break;
+            }
+        }
+        patterns.reverse();
+        (patterns.len() > 1).then_some(patterns)
+    }
+}
+
+/// The byte range of the block an assignment statement belongs to.
+pub(crate) fn statement_scope(statement: Node<'_>) -> std::ops::Range<usize> {
+    let mut current = statement.parent();
+    while let Some(parent) = current {
+        if matches!(
+            parent.kind(),
+            "block" | "statement_list" | "module" | "source_file" | "if_statement"
+        ) {
+            return parent.byte_range();
+        }
+        current = parent.parent();
+    }
+    0..usize::MAX
+}
