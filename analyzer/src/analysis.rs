@@ -150,6 +150,7 @@ pub fn analyze_facts(
             .or_insert(store);
     }
     let graph = graph::build(&program);
+    diagnostics.extend(graph.diagnostics.iter().cloned());
     let sites = spans::span_sites(&program, &graph);
     let scores = score::score_sites(&program, &graph, &sites, &options.score);
     let mut drafts = policy_gen::draft_rules(&program, &graph, &sites, &scores);

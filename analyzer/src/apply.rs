@@ -5,8 +5,8 @@
 //! (minimal span views ⇄ decisions); both `autoscope sample` and `autoscope eval` use it,
 //! so what `eval` measures is exactly what `sample` writes.
 
+use ahash::AHashMap;
 use runtime_sampler::{KeepReason, NewParent, Sampler, SpanOutcome, SpanView};
-use std::collections::HashMap;
 use trace_formats::{KeptSpan, ParentEdit, Span, TraceDocument};
 
 /// The spans of a document grouped by trace id, traces in order of first appearance,
@@ -20,7 +20,7 @@ pub struct TraceGroups {
 impl TraceGroups {
     /// Groups `spans` by trace id.
     pub fn of(spans: &[Span]) -> Self {
-        let mut slot: HashMap<&[u8], usize> = HashMap::new();
+        let mut slot: AHashMap<&[u8], usize> = AHashMap::with_capacity(spans.len() / 4);
         let mut traces: Vec<Vec<usize>> = Vec::new();
         for (index, span) in spans.iter().enumerate() {
             let next = traces.len();
@@ -68,7 +68,11 @@ impl Sampled {
 }
 
 /// Runs `sampler` over every trace of `doc`, in order of first appearance.
-pub fn sample_document(sampler: &mut Sampler, doc: &TraceDocument, groups: &TraceGroups) -> Sampled {
+pub fn sample_document(
+    sampler: &mut Sampler,
+    doc: &TraceDocument,
+    groups: &TraceGroups,
+) -> Sampled {
     let mut outcomes: Vec<Option<SpanOutcome>> = vec![None; doc.spans.len()];
     let mut views: Vec<SpanView<'_>> = Vec::new();
     for trace in &groups.traces {
@@ -83,7 +87,9 @@ pub fn sample_document(sampler: &mut Sampler, doc: &TraceDocument, groups: &Trac
     let mut kept = Vec::new();
     for trace in &groups.traces {
         for &index in trace {
-            let Some(outcome) = outcomes[index] else { continue };
+            let Some(outcome) = outcomes[index] else {
+                continue;
+            };
             let Some(reason) = outcome.kept else { continue };
             let new_parent = match outcome.parent {
                 NewParent::Root if !doc.spans[index].parent_span_id.is_empty() => {

@@ -7,9 +7,9 @@
 //! writer, so formats compare like with like.
 
 use crate::apply::TraceGroups;
+use ahash::AHashMap;
 use runtime_sampler::consistent::{keeps, threshold, trace_randomness};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::io::{self, Write};
 use trace_formats::{KeptSpan, TraceDocument, WriteError};
 
@@ -43,7 +43,11 @@ pub fn tail_sampling(doc: &TraceDocument, groups: &TraceGroups, rate: f64) -> Se
 
 fn percent(rate: f64) -> String {
     let p = rate * 100.0;
-    if p.fract() == 0.0 { format!("{p:.0}") } else { format!("{p}") }
+    if p.fract() == 0.0 {
+        format!("{p:.0}")
+    } else {
+        format!("{p}")
+    }
 }
 
 fn select_traces(
@@ -171,7 +175,7 @@ pub fn measure(
         traces: groups.traces.len() as u64,
         ..Metrics::default()
     };
-    let mut by_id: HashMap<&[u8], usize> = HashMap::new();
+    let mut by_id: AHashMap<&[u8], usize> = AHashMap::new();
     for trace in &groups.traces {
         by_id.clear();
         for &i in trace {
@@ -187,7 +191,9 @@ pub fn measure(
             if kept[i] {
                 visible = true;
                 let parent_ok = span.parent_span_id.is_empty()
-                    || by_id.get(span.parent_span_id.as_slice()).is_none_or(|&p| kept[p]);
+                    || by_id
+                        .get(span.parent_span_id.as_slice())
+                        .is_none_or(|&p| kept[p]);
                 metrics.kept_with_parent += u64::from(parent_ok);
             }
         }
@@ -233,7 +239,11 @@ mod tests {
             name: format!("op-{id}"),
             resource: Arc::new(Resource::for_service("svc")),
             status: Status {
-                code: if error { StatusCode::Error } else { StatusCode::Unset },
+                code: if error {
+                    StatusCode::Error
+                } else {
+                    StatusCode::Unset
+                },
                 message: String::new(),
             },
             ..Span::default()
@@ -253,9 +263,15 @@ mod tests {
         );
         let groups = TraceGroups::of(&doc.spans);
         let tail = tail_sampling(&doc, &groups, 0.0);
-        assert_eq!(tail.kept.iter().map(|k| k.index).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(
+            tail.kept.iter().map(|k| k.index).collect::<Vec<_>>(),
+            [0, 1]
+        );
         let m = measure(&doc, &groups, &tail, 1000).unwrap();
-        assert_eq!((m.spans, m.kept_spans, m.traces, m.visible_traces), (3, 2, 2, 1));
+        assert_eq!(
+            (m.spans, m.kept_spans, m.traces, m.visible_traces),
+            (3, 2, 2, 1)
+        );
         assert_eq!(m.error_span_coverage(), 1.0);
         assert_eq!(m.ancestor_integrity(), 1.0);
         // A child kept without its parent breaks integrity.

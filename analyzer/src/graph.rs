@@ -3,7 +3,7 @@
 //! functions it may reach: same-class and same-module calls, field, parameter and
 //! local types (an injected interface resolves to its implementations), imports,
 //! Python modules, Go package-qualified calls and receivers. Calls are also
-//! classified by the [`conventions`](crate::conventions) into effects (HTTP, database,
+//! classified by the [`crate::conventions`] module into effects (HTTP, database,
 //! messaging, gRPC) and functions into entries (routes, gRPC methods, listeners).
 //! Cross-service edges link an HTTP client call to the route it matches in another
 //! service, and a gRPC stub call to the server method.
@@ -196,6 +196,8 @@ pub struct CallGraph {
     pub effects: Vec<EffectSite>,
     /// Entries, in node order.
     pub entries: Vec<EntrySite>,
+    /// What resolution could not do (e.g. a gRPC service without its .proto).
+    pub diagnostics: Vec<crate::diagnostics::Diagnostic>,
 }
 
 impl CallGraph {
@@ -220,6 +222,8 @@ struct Index<'a> {
     go_dirs: HashMap<&'a str, &'a str>,
     python_modules: HashMap<&'a str, usize>,
     constants: HashMap<(&'a str, &'a str), &'a str>,
+    /// (file, function) of each graph node, by node index.
+    graph_nodes: Vec<(usize, usize)>,
 }
 
 /// What a receiver is.
@@ -274,6 +278,7 @@ impl<'a> Index<'a> {
             go_dirs: HashMap::new(),
             python_modules: HashMap::new(),
             constants: HashMap::new(),
+            graph_nodes: graph.node_weights().map(|n| (n.file, n.function)).collect(),
         };
         for (fi, file) in program.files.iter().enumerate() {
             for (ti, ty) in file.types.iter().enumerate() {
@@ -507,6 +512,20 @@ impl<'a> Index<'a> {
             .service_stores
             .get(&self.program.services[fi])
             .copied()
+    }
+
+    /// A call through a `@FeignClient` interface, as an HTTP effect.
+    fn feign_effect(&self, types: &[TypeRef], callee: &str) -> Option<Effect> {
+        types.iter().find_map(|&ty| {
+            let decl = self.decl(ty);
+            let file = &self.program.files[ty.0];
+            let methods = self.methods.get(&(type_key(file, ty.1), callee))?;
+            methods.iter().find_map(|&node| {
+                let n = &self.graph_nodes[node.index()];
+                let method = &self.program.files[n.0].functions[n.1];
+                conventions::java::feign_effect(decl, method)
+            })
+        })
     }
 
     fn variable_type(&self, fi: usize, function: &Function, name: &str) -> Option<String> {
@@ -755,7 +774,7 @@ pub fn build(program: &Program) -> CallGraph {
     let mut effects = Vec::new();
     let mut entries = Vec::new();
     let mut edges: Vec<(NodeIndex, NodeIndex, CallEdge)> = Vec::new();
-    let mut grpc_registrations: Vec<(usize, NodeIndex, String, Option<String>)> = Vec::new();
+    let mut grpc_registrations: Vec<(usize, String, Option<String>)> = Vec::new();
     let mut route_registrations: Vec<(usize, NodeIndex, String, String, Position)> = Vec::new();
     let python_prefixes = python_route_prefixes(program);
     for node in graph.node_indices() {
@@ -771,9 +790,15 @@ pub fn build(program: &Program) -> CallGraph {
                 .unwrap_or_default()
         };
         for entry in conventions::declared_entries(language, file, function, &prefix_of) {
+            // The mapping, route or listener annotation, not e.g. `@CrossOrigin` above it.
             let position = function
                 .annotations
-                .first()
+                .iter()
+                .find(|a| {
+                    a.name.ends_with("Mapping")
+                        || a.name.ends_with("Listener")
+                        || a.name.contains('.')
+                })
                 .map_or(function.position, |a| a.position);
             entries.push(EntrySite {
                 node,
@@ -788,23 +813,36 @@ pub fn build(program: &Program) -> CallGraph {
                 .map(|r| index.receiver(fi, function, r))
                 .unwrap_or_default();
             let supertypes = index.supertypes(&receiver.types);
-            let args = index.substitute_constants(fi, call);
-            let context = CallContext {
-                file,
-                function,
-                call,
-                receiver_type: receiver.written_type.as_deref(),
-                receiver_supertypes: &supertypes,
-                receiver_import: receiver.import.as_deref(),
-                args: &args,
-                store_hint: index.store_hint(fi, &receiver.types),
-            };
-            if let Some(effect) = conventions::classify(language, &context) {
-                effects.push(EffectSite {
+            let store_hint = index.store_hint(fi, &receiver.types);
+            let mut classified: Vec<Effect> = Vec::new();
+            for args in argument_variants(index.substitute_constants(fi, call), call) {
+                let context = CallContext {
+                    file,
+                    function,
+                    call,
+                    receiver_type: receiver.written_type.as_deref(),
+                    receiver_supertypes: &supertypes,
+                    receiver_import: receiver.import.as_deref(),
+                    args: &args,
+                    store_hint,
+                };
+                if let Some(effect) = conventions::classify(language, &context)
+                    && !classified.contains(&effect)
+                {
+                    classified.push(effect);
+                }
+            }
+            if classified.is_empty()
+                && let Some(effect) = index.feign_effect(&receiver.types, &call.callee)
+            {
+                classified.push(effect);
+            }
+            if !classified.is_empty() {
+                effects.extend(classified.into_iter().map(|effect| EffectSite {
                     node,
                     call: ci,
                     effect,
-                });
+                }));
                 continue;
             }
             if language == Language::Go {
@@ -815,7 +853,7 @@ pub fn build(program: &Program) -> CallGraph {
                     let service_name = call.callee
                         ["Register".len()..call.callee.len() - "Server".len()]
                         .to_string();
-                    grpc_registrations.push((fi, node, service_name, receiver.import.clone()));
+                    grpc_registrations.push((fi, service_name, receiver.import.clone()));
                 }
                 if let Some((pattern, handler)) = conventions::go::route_registration(call) {
                     route_registrations.push((fi, node, pattern, handler, call.position));
@@ -862,7 +900,8 @@ pub fn build(program: &Program) -> CallGraph {
             }
         }
     }
-    add_go_entries(
+    add_django_entries(program, &graph, &mut entries);
+    let diagnostics = add_go_entries(
         program,
         &graph,
         &index,
@@ -884,8 +923,113 @@ pub fn build(program: &Program) -> CallGraph {
         graph,
         effects,
         entries,
+        diagnostics,
     }
 }
+
+/// Most argument variants tried for one call.
+const MAX_ARGUMENT_VARIANTS: usize = 8;
+
+/// The argument patterns of a call, once per alternative value of arguments assigned
+/// differently on different paths (`url = a if x else b`), capped.
+fn argument_variants(
+    args: Vec<Option<String>>,
+    call: &crate::facts::Call,
+) -> Vec<Vec<Option<String>>> {
+    let mut variants = vec![args];
+    for (index, alternatives) in &call.arg_alternatives {
+        let mut next = Vec::new();
+        for variant in &variants {
+            if variant.get(*index).is_some_and(Option::is_some) {
+                next.push(variant.clone());
+                continue;
+            }
+            for alternative in alternatives {
+                if next.len() >= MAX_ARGUMENT_VARIANTS {
+                    break;
+                }
+                let mut changed = variant.clone();
+                if let Some(slot) = changed.get_mut(*index) {
+                    *slot = Some(alternative.clone());
+                }
+                next.push(changed);
+            }
+        }
+        if !next.is_empty() {
+            variants = next;
+        }
+    }
+    variants
+}
+
+/// Django views named in `urls.py` patterns (with `include()` prefixes) become HTTP
+/// entries: function views directly, class-based views by their method handlers.
+fn add_django_entries(
+    program: &Program,
+    graph: &DiGraph<FunctionNode, CallEdge>,
+    entries: &mut Vec<EntrySite>,
+) {
+    let mut includes: Vec<(&str, String, String)> = Vec::new();
+    let mut views: Vec<(usize, String, String, Position)> = Vec::new();
+    for (fi, file) in program.files.iter().enumerate() {
+        if language_of(file) != Language::Python {
+            continue;
+        }
+        for call in &file.top_level_calls {
+            match conventions::python::django_url(call) {
+                Some((pattern, target)) => match target.strip_prefix("include:") {
+                    Some(module) => {
+                        includes.push((program.services[fi].as_str(), module.to_string(), pattern))
+                    }
+                    None => views.push((fi, pattern, target, call.position)),
+                },
+                None => continue,
+            }
+        }
+    }
+    for (fi, pattern, view, position) in views {
+        let file = &program.files[fi];
+        let service = &program.services[fi];
+        let prefix = includes
+            .iter()
+            .find(|(s, module, _)| {
+                *s == service
+                    && (file.package == *module || file.package.ends_with(&format!(".{module}")))
+            })
+            .map(|(_, _, prefix)| prefix.clone())
+            .unwrap_or_default();
+        let route = format!("/{prefix}{pattern}");
+        for node in graph.node_indices() {
+            let n = &graph[node];
+            if n.service != *service {
+                continue;
+            }
+            let function = &program.files[n.file].functions[n.function];
+            let methods = match function.owner.as_deref() {
+                None if function.name == view => Vec::new(),
+                Some(owner)
+                    if base_name(owner) == view
+                        && HTTP_HANDLER_NAMES.contains(&function.name.as_str()) =>
+                {
+                    vec![function.name.to_ascii_uppercase()]
+                }
+                _ => continue,
+            };
+            entries.push(EntrySite {
+                node,
+                entry: Entry::Http {
+                    framework: "django",
+                    methods,
+                    route: route.clone(),
+                },
+                position,
+            });
+        }
+    }
+}
+
+/// Method handlers of class-based views.
+const HTTP_HANDLER_NAMES: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// Python route prefixes per (file, router variable): the router's own prefix after
 /// the prefixes it is mounted with in the same service.
@@ -930,13 +1074,20 @@ fn add_go_entries(
     program: &Program,
     graph: &DiGraph<FunctionNode, CallEdge>,
     index: &Index<'_>,
-    grpc: &[(usize, NodeIndex, String, Option<String>)],
+    grpc: &[(usize, String, Option<String>)],
     routes: &[(usize, NodeIndex, String, String, Position)],
     entries: &mut Vec<EntrySite>,
-) {
-    for (fi, register_node, service_name, import) in grpc {
+) -> Vec<crate::diagnostics::Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (fi, service_name, import) in grpc {
         let service = &program.services[*fi];
         let proto = find_proto(program, service_name, import.as_deref());
+        if proto.is_none() {
+            diagnostics.push(crate::diagnostics::Diagnostic::warning(
+                program.files[*fi].path.clone(),
+                format!("gRPC service {service_name} is registered but no .proto declares it: its server spans are not named"),
+            ));
+        }
         let package = proto.map(|p| p.package.clone()).unwrap_or_else(|| {
             import
                 .as_deref()
@@ -974,7 +1125,6 @@ fn add_go_entries(
                 });
             }
         }
-        let _ = register_node;
     }
     for (fi, register_node, pattern, handler, position) in routes {
         let file = &program.files[*fi];
@@ -1008,6 +1158,7 @@ fn add_go_entries(
             }
         }
     }
+    diagnostics
 }
 
 fn find_proto<'a>(
@@ -1055,14 +1206,14 @@ pub fn route_matches(route: &str, path: &str) -> Option<usize> {
     let mut literal = 0;
     for (r, p) in route_segments.iter().zip(&path_segments) {
         let r_var = r.starts_with('{') || r.starts_with('<') || r.starts_with(':');
-        let p_var = p.contains("{}");
+        let p_var = p.contains('{');
         if r_var || p_var {
             continue;
         }
         if r != p {
             return None;
         }
-        literal += 1;
+        literal += usize::from(!r.is_empty());
     }
     Some(literal)
 }
@@ -1148,6 +1299,23 @@ fn cross_service_edges(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alternatives_multiply_argument_variants() {
+        let call = crate::facts::Call {
+            args: vec![None, Some("x".into())],
+            arg_alternatives: vec![(0, vec!["http://a/x".into(), "http://b/x".into()])],
+            ..crate::facts::Call::default()
+        };
+        let variants = argument_variants(call.args.clone(), &call);
+        assert_eq!(
+            variants,
+            [
+                vec![Some("http://a/x".to_string()), Some("x".to_string())],
+                vec![Some("http://b/x".to_string()), Some("x".to_string())],
+            ]
+        );
+    }
 
     #[test]
     fn routes_match_client_paths() {

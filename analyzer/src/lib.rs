@@ -1,20 +1,23 @@
 //! Autoscope's analysis library: from microservice source code to a sampling policy.
 //!
 //! The stages, each a function from plain data to plain data (see DESIGN.md):
-//! discover files → parse and extract [`facts`] per file ([`lang`]) → resolve into a
-//! call graph → name span sites → score → generate the policy.
+//! discover files ([`discover`]) → parse and extract [`facts`] per file ([`parse`],
+//! [`lang`]) → name services ([`services`]) → resolve into a call graph ([`graph`],
+//! with library knowledge from [`conventions`]) → find span sites and their names
+//! ([`spans`]) → score ([`score`]) → generate the policy ([`policy_gen`]).
+//! [`analysis`] runs them in order; [`diagnostics`] carries what was tolerated.
 
+pub mod analysis;
 pub mod apply;
-pub mod evaluate;
-pub mod facts;
-pub mod lang;
 pub mod conventions;
 pub mod diagnostics;
 pub mod discover;
+pub mod evaluate;
+pub mod facts;
 pub mod graph;
+pub mod lang;
 pub mod parse;
-pub mod services;
-pub mod analysis;
 pub mod policy_gen;
 pub mod score;
+pub mod services;
 pub mod spans;

@@ -89,6 +89,13 @@ struct Scorer<'a> {
 }
 
 impl Scorer<'_> {
+    /// The first critical word found in the texts, with the text it was found in.
+    fn critical_in<'t>(&self, texts: &[&'t str]) -> Option<(&str, &'t str)> {
+        texts
+            .iter()
+            .find_map(|text| self.critical_word(text).map(|word| (word, *text)))
+    }
+
     fn critical_word(&self, text: &str) -> Option<&str> {
         let lower = text.to_ascii_lowercase();
         self.options
@@ -186,14 +193,11 @@ impl Scorer<'_> {
         let n = &self.graph.graph[site.node];
         let file = &self.program.files[n.file];
         let function = &file.functions[n.function];
-        if let Some(word) = self
-            .critical_word(&site.label)
-            .or_else(|| self.critical_word(&function.qualified))
-        {
+        if let Some((word, text)) = self.critical_in(&[&site.label, &function.qualified]) {
             reasons.push(reason(
                 "business-critical",
                 BUSINESS_CRITICAL,
-                format!("{:?} in {}", word, site.label),
+                format!("{word:?} in {text}"),
                 &file.path,
                 function.position,
             ));
@@ -253,14 +257,11 @@ impl Scorer<'_> {
                 handler.position,
             ));
         }
-        if let Some(word) = self
-            .critical_word(&site.label)
-            .or_else(|| self.critical_word(&function.qualified))
-        {
+        if let Some((word, text)) = self.critical_in(&[&site.label, &function.qualified]) {
             reasons.push(reason(
                 "business-critical",
                 BUSINESS_CRITICAL,
-                format!("{word:?} in {}", site.label),
+                format!("{word:?} in {text}"),
                 &file.path,
                 call.position,
             ));

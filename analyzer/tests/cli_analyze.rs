@@ -210,3 +210,113 @@ fn explain_names_the_rule_its_reasons_and_the_code() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn traces_set_rates_by_volume_and_bad_trace_files_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write_shop(dir.path());
+    let mut csv = String::from(
+        "StartTime,EndTime,URL,SpanType,Service,SpanId,TraceId,Peer,ParentSpan,Component,IsError\n",
+    );
+    for i in 0..50 {
+        csv.push_str(&format!(
+            "1000,1010,GET /payments/<payment_id>,Entry,payments,t{i}.1.0,t{i}.1,payments,-1,Flask,False\n"
+        ));
+    }
+    std::fs::write(dir.path().join("spans.csv"), csv).unwrap();
+    let out = autoscope(
+        &[
+            "analyze",
+            ".",
+            "-o",
+            "policy.json",
+            "-q",
+            "--traces",
+            "spans.csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let policy = policy_schema::from_path(&dir.path().join("policy.json")).unwrap();
+    let hot = policy
+        .rules
+        .iter()
+        .find(|r| r.id == "payments:GET /payments/<payment_id>")
+        .unwrap();
+    let reasons = &hot.evidence.as_ref().unwrap().reasons;
+    assert!(
+        reasons.iter().any(|r| r.kind == "trace-frequency"),
+        "{reasons:?}"
+    );
+    // All the volume is in one rule: keeping 20% of it means sampling it at 0.2.
+    assert_eq!(hot.action, policy_schema::Action::Sample { rate: 0.2 });
+
+    std::fs::write(dir.path().join("broken.json"), "{\"resourceSpans\": [").unwrap();
+    let out = autoscope(
+        &["analyze", ".", "-o", "p2.json", "--traces", "broken.json"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("broken.json"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn without_a_path_analyze_runs_on_the_shipped_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = autoscope(&["analyze", "-o", "-", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let policy = policy_schema::from_json_str(&text(&out.stdout)).unwrap();
+    let services: std::collections::BTreeSet<&str> = policy
+        .rules
+        .iter()
+        .filter_map(|r| r.service.as_deref())
+        .collect();
+    for expected in ["shop-order-service", "orders", "frontend"] {
+        assert!(
+            services.contains(expected),
+            "{expected} missing from {services:?}"
+        );
+    }
+}
+
+#[test]
+fn django_url_patterns_become_routes_with_include_prefixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, body: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    };
+    write(
+        "shop/orders/urls.py",
+        "from django.urls import path\nfrom . import views\n\nurlpatterns = [\n    path(\"orders/<int:order_id>/\", views.order_detail),\n    path(\"orders/\", views.OrderList.as_view()),\n]\n",
+    );
+    write(
+        "shop/orders/views.py",
+        "from django.views import View\n\n\ndef order_detail(request, order_id):\n    return None\n\n\nclass OrderList(View):\n    def get(self, request):\n        return None\n",
+    );
+    write(
+        "shop/urls.py",
+        "from django.urls import include, path\n\nurlpatterns = [path(\"api/\", include(\"orders.urls\"))]\n",
+    );
+    let out = autoscope(&["analyze", ".", "-o", "-", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let policy = policy_schema::from_json_str(&text(&out.stdout)).unwrap();
+    let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "shop:* /api/orders/<int:order_id>/",
+            "shop:GET /api/orders/"
+        ]
+    );
+    let list = &policy.rules[1];
+    assert!(
+        list.matchers
+            .contains(&policy_schema::Matcher::Exact("GET api/orders/".into()))
+    );
+}

@@ -536,3 +536,50 @@ fn facts_order_does_not_change_the_policy() {
         autoscope::policy_gen::to_json(&backward.policy)
     );
 }
+
+#[test]
+fn each_signal_counts_once_per_function_and_saturates() {
+    let pkg = "shop.big";
+    let mut controller = class("BigController", pkg, TypeKind::Class, &[], 1);
+    controller.annotations = vec![annotation("RestController", &[], 1)];
+    let mut handler = method("BigController", pkg, "handle", 5);
+    handler.annotations = vec![annotation("GetMapping", &[(None, "/big")], 4)];
+    let catch = |line| ErrorHandler {
+        kind: "catch".into(),
+        position: at(line),
+        ..ErrorHandler::default()
+    };
+    // Forty catch blocks in the handler itself count once.
+    handler.error_handlers = (0..40).map(|i| catch(100 + i)).collect();
+    let mut helpers = Vec::new();
+    for i in 0..5 {
+        let name = format!("step{i}");
+        handler.calls.push(call(None, &name, &[], &[], 6 + i));
+        let mut helper = method("BigController", pkg, &name, 20 + 10 * i);
+        helper.error_handlers = vec![catch(22 + 10 * i)];
+        helpers.push(helper);
+    }
+    let mut functions = vec![handler];
+    functions.extend(helpers);
+    let file = java_file(
+        "big/src/main/java/shop/big/BigController.java",
+        pkg,
+        vec![controller],
+        functions,
+    );
+    let policy = analyze_facts(vec![file], &[], "root", &AnalyzeOptions::default()).policy;
+    let rule = rule(&policy, "big:GET /big");
+    let evidence = rule.evidence.as_ref().unwrap();
+    let handling: Vec<u32> = evidence
+        .reasons
+        .iter()
+        .filter(|r| r.kind == "error-handling")
+        .filter_map(|r| r.line)
+        .collect();
+    assert_eq!(
+        handling,
+        [100, 22, 32],
+        "once per function, at most three functions"
+    );
+    assert_eq!(evidence.score, 30.0);
+}

@@ -200,3 +200,28 @@ proptest! {
         prop_assert_eq!(json, autoscope::policy_gen::to_json(&again.policy));
     }
 }
+
+proptest! {
+    #[test]
+    fn path_matchers_are_valid_and_match_their_concrete_paths(
+        pieces in prop::collection::vec("[a-z/{}._-]{0,6}", 1..5),
+        value in "[A-Za-z0-9 ]{1,6}",
+    ) {
+        let pattern = pieces.join("{}");
+        let matcher = autoscope::conventions::path_matcher(&pattern);
+        let concrete = pattern.replace("{}", &value);
+        match matcher {
+            policy_schema::Matcher::Template(text) => {
+                let template = policy_schema::Template::parse(&text);
+                prop_assert!(template.is_ok(), "{text:?}: {:?}", template.err());
+                // A pattern whose literal parts hold `{word}` URI variables is matched
+                // more loosely; plain `{}` placeholders must match their expansion.
+                if !pieces.iter().any(|p| p.contains('{') || p.contains('}')) {
+                    prop_assert!(template.unwrap().matches(&concrete), "{text:?} vs {concrete:?}");
+                }
+            }
+            policy_schema::Matcher::Exact(text) => prop_assert_eq!(text, pattern),
+            other => prop_assert!(false, "unexpected matcher {other:?}"),
+        }
+    }
+}

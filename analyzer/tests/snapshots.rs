@@ -61,3 +61,8 @@ fn go_hotel_policy() {
 fn python_shop_policy() {
     check_snapshot("python-shop");
 }
+
+#[test]
+fn java_shop_policy() {
+    check_snapshot("java-shop");
+}

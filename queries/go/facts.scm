@@ -13,15 +13,12 @@
   name: (_)? @import.alias
   path: (_) @import.path) @reference.import
 
-; const name = "srv-geo"
+; const name = "srv-geo"   /   const url = base + "/x"   (kept when the value has a string part)
 (const_spec
   name: (identifier) @name
   value: (expression_list
     .
-    [
-      (interpreted_string_literal)
-      (raw_string_literal)
-    ] @constant.value)) @definition.constant
+    (_) @constant.value)) @definition.constant
 
 ; type Server struct { ... }
 (type_spec

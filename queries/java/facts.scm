@@ -85,6 +85,14 @@
   name: (identifier) @local.name
   value: (_) @local.value) @local
 
+; Lambda parameters hide constants of the same name (they have no declared value).
+(lambda_expression
+  parameters: [
+    (identifier) @local.name
+    (inferred_parameters (identifier) @local.name)
+    (formal_parameters (formal_parameter name: (identifier) @local.name))
+  ]) @local
+
 ; Also `this.url = ...`: a field assigned in a method is not a constant.
 (assignment_expression
   left: [(identifier) (field_access)] @assign.name

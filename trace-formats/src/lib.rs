@@ -42,7 +42,7 @@
 //! - **Research CSV** ([`research`]): pod → resource whose service is the pod name
 //!   without Kubernetes suffixes; parent `root` → root.
 //!
-//! Writing ([`write`]) keeps the input's format. CSV writers copy each kept row byte
+//! Writing ([`write()`]) keeps the input's format. CSV writers copy each kept row byte
 //! for byte, changing only the parent column when a [`ParentEdit`] says so; JSON
 //! writers write from the model and record [`ADJUSTED_COUNT`]. [`write_otlp_json`]
 //! writes any spans as OTLP/JSON; [`TraceDocument::otlp_spans`] first turns textual or

@@ -3,7 +3,7 @@
 //! calls, consign requests, failing admin requests), or read from the trace file named
 //! by `TRACEZIP_BENCH_FILE` (converted to OTLP ids as `autoscope convert` does).
 //!
-//! `cargo bench -p tracezip --bench codec`
+//! `cargo bench -p tracezip [--features mimalloc] --bench codec`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -11,12 +11,21 @@ use std::sync::Arc;
 use trace_formats::{KeyValue, Resource, Scope, Span, SpanKind, Status, StatusCode};
 use tracezip::{Decoder, Encoder, EncoderOptions};
 
+// With `--features mimalloc`: glibc's allocator spends much of decoding in
+// `malloc_consolidate` when batches of decoded spans are freed.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A small deterministic generator (no dependency needed for benchmark data).
 struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 
@@ -26,16 +35,38 @@ impl Lcg {
 }
 
 fn generated_spans(count: usize) -> Vec<Span> {
-    let services = ["ts-food-service", "ts-consign-service", "ts-admin-travel-service", "ts-travel-service"];
-    let resources: Vec<Arc<Resource>> = services.iter().map(|s| Arc::new(Resource::for_service(*s))).collect();
-    let scopes: Vec<Arc<Scope>> = ["SpringMVC", "mongodb-driver", "SpringRestTemplate", "rabbitmq-producer"]
+    let services = [
+        "ts-food-service",
+        "ts-consign-service",
+        "ts-admin-travel-service",
+        "ts-travel-service",
+    ];
+    let resources: Vec<Arc<Resource>> = services
         .iter()
-        .map(|name| Arc::new(Scope { name: (*name).into(), ..Scope::default() }))
+        .map(|s| Arc::new(Resource::for_service(*s)))
         .collect();
+    let scopes: Vec<Arc<Scope>> = [
+        "SpringMVC",
+        "mongodb-driver",
+        "SpringRestTemplate",
+        "rabbitmq-producer",
+    ]
+    .iter()
+    .map(|name| {
+        Arc::new(Scope {
+            name: (*name).into(),
+            ..Scope::default()
+        })
+    })
+    .collect();
     let exits = [
         ("MongoDB/FindOperation", "ts-food-mongo", 1),
         ("MongoDB/InsertOperation", "ts-food-mongo", 1),
-        ("RabbitMQ/Topic/Queue/food_delivery/Producer", "rabbitmq:5672", 3),
+        (
+            "RabbitMQ/Topic/Queue/food_delivery/Producer",
+            "rabbitmq:5672",
+            3,
+        ),
         ("/api/v1/travelservice/trips/left", "ts-travel-service", 2),
     ];
     let entries = [
@@ -71,7 +102,11 @@ fn generated_spans(count: usize) -> Vec<Span> {
             let mut span = Span {
                 trace_id: trace_text.clone().into_bytes(),
                 span_id: format!("{segment}.{index}").into_bytes(),
-                parent_span_id: if index == 0 { Vec::new() } else { format!("{segment}.0").into_bytes() },
+                parent_span_id: if index == 0 {
+                    Vec::new()
+                } else {
+                    format!("{segment}.0").into_bytes()
+                },
                 name: name.into(),
                 kind,
                 start_time_unix_nano: start * 1_000_000,
@@ -79,7 +114,11 @@ fn generated_spans(count: usize) -> Vec<Span> {
                 attributes: vec![KeyValue::string("peer", peer)],
                 status: Status {
                     message: String::new(),
-                    code: if failing && index < 2 { StatusCode::Error } else { StatusCode::Unset },
+                    code: if failing && index < 2 {
+                        StatusCode::Error
+                    } else {
+                        StatusCode::Unset
+                    },
                 },
                 resource: resources[service].clone(),
                 scope: scopes[scope].clone(),
@@ -110,8 +149,14 @@ fn codec(c: &mut Criterion) {
     let mut group = c.benchmark_group("tracezip");
     group.throughput(Throughput::Elements(spans.len() as u64));
     group.sample_size(10);
-    for (label, zstd_level) in [("no zstd", None), ("zstd default", Some(tracezip::DEFAULT_ZSTD_LEVEL))] {
-        let options = EncoderOptions { zstd_level, ..EncoderOptions::default() };
+    for (label, zstd_level) in [
+        ("no zstd", None),
+        ("zstd default", Some(tracezip::DEFAULT_ZSTD_LEVEL)),
+    ] {
+        let options = EncoderOptions {
+            zstd_level,
+            ..EncoderOptions::default()
+        };
         group.bench_function(format!("encode ({label})"), |b| {
             b.iter(|| {
                 let mut encoder = Encoder::new(0, options.clone());
@@ -121,7 +166,10 @@ fn codec(c: &mut Criterion) {
             })
         });
         let mut encoder = Encoder::new(0, options.clone());
-        let frames: Vec<Vec<u8>> = spans.chunks(batch).map(|chunk| encoder.encode_batch(chunk).unwrap()).collect();
+        let frames: Vec<Vec<u8>> = spans
+            .chunks(batch)
+            .map(|chunk| encoder.encode_batch(chunk).unwrap())
+            .collect();
         group.bench_function(format!("decode ({label})"), |b| {
             b.iter(|| {
                 let mut decoder = Decoder::default();

@@ -3,14 +3,13 @@
 //! converted to OTLP ids as `autoscope convert` does. Linux only (reads
 //! `/proc/thread-self/schedstat`).
 //!
-//! `cargo run --release -p tracezip --example speed -- FILE...`
+//! `cargo run --release -p tracezip [--features mimalloc] --example speed -- FILE...`
 
 use tracezip::{DEFAULT_BATCH_SPANS, DEFAULT_ZSTD_LEVEL, Decoder, Encoder, EncoderOptions};
 
-// glibc's allocator spends much of decoding in `malloc_consolidate` when batches of
-// decoded spans are freed; `TRACEZIP_SYSTEM_ALLOCATOR=1` is not possible with a
-// `#[global_allocator]`, so run `speed_system` for the glibc figure.
-#[cfg(not(feature_system_allocator))]
+// With `--features mimalloc`: glibc's allocator spends much of decoding in
+// `malloc_consolidate` when batches of decoded spans are freed.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -32,9 +31,18 @@ fn main() {
         spans.extend(document.otlp_spans());
     }
     let rounds = 3;
-    println!("{} spans, best of {rounds} rounds, per CPU second of one thread", spans.len());
-    for (label, zstd_level) in [("no zstd", None), ("zstd default", Some(DEFAULT_ZSTD_LEVEL))] {
-        let options = EncoderOptions { zstd_level, ..EncoderOptions::default() };
+    println!(
+        "{} spans, best of {rounds} rounds, per CPU second of one thread",
+        spans.len()
+    );
+    for (label, zstd_level) in [
+        ("no zstd", None),
+        ("zstd default", Some(DEFAULT_ZSTD_LEVEL)),
+    ] {
+        let options = EncoderOptions {
+            zstd_level,
+            ..EncoderOptions::default()
+        };
         let mut best_encode = u64::MAX;
         let mut best_decode = u64::MAX;
         let mut bytes = 0;

@@ -34,10 +34,12 @@ impl<R: Read> FileReader<R> {
     /// Checks the file header. `max_frame_bytes` bounds each frame's length.
     pub fn new(mut input: R, max_frame_bytes: usize) -> Result<Self, DecodeError> {
         let mut header = [0u8; 5];
-        input.read_exact(&mut header).map_err(|error| match error.kind() {
-            std::io::ErrorKind::UnexpectedEof => DecodeError::BadMagic,
-            _ => DecodeError::Io(error.to_string()),
-        })?;
+        input
+            .read_exact(&mut header)
+            .map_err(|error| match error.kind() {
+                std::io::ErrorKind::UnexpectedEof => DecodeError::BadMagic,
+                _ => DecodeError::Io(error.to_string()),
+            })?;
         if header[..4] != FILE_MAGIC {
             return Err(DecodeError::BadMagic);
         }
@@ -87,7 +89,9 @@ impl<R: Read> FileReader<R> {
         }
         // A zstd frame may be a little larger than its payload; headers add a few bytes.
         if len > self.max_frame_bytes + self.max_frame_bytes / 8 + 1024 {
-            return Err(DecodeError::LimitExceeded("frame larger than max_frame_bytes"));
+            return Err(DecodeError::LimitExceeded(
+                "frame larger than max_frame_bytes",
+            ));
         }
         // Grows with the data actually present, so a lying length cannot allocate much.
         let mut frame = Vec::with_capacity((len as usize).min(1 << 20));

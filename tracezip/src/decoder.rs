@@ -31,7 +31,7 @@ pub struct DecoderOptions {
 impl Default for DecoderOptions {
     fn default() -> Self {
         Self {
-            max_frame_bytes: 256 << 20,
+            max_frame_bytes: crate::MAX_FRAME_BYTES,
             max_dictionary_entries: 1 << 23,
             max_streams: 4096,
         }
@@ -43,6 +43,18 @@ impl Default for DecoderOptions {
 pub struct Decoder {
     options: DecoderOptions,
     streams: HashMap<u64, Stream>,
+    zstd: ZstdContext,
+}
+
+/// A zstd decompression context kept from frame to frame: creating one per frame
+/// costs more than decompressing a typical frame.
+#[derive(Default)]
+struct ZstdContext(Option<zstd::zstd_safe::DCtx<'static>>);
+
+impl std::fmt::Debug for ZstdContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ZstdContext")
+    }
 }
 
 #[derive(Debug)]
@@ -144,6 +156,7 @@ impl Decoder {
         Self {
             options,
             streams: HashMap::new(),
+            zstd: ZstdContext::default(),
         }
     }
 
@@ -158,12 +171,14 @@ impl Decoder {
         let (header, body_offset) = read_frame_header(frame)?;
         let body = &frame[body_offset..];
         if header.payload_len > self.options.max_frame_bytes as u64 {
-            return Err(DecodeError::LimitExceeded("frame payload larger than max_frame_bytes"));
+            return Err(DecodeError::LimitExceeded(
+                "frame payload larger than max_frame_bytes",
+            ));
         }
         let payload_len = header.payload_len as usize;
         let decompressed;
         let payload = if header.zstd {
-            decompressed = decompress_bounded(body, payload_len)?;
+            decompressed = decompress_bounded(&mut self.zstd, body, payload_len)?;
             decompressed.as_slice()
         } else {
             if body.len() != payload_len {
@@ -222,11 +237,34 @@ impl Decoder {
 
 /// Decompresses a zstd body that must hold exactly `expected` bytes, growing the output
 /// only as data arrives, so a lying header cannot force a large allocation.
-fn decompress_bounded(body: &[u8], expected: usize) -> Result<Vec<u8>, DecodeError> {
+fn decompress_bounded(
+    context: &mut ZstdContext,
+    body: &[u8],
+    expected: usize,
+) -> Result<Vec<u8>, DecodeError> {
+    use zstd::zstd_safe::{DCtx, DParameter, ResetDirective};
     let zstd_error = |e: std::io::Error| DecodeError::Zstd(e.to_string());
-    let mut decoder = zstd::stream::read::Decoder::with_buffer(body).map_err(zstd_error)?;
-    // Frames are written with levels up to 19, whose windows are at most 8 MiB.
-    decoder.window_log_max(23).map_err(zstd_error)?;
+    let code_error =
+        |code: usize| DecodeError::Zstd(zstd::zstd_safe::get_error_name(code).to_owned());
+    let context = match &mut context.0 {
+        Some(context) => {
+            // Drops whatever a failed frame left behind; parameters stay.
+            context
+                .reset(ResetDirective::SessionOnly)
+                .map_err(code_error)?;
+            context
+        }
+        empty => {
+            let mut created = DCtx::try_create()
+                .ok_or_else(|| DecodeError::Zstd("cannot create a zstd context".into()))?;
+            // Frames are written with levels up to 19, whose windows are at most 8 MiB.
+            created
+                .set_parameter(DParameter::WindowLogMax(23))
+                .map_err(code_error)?;
+            empty.insert(created)
+        }
+    };
+    let decoder = zstd::stream::read::Decoder::with_context(body, context).single_frame();
     let mut out = Vec::with_capacity(expected.min(body.len().saturating_mul(16) + 4096));
     decoder
         .take(expected as u64 + 1)
@@ -243,7 +281,11 @@ fn decompress_bounded(body: &[u8], expected: usize) -> Result<Vec<u8>, DecodeErr
 
 impl State {
     fn entries(&self) -> usize {
-        self.strings.len() + self.values.len() + self.resources.len() + self.scopes.len() + self.tree.len()
+        self.strings.len()
+            + self.values.len()
+            + self.resources.len()
+            + self.scopes.len()
+            + self.tree.len()
     }
 
     fn decode_payload(
@@ -282,7 +324,8 @@ impl State {
             return Err(columns.times.invalid("time unit exponent out of range"));
         }
         columns.unit = 10u64.pow(u32::from(exponent));
-        let mut spans = Vec::with_capacity(span_count as usize);
+        // Capacity grows with spans actually decoded, not with what the header claims.
+        let mut spans = Vec::with_capacity((span_count as usize).min(8192));
         for _ in 0..span_count {
             spans.push(self.decode_span(&mut columns)?);
         }
@@ -363,6 +406,7 @@ impl State {
             .map_err(|_| columns.shapes.invalid("path id out of range"))?;
         let has_extras = shape & 1 != 0;
         let template = Arc::clone(self.tree.path(path)?);
+        let template = &*template;
         let mut attributes = Vec::with_capacity(template.slots.len());
         let mut strings_in_span = 0;
         for slot in &template.slots {
@@ -371,7 +415,11 @@ impl State {
                 Slot::Inline(key, key_id) => {
                     let value = if columns.inline.peek() == Some(TAG_CODED_STRING) {
                         columns.inline.byte()?;
-                        let text = self.read_inline_string(*key_id, strings_in_span > 0, &mut columns.inline)?;
+                        let text = self.read_inline_string(
+                            *key_id,
+                            strings_in_span > 0,
+                            &mut columns.inline,
+                        )?;
                         strings_in_span += 1;
                         AnyValue::String(text)
                     } else {
@@ -386,22 +434,30 @@ impl State {
         }
         let (trace_id, parent_span_id, span_id, start, end) =
             self.decode_ids_and_times(columns, &attributes)?;
+        // Every field is set here: `..Span::default()` would allocate (and free) a
+        // resource and a scope per span.
         let mut span = Span {
             trace_id,
             span_id,
             parent_span_id,
+            trace_state: String::new(),
             name: template.name.clone(),
             kind: template.kind,
             start_time_unix_nano: start,
             end_time_unix_nano: end,
             attributes,
+            dropped_attributes_count: 0,
+            events: Vec::new(),
+            dropped_events_count: 0,
+            links: Vec::new(),
+            dropped_links_count: 0,
             status: Status {
                 message: String::new(),
                 code: template.status,
             },
+            flags: 0,
             resource: Arc::clone(&template.resource),
             scope: Arc::clone(&template.scope),
-            ..Span::default()
         };
         if has_extras {
             self.decode_extras(&mut span, columns)?;
@@ -507,10 +563,9 @@ impl State {
                     trace.ids.push(&parent);
                 }
                 IdCoding::BackReference(distance) => {
-                    let index = trace
-                        .ids
-                        .at_distance(distance)
-                        .ok_or_else(|| reader.invalid("back reference before the trace's first id"))?;
+                    let index = trace.ids.at_distance(distance).ok_or_else(|| {
+                        reader.invalid("back reference before the trace's first id")
+                    })?;
                     parent.extend_from_slice(trace.ids.get(index));
                 }
             }
@@ -580,7 +635,11 @@ impl State {
         creation
     }
 
-    fn decode_extras(&mut self, span: &mut Span, columns: &mut Columns<'_>) -> Result<(), DecodeError> {
+    fn decode_extras(
+        &mut self,
+        span: &mut Span,
+        columns: &mut Columns<'_>,
+    ) -> Result<(), DecodeError> {
         let reader = &mut columns.inline;
         let mask = reader.varint()?;
         if mask == 0 || mask > u64::from(extras::ALL) {
@@ -606,7 +665,10 @@ impl State {
                 let name = self
                     .strings
                     .get(usize::try_from(name).unwrap_or(usize::MAX))
-                    .ok_or(DecodeError::UnknownId { kind: "string", id: name })?
+                    .ok_or(DecodeError::UnknownId {
+                        kind: "string",
+                        id: name,
+                    })?
                     .clone();
                 let attributes = read_attributes(reader)?;
                 let dropped_attributes_count = reader.varint_u32()?;

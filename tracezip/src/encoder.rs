@@ -76,6 +76,32 @@ pub struct Encoder {
     state: State,
     frame: FrameBuffers,
     stats: EncoderStats,
+    zstd: ZstdCompressor,
+}
+
+/// A zstd context kept from frame to frame: creating one per frame costs more than
+/// compressing a typical frame.
+#[derive(Default)]
+struct ZstdCompressor(Option<(i32, zstd::bulk::Compressor<'static>)>);
+
+impl std::fmt::Debug for ZstdCompressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ZstdCompressor")
+    }
+}
+
+impl ZstdCompressor {
+    fn compress(&mut self, payload: &[u8], level: i32) -> Result<Vec<u8>, EncodeError> {
+        let zstd_error = |e: std::io::Error| EncodeError::Zstd(e.to_string());
+        if !matches!(&self.0, Some((current, _)) if *current == level) {
+            self.0 = Some((
+                level,
+                zstd::bulk::Compressor::new(level).map_err(zstd_error)?,
+            ));
+        }
+        let (_, compressor) = self.0.as_mut().expect("a compressor was just set");
+        compressor.compress(payload).map_err(zstd_error)
+    }
 }
 
 /// Hasher with fixed seeds, so that encoding is deterministic from run to run.
@@ -252,6 +278,7 @@ impl Encoder {
             state: State::default(),
             frame: FrameBuffers::default(),
             stats: EncoderStats::default(),
+            zstd: ZstdCompressor::default(),
         }
     }
 
@@ -293,6 +320,9 @@ impl Encoder {
                 .encode_span(span, &mut self.frame, &self.options)?;
         }
         let payload = self.frame.payload();
+        if payload.len() > crate::MAX_FRAME_BYTES {
+            return Err(EncodeError::BatchTooLarge(payload.len()));
+        }
         let mut flags = 0u8;
         if reset {
             flags |= FLAG_RESET;
@@ -300,8 +330,8 @@ impl Encoder {
         let body = match self.options.zstd_level {
             Some(level) => {
                 flags |= FLAG_ZSTD;
-                zstd::bulk::compress(&payload, level.clamp(1, crate::MAX_ZSTD_LEVEL))
-                    .map_err(|e| EncodeError::Zstd(e.to_string()))?
+                self.zstd
+                    .compress(&payload, level.clamp(1, crate::MAX_ZSTD_LEVEL))?
             }
             None => Vec::new(),
         };
@@ -356,7 +386,12 @@ impl FrameBuffers {
             put_signed(&mut times, time / unit);
         }
         let mut payload = Vec::with_capacity(
-            definitions.len() + self.shapes.len() + self.ids.len() + times.len() + self.inline.len() + 32,
+            definitions.len()
+                + self.shapes.len()
+                + self.ids.len()
+                + times.len()
+                + self.inline.len()
+                + 32,
         );
         for section in [&definitions, &self.shapes, &self.ids, &times, &self.inline] {
             put_bytes(&mut payload, section);
@@ -446,7 +481,11 @@ impl State {
         Ok(id)
     }
 
-    fn scope_id(&mut self, scope: &Arc<Scope>, frame: &mut FrameBuffers) -> Result<u32, EncodeError> {
+    fn scope_id(
+        &mut self,
+        scope: &Arc<Scope>,
+        frame: &mut FrameBuffers,
+    ) -> Result<u32, EncodeError> {
         let pointer = Arc::as_ptr(scope) as usize;
         if let Some(&id) = self.scopes_by_pointer.get(&pointer) {
             return Ok(id);
@@ -490,7 +529,10 @@ impl State {
         }
         let path = self.path_of(span, frame, options)?;
         let has_extras = extras::mask(span) != 0;
-        put_varint(&mut frame.shapes, (u64::from(path) << 1) | u64::from(has_extras));
+        put_varint(
+            &mut frame.shapes,
+            (u64::from(path) << 1) | u64::from(has_extras),
+        );
         self.encode_ids_and_times(span, frame);
         if has_extras {
             self.encode_extras(span, frame)?;
@@ -517,7 +559,8 @@ impl State {
             put_value(&mut frame.scratch, &attribute.value)?;
             let hash = self.hasher.hash_one(frame.scratch.as_slice());
             if self.key_stats.len() <= key as usize {
-                self.key_stats.resize_with(key as usize + 1, KeyStats::default);
+                self.key_stats
+                    .resize_with(key as usize + 1, KeyStats::default);
             }
             let stats = &mut self.key_stats[key as usize];
             if stats.current.len() <= options.high_cardinality_limit {
@@ -548,7 +591,9 @@ impl State {
         let definitions = &mut frame.nodes;
         let count = &mut frame.node_count;
         let before = self.tree.len();
-        let mut node = self.tree.child(ROOT, Label::Name(name), &[], definitions, count);
+        let mut node = self
+            .tree
+            .child(ROOT, Label::Name(name), &[], definitions, count);
         node = self.tree.child(
             node,
             Label::Meta {
@@ -574,9 +619,13 @@ impl State {
         layout.clear();
         layout.resize(entries.len(), 0);
         for (tree_index, &entry_index) in order.iter().enumerate() {
-            node = self
-                .tree
-                .child(node, entries[entry_index as usize].label, &[], definitions, count);
+            node = self.tree.child(
+                node,
+                entries[entry_index as usize].label,
+                &[],
+                definitions,
+                count,
+            );
             layout[entry_index as usize] = tree_index as u32;
         }
         let layout_id = self.tree.layout_id(&layout);
@@ -629,13 +678,16 @@ impl State {
 
     /// The index of a string attribute whose hash is `id`, trying the attribute that
     /// matched last time first, and giving up scanning on data where nothing matches.
-    fn hashed_attribute(&mut self, role: usize, id: &[u8], attributes: &[KeyValue]) -> Option<usize> {
+    fn hashed_attribute(
+        &mut self,
+        role: usize,
+        id: &[u8],
+        attributes: &[KeyValue],
+    ) -> Option<usize> {
         if id.len() != 8 && id.len() != 16 {
             return None;
         }
-        let is_hash_of = |index: usize| {
-            matches!(attributes.get(index), Some(KeyValue { value: AnyValue::String(text), .. }) if hashes_to(id, text))
-        };
+        let is_hash_of = |index: usize| matches!(attributes.get(index), Some(KeyValue { value: AnyValue::String(text), .. }) if hashes_to(id, text));
         let hint = &mut self.hash_hints[role];
         if let Some(index) = hint.index
             && is_hash_of(index)
@@ -643,12 +695,15 @@ impl State {
             return Some(index);
         }
         hint.misses = hint.misses.saturating_add(1);
-        if hint.misses > 16 && hint.misses % 256 != 0 {
+        if hint.misses > 16 && !hint.misses.is_multiple_of(256) {
             return None;
         }
         let found = (0..attributes.len()).find(|&index| is_hash_of(index));
         if found.is_some() {
-            *hint = HashHint { index: found, misses: 0 };
+            *hint = HashHint {
+                index: found,
+                misses: 0,
+            };
         }
         found
     }
@@ -668,7 +723,11 @@ impl State {
                 put_varint(&mut frame.ids, 0);
                 let hints = Hints {
                     back_reference: None,
-                    hashed_attribute: self.hashed_attribute(ROLE_TRACE, &span.trace_id, &span.attributes),
+                    hashed_attribute: self.hashed_attribute(
+                        ROLE_TRACE,
+                        &span.trace_id,
+                        &span.attributes,
+                    ),
                 };
                 let refs: Refs<'_> = [self.last_created_trace_id.as_deref(), None, None, None];
                 put_id(&mut frame.ids, &span.trace_id, &refs, hints, 0);
@@ -683,7 +742,9 @@ impl State {
         };
         let span_hash_hint = self.hashed_attribute(ROLE_SPAN, &span.span_id, &span.attributes);
         let slot = (creation % TRACE_SLOTS as u64) as usize;
-        let trace = self.traces[slot].as_mut().expect("a live trace has its slot");
+        let trace = self.traces[slot]
+            .as_mut()
+            .expect("a live trace has its slot");
         if trace.ids.len() + 2 > MAX_TRACE_IDS {
             trace.ids.clear();
             trace.previous_span = None;
@@ -735,9 +796,10 @@ impl State {
         frame
             .times
             .push(span.start_time_unix_nano.wrapping_sub(base) as i64);
-        frame
-            .times
-            .push(span.end_time_unix_nano.wrapping_sub(span.start_time_unix_nano) as i64);
+        frame.times.push(
+            span.end_time_unix_nano
+                .wrapping_sub(span.start_time_unix_nano) as i64,
+        );
         trace.last_start = Some(span.start_time_unix_nano);
         self.last_start = span.start_time_unix_nano;
         match &mut self.previous_span_id {

@@ -68,6 +68,9 @@ pub enum EncodeError {
     /// An attribute value nests arrays or key-value lists deeper than the format allows.
     #[error("attribute value nested deeper than {max} levels", max = crate::MAX_VALUE_DEPTH)]
     ValueTooDeep,
+    /// The batch encodes to more than [`crate::MAX_FRAME_BYTES`]: split it.
+    #[error("batch too large: {0} bytes of payload (at most {max}); encode fewer spans at a time", max = crate::MAX_FRAME_BYTES)]
+    BatchTooLarge(usize),
     /// The zstd layer failed.
     #[error("zstd: {0}")]
     Zstd(String),

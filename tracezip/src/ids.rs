@@ -91,7 +91,10 @@ fn put_id_coding(
         return KIND_BACK_REFERENCE;
     }
     if let Some(index) = hints.hashed_attribute {
-        put_varint(out, tag(KIND_HASH, ((index as u64) << 1) | u64::from(id.len() == 16)));
+        put_varint(
+            out,
+            tag(KIND_HASH, ((index as u64) << 1) | u64::from(id.len() == 16)),
+        );
         return KIND_HASH;
     }
     for (slot, reference) in refs.iter().enumerate() {
@@ -179,10 +182,16 @@ pub fn read_id_after_tag(
             if rest != 0 {
                 return Err(reader.invalid("literal id with extra tag bits"));
             }
-            out.extend_from_slice(reader.bytes()?);
+            let literal = reader.bytes()?;
+            out.reserve_exact(literal.len());
+            out.extend_from_slice(literal);
         }
         KIND_BACK_REFERENCE => return Ok(IdCoding::BackReference(rest + 1)),
-        KIND_EQUAL => out.extend_from_slice(reference(rest)?),
+        KIND_EQUAL => {
+            let reference = reference(rest)?;
+            out.reserve_exact(reference.len());
+            out.extend_from_slice(reference);
+        }
         KIND_HASH => {
             let Some(KeyValue {
                 value: AnyValue::String(text),
@@ -191,6 +200,7 @@ pub fn read_id_after_tag(
             else {
                 return Err(reader.invalid("id hashed from a missing or non-string attribute"));
             };
+            out.reserve_exact(16);
             hash_text(text.as_bytes(), rest & 1 != 0, out);
         }
         KIND_INCREMENT => {
@@ -199,6 +209,7 @@ pub fn read_id_after_tag(
             let (start, width) = last_digit_run(reference)
                 .ok_or_else(|| reader.invalid("reference has no digit run to increment"))?;
             let number = parse_digits(&reference[start..start + width]).wrapping_add(delta);
+            out.reserve_exact(reference.len() + 1);
             out.extend_from_slice(&reference[..start]);
             put_digits(out, number, width);
             out.extend_from_slice(&reference[start + width..]);
@@ -209,8 +220,10 @@ pub fn read_id_after_tag(
             if prefix > reference.len() as u64 {
                 return Err(reader.invalid("id prefix longer than its reference"));
             }
+            let tail = reader.bytes()?;
+            out.reserve_exact(prefix as usize + tail.len());
             out.extend_from_slice(&reference[..prefix as usize]);
-            out.extend_from_slice(reader.bytes()?);
+            out.extend_from_slice(tail);
         }
         KIND_NUMBER => {
             let reference = reference(rest)?;
@@ -224,8 +237,7 @@ pub fn read_id_after_tag(
             if width == 0 || width > MAX_DIGITS {
                 return Err(reader.invalid("reference has no usable digit run there"));
             }
-            let number =
-                parse_digits(&reference[start..start + width]).wrapping_add(delta as u64);
+            let number = parse_digits(&reference[start..start + width]).wrapping_add(delta as u64);
             out.extend_from_slice(&reference[..start]);
             put_digits(out, number, width);
             out.extend_from_slice(reader.bytes()?);
@@ -341,8 +353,14 @@ impl IdList {
 }
 
 enum Candidate {
-    Prefix { prefix: usize },
-    Number { start: usize, delta: i64, end: usize },
+    Prefix {
+        prefix: usize,
+    },
+    Number {
+        start: usize,
+        delta: i64,
+        end: usize,
+    },
 }
 
 /// The delta (1 or more) by which the last digit run of `reference` must grow to
@@ -417,9 +435,9 @@ fn parse_digits(digits: &[u8]) -> u64 {
 }
 
 fn checked_parse_digits(digits: &[u8]) -> Option<u64> {
-    digits
-        .iter()
-        .try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+    digits.iter().try_fold(0u64, |n, d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 /// Appends `number` in decimal, left-padded with zeros to at least `width` digits.
@@ -494,10 +512,16 @@ mod tests {
         hash_text(text.as_bytes(), false, &mut span_id);
         let mut trace_id = Vec::new();
         hash_text(text.as_bytes(), true, &mut trace_id);
-        let attributes = [KeyValue::string("x", "y"), KeyValue::string("original", text)];
+        let attributes = [
+            KeyValue::string("x", "y"),
+            KeyValue::string("original", text),
+        ];
         for id in [span_id, trace_id] {
             assert!(hashes_to(&id, text));
-            let hints = Hints { hashed_attribute: Some(1), ..Hints::default() };
+            let hints = Hints {
+                hashed_attribute: Some(1),
+                ..Hints::default()
+            };
             let mut out = Vec::new();
             put_id(&mut out, &id, &[None; 4], hints, 0);
             assert_eq!(out.len(), 1);

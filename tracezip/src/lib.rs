@@ -17,6 +17,7 @@
 //! assert_eq!(decoder.decode_frame(&frame).unwrap(), spans);
 //! ```
 
+pub mod compare;
 pub mod container;
 pub mod decoder;
 pub mod encoder;
@@ -26,6 +27,7 @@ pub mod tree;
 pub mod value;
 pub mod wire;
 
+pub use compare::{span_identical, spans_identical};
 pub use container::{
     DEFAULT_BATCH_SPANS, FileReader, compress, decompress, write_file_header, write_frame,
 };
@@ -41,6 +43,9 @@ pub const FILE_MAGIC: [u8; 4] = *b"TZIP";
 pub const FLAG_ZSTD: u8 = 1;
 /// Frame flag: the decoder drops the stream's state before this frame.
 pub const FLAG_RESET: u8 = 2;
+/// Largest frame payload (before zstd) an encoder produces and a decoder accepts by
+/// default: bigger batches must be split.
+pub const MAX_FRAME_BYTES: usize = 64 << 20;
 /// Deepest nesting of arrays and key-value lists in an attribute value.
 pub const MAX_VALUE_DEPTH: usize = 64;
 /// Highest zstd level used (higher levels need windows the decoder refuses).

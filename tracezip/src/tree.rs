@@ -67,7 +67,11 @@ impl Label {
                 status,
                 resource,
                 scope,
-            } => (1 | (u128::from(kind) << 8) | (u128::from(status) << 16), resource, scope),
+            } => (
+                1 | (u128::from(kind) << 8) | (u128::from(status) << 16),
+                resource,
+                scope,
+            ),
             Label::Attribute { key, value } => (2, key, value),
             Label::Inline { key } => (3, key, 0),
             Label::Layout(layout) => (4, layout, 0),
@@ -247,7 +251,8 @@ struct DecoderNode {
 #[derive(Debug)]
 pub struct DecoderTree {
     nodes: Vec<DecoderNode>,
-    templates: HashMap<u32, Arc<Template>, ahash::RandomState>,
+    /// Template of each node, by node id (`None` except for leaves).
+    templates: Vec<Option<Arc<Template>>>,
 }
 
 impl Default for DecoderTree {
@@ -260,7 +265,7 @@ impl Default for DecoderTree {
                 second: 0,
                 attribute_depth: 0,
             }],
-            templates: HashMap::default(),
+            templates: vec![None],
         }
     }
 }
@@ -401,7 +406,8 @@ impl DecoderTree {
                     layout.push(position);
                 }
                 let template = self.template(parent, &layout, dictionaries)?;
-                self.templates.insert(id, Arc::new(template));
+                self.templates.resize(id as usize, None);
+                self.templates.push(Some(Arc::new(template)));
                 DecoderNode {
                     parent,
                     kind: NodeKind::Layout,
@@ -455,9 +461,12 @@ impl DecoderTree {
     /// The template of path `path`.
     #[inline]
     pub fn path(&self, path: u32) -> Result<&Arc<Template>, DecodeError> {
-        self.templates.get(&path).ok_or(DecodeError::UnknownId {
-            kind: "path",
-            id: u64::from(path),
-        })
+        self.templates
+            .get(path as usize)
+            .and_then(Option::as_ref)
+            .ok_or(DecodeError::UnknownId {
+                kind: "path",
+                id: u64::from(path),
+            })
     }
 }

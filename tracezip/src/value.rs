@@ -127,10 +127,7 @@ pub fn read_attributes(reader: &mut Reader<'_>) -> Result<Vec<KeyValue>, DecodeE
     read_attributes_at(reader, 0)
 }
 
-fn read_attributes_at(
-    reader: &mut Reader<'_>,
-    depth: usize,
-) -> Result<Vec<KeyValue>, DecodeError> {
+fn read_attributes_at(reader: &mut Reader<'_>, depth: usize) -> Result<Vec<KeyValue>, DecodeError> {
     // Each pair takes at least two bytes: an empty key and a value tag.
     let len = reader.count(2)?;
     let mut pairs = Vec::with_capacity(len);
@@ -198,7 +195,10 @@ mod tests {
         for _ in 0..=MAX_VALUE_DEPTH {
             deep = AnyValue::Array(vec![deep]);
         }
-        assert_eq!(put_value(&mut Vec::new(), &deep), Err(EncodeError::ValueTooDeep));
+        assert_eq!(
+            put_value(&mut Vec::new(), &deep),
+            Err(EncodeError::ValueTooDeep)
+        );
         let garbage = [TAG_ARRAY, 1].repeat(MAX_VALUE_DEPTH + 2);
         assert!(read_value(&mut Reader::new(&garbage, "t")).is_err());
     }

@@ -93,7 +93,10 @@ impl<'a> Reader<'a> {
     /// Reads one byte.
     #[inline]
     pub fn byte(&mut self) -> Result<u8, DecodeError> {
-        let byte = *self.input.get(self.position).ok_or_else(|| self.truncated())?;
+        let byte = *self
+            .input
+            .get(self.position)
+            .ok_or_else(|| self.truncated())?;
         self.position += 1;
         Ok(byte)
     }

@@ -71,7 +71,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .rule_for(&service, &name)
                 .and_then(|hit| policy.rules.get(hit.rule as usize))
                 .map(|rule| rule.id.clone());
-            NameRow { service, name, count, rule }
+            NameRow {
+                service,
+                name,
+                count,
+                rule,
+            }
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -81,7 +86,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .then_with(|| a.name.cmp(&b.name))
     });
     let spans: u64 = rows.iter().map(|r| r.count).sum();
-    let spans_matched: u64 = rows.iter().filter(|r| r.rule.is_some()).map(|r| r.count).sum();
+    let spans_matched: u64 = rows
+        .iter()
+        .filter(|r| r.rule.is_some())
+        .map(|r| r.count)
+        .sum();
     let names_matched = rows.iter().filter(|r| r.rule.is_some()).count() as u64;
     let share = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let summary = Summary {
@@ -95,7 +104,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let shown: Vec<&NameRow> = rows
         .iter()
         .filter(|r| !args.unmatched || r.rule.is_none())
-        .take(if args.limit == 0 { usize::MAX } else { args.limit })
+        .take(if args.limit == 0 {
+            usize::MAX
+        } else {
+            args.limit
+        })
         .collect();
     if args.json {
         let value = serde_json::json!({ "summary": summary, "names": shown });
@@ -103,7 +116,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut text = String::new();
-    let _ = writeln!(text, "{:>9}  {:<28} {:<60} rule", "count", "service", "span name");
+    let _ = writeln!(
+        text,
+        "{:>9}  {:<28} {:<60} rule",
+        "count", "service", "span name"
+    );
     for row in &shown {
         let _ = writeln!(
             text,
@@ -115,7 +132,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
     }
     if shown.len() < rows.len() {
-        let _ = writeln!(text, "   ... {} more (--limit 0 shows all)", rows.len() - shown.len());
+        let _ = writeln!(
+            text,
+            "   ... {} more (--limit 0 shows all)",
+            rows.len() - shown.len()
+        );
     }
     let _ = writeln!(
         text,

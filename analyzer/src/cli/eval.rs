@@ -98,7 +98,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 continue;
             }
             for &i in trace {
-                let Some(outcome) = sampled.outcomes[i] else { continue };
+                let Some(outcome) = sampled.outcomes[i] else {
+                    continue;
+                };
                 let Some(reason) = outcome.kept else { continue };
                 healthy.total += 1;
                 let reason = match reason {
@@ -146,26 +148,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
     by_rule.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     healthy.by_rule = by_rule
         .into_iter()
-        .map(|(rule, kept)| match rule.and_then(|r| policy.rules.get(r)) {
-            Some(rule) => RuleShare {
-                rule: rule.id.clone(),
-                kept,
-                evidence: rule
-                    .evidence
-                    .as_ref()
-                    .map(|e| {
-                        let mut kinds: Vec<&str> = e.reasons.iter().map(|r| r.kind.as_str()).collect();
-                        kinds.dedup();
-                        format!("score {}: {}", e.score, kinds.join(", "))
-                    })
-                    .unwrap_or_default(),
+        .map(
+            |(rule, kept)| match rule.and_then(|r| policy.rules.get(r)) {
+                Some(rule) => RuleShare {
+                    rule: rule.id.clone(),
+                    kept,
+                    evidence: rule
+                        .evidence
+                        .as_ref()
+                        .map(|e| {
+                            let mut kinds: Vec<&str> =
+                                e.reasons.iter().map(|r| r.kind.as_str()).collect();
+                            kinds.dedup();
+                            format!("score {}: {}", e.score, kinds.join(", "))
+                        })
+                        .unwrap_or_default(),
+                },
+                None => RuleShare {
+                    rule: "(default)".into(),
+                    kept,
+                    evidence: String::new(),
+                },
             },
-            None => RuleShare {
-                rule: "(default)".into(),
-                kept,
-                evidence: String::new(),
-            },
-        })
+        )
         .collect();
     let total: Vec<Row> = totals.into_iter().map(Row::from).collect();
     if args.json {
@@ -193,7 +198,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         let _ = writeln!(text, "  by rule (top {}):", args.top);
         for share in healthy.by_rule.iter().take(args.top) {
-            let _ = writeln!(text, "  {:>8}  {}  [{}]", share.kept, share.rule, share.evidence);
+            let _ = writeln!(
+                text,
+                "  {:>8}  {}  [{}]",
+                share.kept, share.rule, share.evidence
+            );
         }
         print!("{text}");
     }
@@ -204,7 +213,15 @@ fn table(out: &mut String, rows: &[Row]) {
     let _ = writeln!(
         out,
         "  {:<20} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "method", "spans", "kept", "span-red", "byte-red", "err-span", "err-trc", "visible", "ancestry"
+        "method",
+        "spans",
+        "kept",
+        "span-red",
+        "byte-red",
+        "err-span",
+        "err-trc",
+        "visible",
+        "ancestry"
     );
     for row in rows {
         let m = &row.metrics;

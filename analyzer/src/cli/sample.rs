@@ -34,7 +34,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let to_folder = !to_stdout && (args.inputs.len() > 1 || args.output.is_dir());
     if to_folder {
         std::fs::create_dir_all(&args.output).map_err(|e| {
-            super::input_error(format!("{}: cannot create folder: {e}", args.output.display()))
+            super::input_error(format!(
+                "{}: cannot create folder: {e}",
+                args.output.display()
+            ))
         })?;
     }
     let bar = progress(args.inputs.len());
@@ -57,7 +60,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             lock.flush()?;
         } else {
             let target = if to_folder {
-                args.output.join(input.file_name().unwrap_or(input.as_os_str()))
+                args.output
+                    .join(input.file_name().unwrap_or(input.as_os_str()))
             } else {
                 args.output.clone()
             };
@@ -66,7 +70,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let share = if spans_in == 0 { 0.0 } else { 100.0 * spans_out as f64 / spans_in as f64 };
+    let share = if spans_in == 0 {
+        0.0
+    } else {
+        100.0 * spans_out as f64 / spans_in as f64
+    };
     eprintln!("kept {spans_out} of {spans_in} spans ({share:.2}%)");
     if args.report {
         eprint!("{}", sampler.report());

@@ -76,7 +76,13 @@ pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
         Ok(())
     })?;
     if args.stats {
-        print_stats("zip", spans.len(), bytes_in, bytes_out, elapsed.as_secs_f64());
+        print_stats(
+            "zip",
+            spans.len(),
+            bytes_in,
+            bytes_out,
+            elapsed.as_secs_f64(),
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -123,16 +129,22 @@ fn read_tz(path: &Path) -> Result<(Vec<trace_formats::Span>, u64, f64)> {
 }
 
 fn print_stats(command: &str, spans: usize, bytes_in: u64, bytes_out: u64, seconds: f64) {
-    let ratio = if bytes_out == 0 {
-        0.0
+    // The compression ratio: trace bytes over .tz bytes, whichever way we went.
+    let (trace_bytes, tz_bytes) = if command == "zip" {
+        (bytes_in, bytes_out)
     } else {
-        bytes_in as f64 / bytes_out as f64
+        (bytes_out, bytes_in)
     };
+    let ratio = trace_bytes as f64 / tz_bytes.max(1) as f64;
     eprintln!(
         "{command}: {spans} spans, {bytes_in} bytes in, {bytes_out} bytes out, ratio {ratio:.2}, \
          {:.0} spans/s ({} only)",
         spans as f64 / seconds.max(1e-9),
-        if command == "zip" { "encoding" } else { "decoding" }
+        if command == "zip" {
+            "encoding"
+        } else {
+            "decoding"
+        }
     );
 }
 

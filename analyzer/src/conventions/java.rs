@@ -14,7 +14,7 @@
 use super::{
     CallContext, DbSystem, Effect, Entry, base_name, method_in_args, path_matcher, url_path,
 };
-use crate::facts::{Annotation, FileFacts, Function};
+use crate::facts::{Annotation, FileFacts, Function, TypeDecl};
 use policy_schema::Matcher;
 
 const MAPPINGS: [(&str, Option<&str>); 6] = [
@@ -274,6 +274,69 @@ fn join_route(prefix: &str, path: &str) -> String {
     if route.is_empty() { "/".into() } else { route }
 }
 
+/// The request mappings of a method: (HTTP methods, paths) per mapping annotation;
+/// a mapping without a path maps `""`.
+pub fn mappings(function: &Function) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    for annotation in &function.annotations {
+        let Some((_, fixed)) = MAPPINGS
+            .iter()
+            .find(|(n, _)| *n == base_name(&annotation.name))
+        else {
+            continue;
+        };
+        let methods: Vec<String> = match fixed {
+            Some(m) => vec![m.to_string()],
+            None => annotation_strings(annotation, &["method"])
+                .into_iter()
+                .filter(|v| v.contains("RequestMethod."))
+                .map(|v| v.rsplit('.').next().unwrap_or(v).to_string())
+                .collect(),
+        };
+        let mut paths = paths_of(annotation);
+        if paths.is_empty() {
+            paths.push(String::new());
+        }
+        out.push((methods, paths));
+    }
+    out
+}
+
+/// A call through a Spring Cloud `@FeignClient` interface: an HTTP call to the
+/// client's service (`name`/`value`, or its `url`) at the method's mapping.
+pub fn feign_effect(client: &TypeDecl, method: &Function) -> Option<Effect> {
+    let annotation = client
+        .annotations
+        .iter()
+        .find(|a| base_name(&a.name) == "FeignClient")?;
+    let named = |keys: &[&str]| {
+        annotation
+            .args
+            .iter()
+            .find(|(k, _)| k.as_deref().is_some_and(|k| keys.contains(&k)))
+            .map(|(_, v)| v.trim_matches('"').to_string())
+    };
+    let base = named(&["url"]).filter(|u| u.contains("://")).or_else(|| {
+        named(&["name", "value"])
+            .or_else(|| {
+                annotation
+                    .args
+                    .iter()
+                    .find(|(k, _)| k.is_none())
+                    .map(|(_, v)| v.clone())
+            })
+            .map(|name| format!("http://{name}"))
+    })?;
+    let prefix = named(&["path"]).unwrap_or_default();
+    let (methods, paths) = mappings(method).into_iter().next()?;
+    let path = join_route(&prefix, paths.first().map_or("", String::as_str));
+    Some(Effect::Http {
+        client: "Feign",
+        method: methods.first().cloned(),
+        url: Some(format!("{}{path}", base.trim_end_matches('/'))),
+    })
+}
+
 /// Entries declared by annotations: Spring MVC mappings (combined with the class's
 /// `@RequestMapping`) and `@RabbitListener` / `@KafkaListener`.
 pub fn declared_entries(file: &FileFacts, function: &Function) -> Vec<Entry> {
@@ -300,25 +363,7 @@ pub fn declared_entries(file: &FileFacts, function: &Function) -> Vec<Entry> {
         } else {
             prefixes
         };
-        for annotation in &function.annotations {
-            let Some((_, fixed)) = MAPPINGS
-                .iter()
-                .find(|(n, _)| *n == base_name(&annotation.name))
-            else {
-                continue;
-            };
-            let methods: Vec<String> = match fixed {
-                Some(m) => vec![m.to_string()],
-                None => annotation_strings(annotation, &["method"])
-                    .into_iter()
-                    .filter(|v| v.contains("RequestMethod."))
-                    .map(|v| v.rsplit('.').next().unwrap_or(v).to_string())
-                    .collect(),
-            };
-            let mut paths = paths_of(annotation);
-            if paths.is_empty() {
-                paths.push(String::new());
-            }
+        for (methods, paths) in mappings(function) {
             for prefix in &prefixes {
                 for path in &paths {
                     entries.push(Entry::Http {
@@ -413,5 +458,38 @@ mod tests {
         assert_eq!(mongo_operations("save")[0], "UpdateOperation");
         assert_eq!(mongo_operations("deleteById")[0], "DeleteOperation");
         assert!(mongo_operations("frobnicate").is_empty());
+    }
+
+    #[test]
+    fn feign_clients_call_their_service() {
+        let client = TypeDecl {
+            name: "InventoryClient".into(),
+            annotations: vec![Annotation {
+                name: "FeignClient".into(),
+                args: vec![
+                    (Some("name".into()), "shop-inventory-service".into()),
+                    (Some("path".into()), "/api/v1/stock".into()),
+                ],
+                ..Annotation::default()
+            }],
+            ..TypeDecl::default()
+        };
+        let method = Function {
+            name: "priceOf".into(),
+            annotations: vec![Annotation {
+                name: "GetMapping".into(),
+                args: vec![(None, "/{itemId}/price".into())],
+                ..Annotation::default()
+            }],
+            ..Function::default()
+        };
+        assert_eq!(
+            feign_effect(&client, &method),
+            Some(Effect::Http {
+                client: "Feign",
+                method: Some("GET".into()),
+                url: Some("http://shop-inventory-service/api/v1/stock/{itemId}/price".into()),
+            })
+        );
     }
 }

@@ -221,7 +221,7 @@ pub fn url_host(url: &str) -> Option<String> {
 /// A path pattern with `{}` placeholders as a matcher: `Template` with placeholders
 /// named `p1`, `p2`, ... (adjacent placeholders merged), or `Exact` when literal.
 pub fn path_matcher(path: &str) -> Matcher {
-    if !path.contains("{}") {
+    if !path.contains('{') {
         return Matcher::Exact(path.to_string());
     }
     let mut out = String::new();
@@ -229,7 +229,16 @@ pub fn path_matcher(path: &str) -> Matcher {
     let mut rest = path;
     let mut last_was_placeholder = false;
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("{}") {
+        // `{}` from the extractor, or a URI template variable (`{id}`, as RestTemplate
+        // expands them): both stand for a value only known at run time.
+        let variable = rest.strip_prefix('{').and_then(|inner| {
+            let close = inner.find('}')?;
+            inner[..close]
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_')
+                .then(|| &inner[close + 1..])
+        });
+        if let Some(after) = variable {
             if !last_was_placeholder {
                 n += 1;
                 out.push_str(&format!("{{p{n}}}"));
@@ -247,12 +256,10 @@ pub fn path_matcher(path: &str) -> Matcher {
         last_was_placeholder = false;
         rest = &rest[ch.len_utf8()..];
     }
+    if n == 0 {
+        return Matcher::Exact(path.to_string());
+    }
     Matcher::Template(out)
-}
-
-/// Escapes literal text for a template.
-pub fn template_literal(text: &str) -> String {
-    text.replace('{', "{{").replace('}', "}}")
 }
 
 /// The HTTP method a call names in its arguments (`HttpMethod.POST`, `"POST"`).
@@ -296,6 +303,18 @@ mod tests {
             Matcher::Template("/a/{p1}/b/{p2}".into())
         );
         assert_eq!(path_matcher("/a/b"), Matcher::Exact("/a/b".into()));
+        assert_eq!(
+            path_matcher("/orders/{orderId}/items/{}"),
+            Matcher::Template("/orders/{p1}/items/{p2}".into())
+        );
+        assert_eq!(
+            path_matcher("/odd/{a b}"),
+            Matcher::Exact("/odd/{a b}".into())
+        );
+        assert_eq!(
+            path_matcher("/odd/{a b}/{}"),
+            Matcher::Template("/odd/{{a b}}/{p1}".into())
+        );
         assert_eq!(
             base_name("MongoRepository<Order, String>"),
             "MongoRepository"

@@ -270,16 +270,52 @@ pub fn declared_entries(function: &Function, prefix_of: &dyn Fn(&str) -> String)
 /// Entry span names.
 pub fn entry_names(entry: &Entry) -> Vec<Matcher> {
     let mut names = Vec::new();
-    if let Entry::Http { methods, route, .. } = entry {
-        names.push(Matcher::Exact(route.clone()));
-        for method in methods {
-            names.push(Matcher::Exact(format!("{method} {route}")));
+    if let Entry::Http {
+        framework,
+        methods,
+        route,
+    } = entry
+    {
+        // Django reports `request.resolver_match.route`, which has no leading slash.
+        let mut routes = vec![route.clone()];
+        if *framework == "django" && route.len() > 1 {
+            routes.push(route.trim_start_matches('/').to_string());
         }
-        if methods.is_empty() {
-            names.push(Matcher::Glob(format!("* {route}")));
+        for route in routes {
+            names.push(Matcher::Exact(route.clone()));
+            for method in methods {
+                names.push(Matcher::Exact(format!("{method} {route}")));
+            }
+            if methods.is_empty() {
+                names.push(Matcher::Glob(format!("* {route}")));
+            }
         }
     }
     names
+}
+
+/// A Django URL pattern: `path("orders/<int:id>/", views.detail)` gives the pattern
+/// and the view's name; `path("api/", include("orders.urls"))` gives the pattern and
+/// the included module as `include:orders.urls`.
+pub fn django_url(call: &Call) -> Option<(String, String)> {
+    if call.receiver.is_some() || !matches!(call.callee.as_str(), "path" | "re_path" | "url") {
+        return None;
+    }
+    let pattern = call.args.first()?.clone()?;
+    let view = call.arg_texts.get(1)?.trim();
+    if let Some(inner) = view.strip_prefix("include(") {
+        let module = inner
+            .trim_end_matches(')')
+            .split(',')
+            .next()?
+            .trim()
+            .trim_matches(['"', '\'']);
+        return Some((pattern, format!("include:{module}")));
+    }
+    let view = view.trim_end_matches(".as_view()");
+    let name = view.rsplit('.').next()?.trim();
+    (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .then(|| (pattern, name.to_string()))
 }
 
 /// The value of a keyword argument (`prefix="/api"`) of a call, when literal.
@@ -335,4 +371,76 @@ pub fn mount_prefix(call: &Call) -> Option<(String, String)> {
         .trim()
         .to_string();
     Some((variable, keyword_arg(call, keyword).unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{Annotation, Field, Position};
+
+    fn call(callee: &str, args: &[Option<&str>], texts: &[&str]) -> Call {
+        Call {
+            callee: callee.into(),
+            args: args.iter().map(|a| a.map(str::to_string)).collect(),
+            arg_texts: texts.iter().map(|t| t.to_string()).collect(),
+            ..Call::default()
+        }
+    }
+
+    #[test]
+    fn routes_take_router_prefixes_and_methods() {
+        let file = FileFacts {
+            globals: vec![Field {
+                name: "bp".into(),
+                type_name: "Blueprint".into(),
+                annotations: Vec::new(),
+            }],
+            top_level_calls: vec![call(
+                "Blueprint",
+                &[Some("orders"), None, Some("/api/orders")],
+                &["\"orders\"", "__name__", "url_prefix=\"/api/orders\""],
+            )],
+            ..FileFacts::default()
+        };
+        assert_eq!(
+            router_prefixes(&file),
+            [("bp".to_string(), "/api/orders".to_string())]
+        );
+        let mount = call(
+            "include_router",
+            &[None, Some("/v1")],
+            &["routes.router", "prefix=\"/v1\""],
+        );
+        assert_eq!(
+            mount_prefix(&mount),
+            Some(("router".to_string(), "/v1".to_string()))
+        );
+        let function = Function {
+            annotations: vec![Annotation {
+                name: "bp.route".into(),
+                args: vec![
+                    (None, "/<int:id>".into()),
+                    (Some("methods".into()), "POST".into()),
+                    (Some("methods".into()), "DELETE".into()),
+                ],
+                position: Position::default(),
+            }],
+            ..Function::default()
+        };
+        let entries = declared_entries(&function, &|var| {
+            if var == "bp" {
+                "/api/orders".into()
+            } else {
+                String::new()
+            }
+        });
+        assert_eq!(
+            entries,
+            [Entry::Http {
+                framework: "flask",
+                methods: vec!["POST".into(), "DELETE".into()],
+                route: "/api/orders/<int:id>".into(),
+            }]
+        );
+    }
 }

@@ -15,7 +15,7 @@ use tree_sitter::{Node, Query, Tree};
 use super::LanguageSpec;
 use super::syntax::{
     self, Item, StringEnv, collapse_whitespace, contains, count_syntax_errors, for_each_descendant,
-    lines_of, named_children, position, statement_scope, text, truncate,
+    lines_of, named_children, position, text, truncate,
 };
 use crate::facts::{
     Call, ErrorAction, ErrorExit, ErrorHandler, Field, FileFacts, Function, Import, Language,
@@ -71,41 +71,45 @@ fn run_query<'t>(root: Node<'t>, source: &str) -> Vec<Item<'t>> {
     syntax::run_query(facts_query(), MAIN_CAPTURES, root, source)
 }
 
-fn is_function_node(node: Node<'_>) -> bool {
-    matches!(node.kind(), "function_declaration" | "method_declaration")
+/// What a node inherits from its ancestors (see [`syntax::inherited_contexts`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Context {
+    /// Node id of the enclosing function or method declaration.
+    function: Option<usize>,
+    /// In the body of a `for` loop of that function.
+    in_loop: bool,
+    /// Byte range of the innermost block (scope of a local assignment).
+    block: (usize, usize),
 }
 
-/// The function or method declaration enclosing `node`, if any.
-fn enclosing_function(node: Node<'_>) -> Option<Node<'_>> {
-    let mut current = node.parent();
-    while let Some(parent) = current {
-        if is_function_node(parent) {
-            return Some(parent);
+fn contexts(root: Node<'_>) -> HashMap<usize, Context> {
+    // The kinds whose context is asked for: the main captures of the facts query.
+    let keep = |kind: &str| {
+        matches!(
+            kind,
+            "call_expression"
+                | "short_var_declaration"
+                | "assignment_statement"
+                | "var_spec"
+                | "if_statement"
+                | "return_statement"
+        )
+    };
+    syntax::inherited_contexts(root, keep, |parent, cursor, context: Context| {
+        let mut child = context;
+        match parent.kind() {
+            "function_declaration" | "method_declaration" => {
+                child.function = Some(parent.id());
+                child.in_loop = false;
+            }
+            "for_statement" if cursor.field_name() == Some("body") => child.in_loop = true,
+            _ => {}
         }
-        current = parent.parent();
-    }
-    None
-}
-
-/// True when `node` sits in the body of a `for` loop of its function.
-fn in_loop(node: Node<'_>) -> bool {
-    let mut child = node;
-    let mut current = node.parent();
-    while let Some(parent) = current {
-        if is_function_node(parent) {
-            return false;
+        if syntax::is_statement_block(parent.kind()) {
+            child.block = (parent.start_byte(), parent.end_byte());
         }
-        if parent.kind() == "for_statement"
-            && parent
-                .child_by_field_name("body")
-                .is_some_and(|body| body.id() == child.id())
-        {
-            return true;
-        }
-        child = parent;
-        current = parent.parent();
-    }
-    false
+        child
+    })
 }
 
 /// A variable name that conventionally holds an error.
@@ -592,7 +596,13 @@ impl Extractor<'_> {
         Some((function, receiver_field))
     }
 
-    fn call(&self, item: &Item<'_>, env: &Env, handler_bodies: &[Node<'_>]) -> Option<Call> {
+    fn call(
+        &self,
+        item: &Item<'_>,
+        context: Context,
+        env: &Env,
+        handler_bodies: &[Node<'_>],
+    ) -> Option<Call> {
         let callee = self.text(item.get("name")?).to_string();
         let at = item.node.start_byte();
         let mut call = Call {
@@ -601,7 +611,7 @@ impl Extractor<'_> {
                 .get("call.receiver")
                 .map(|r| collapse_whitespace(self.text(r))),
             position: position(item.node),
-            in_loop: in_loop(item.node),
+            in_loop: context.in_loop,
             in_handler: handler_bodies.iter().any(|body| contains(*body, item.node)),
             ..Call::default()
         };
@@ -758,6 +768,32 @@ fn strip_type_args(written: &str) -> String {
     }
 }
 
+/// The name an import binds without an alias: the last path element, without a major
+/// version (`redis/v8` → `redis`, `gopkg.in/mgo.v2` → `mgo`) and without the `go-` /
+/// `-go` decorations packages conventionally drop (`opentracing-go` → `opentracing`).
+fn default_package_name(import_path: &str) -> String {
+    let is_version = |s: &str| {
+        s.strip_prefix('v')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut elements = import_path.rsplit('/');
+    let mut last = elements.next().unwrap_or(import_path);
+    if is_version(last) {
+        last = elements.next().unwrap_or(last);
+    }
+    if let Some((name, version)) = last.rsplit_once('.')
+        && is_version(version)
+    {
+        last = name;
+    }
+    let last = last.strip_prefix("go-").unwrap_or(last);
+    let last = last
+        .strip_suffix("-go")
+        .or_else(|| last.strip_suffix(".go"))
+        .unwrap_or(last);
+    last.to_string()
+}
+
 /// `NewGeoClient` → `GeoClient`: Go's constructor naming convention.
 fn constructor_type(name: &str) -> Option<&str> {
     let rest = name.strip_prefix("New")?;
@@ -884,11 +920,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                     .to_string();
                 let alias = match item.get("import.alias") {
                     Some(alias) => text(alias, source).to_string(),
-                    None => import_path
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or(&import_path)
-                        .to_string(),
+                    None => default_package_name(&import_path),
                 };
                 extractor.imports.insert(alias.clone(), import_path.clone());
                 facts.imports.push(Import {
@@ -903,9 +935,9 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                 else {
                     continue;
                 };
-                let value = extractor
-                    .pattern(value, &Env::default(), usize::MAX)
-                    .unwrap_or_default();
+                let Some(value) = extractor.pattern(value, &Env::default(), usize::MAX) else {
+                    continue;
+                };
                 let name = text(name, source).to_string();
                 extractor.constants.insert(name.clone(), value.clone());
                 facts.string_constants.push(StringConstant {
@@ -940,8 +972,13 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
             facts.functions.push(function);
         }
     }
-    let owner_of =
-        |node: Node<'_>| enclosing_function(node).and_then(|f| index_of.get(&f.id()).copied());
+    let contexts = contexts(root);
+    let context_of = |node: Node<'_>| contexts.get(&node.id()).copied().unwrap_or_default();
+    let owner_of = |node: Node<'_>| {
+        context_of(node)
+            .function
+            .and_then(|f| index_of.get(&f).copied())
+    };
 
     let mut envs: Vec<Env> = (0..facts.functions.len()).map(|_| Env::default()).collect();
     let mut handler_bodies: Vec<Vec<Node<'_>>> = vec![Vec::new(); facts.functions.len()];
@@ -965,7 +1002,10 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                         env.bind(
                             &name_text,
                             item.node.start_byte(),
-                            statement_scope(item.node),
+                            {
+                                let (start, end) = context_of(item.node).block;
+                                start..end
+                            },
                             pattern,
                         );
                     }
@@ -1013,7 +1053,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                     Some(index) => (&envs[index], handler_bodies[index].as_slice()),
                     None => (&top_env, &[][..]),
                 };
-                let Some(call) = extractor.call(item, env, bodies) else {
+                let Some(call) = extractor.call(item, context_of(item.node), env, bodies) else {
                     continue;
                 };
                 let Some(index) = owner else {
@@ -1156,6 +1196,41 @@ mod tests {
         );
         assert_eq!(calls[1].args[0].as_deref(), Some("http://c"));
         assert!(calls[1].arg_alternatives.is_empty());
+    }
+
+    #[test]
+    fn constants_built_from_constants() {
+        let f = facts(
+            "package a\nconst (\n base = \"http://geo\"\n nearby = base + \"/nearby\"\n port = 8080\n)\n",
+        );
+        let constants: Vec<_> = f
+            .string_constants
+            .iter()
+            .map(|c| (c.name.as_str(), c.value.as_str()))
+            .collect();
+        assert_eq!(
+            constants,
+            [("base", "http://geo"), ("nearby", "http://geo/nearby")]
+        );
+    }
+
+    #[test]
+    fn default_import_names() {
+        let names: Vec<_> = [
+            "net/http",
+            "gopkg.in/mgo.v2",
+            "github.com/go-redis/redis/v8",
+            "github.com/opentracing/opentracing-go",
+            "github.com/hailocab/go-geoindex",
+            "go.mongodb.org/mongo-driver/mongo",
+        ]
+        .iter()
+        .map(|path| default_package_name(path))
+        .collect();
+        assert_eq!(
+            names,
+            ["http", "mgo", "redis", "opentracing", "geoindex", "mongo"]
+        );
     }
 
     #[test]

@@ -1,35 +1,43 @@
 //! Java: grammar, query and extraction of [`FileFacts`].
 //!
 //! What to find lives in `queries/java/facts.scm` (compiled once); this module runs it in
-//! one pass over the tree and assembles the matches into facts. A few things are done by
-//! walking the tree because queries express them poorly: loop and try-block context of
-//! a call, string patterns of expressions (concatenation, `String.format`, constants and
-//! local variables), and what a catch block does.
+//! one pass over the tree and assembles the matches into facts, placing calls, loops and
+//! try blocks by byte range. Things queries express poorly are done by walking the tree:
+//! string patterns of expressions (concatenation, `String.format`, constants and local
+//! variables) and what a catch block does. Nothing recurses without a bound, so hostile
+//! input cannot exhaust the stack.
 //!
 //! Conventions the later stages rely on:
 //! - Qualified names are `pkg.Outer.Inner` for types and `pkg.Outer.Inner.method` for
 //!   methods; `Function::owner` and `StringConstant::owner` are the qualified name of the
 //!   declaring type. A constructor is a function named like its class (`pkg.Order.Order`).
 //!   Methods of anonymous classes are not functions of their own: their calls belong to
-//!   the enclosing method. Code outside methods (field initializers, static blocks) is
-//!   not attributed to any function.
+//!   the enclosing method. Calls outside methods (field initializers, static blocks)
+//!   are `FileFacts::top_level_calls`. Record components are fields of the record.
 //! - Positions of calls and manual spans are those of the method name (distinct for every
 //!   call of a chain); positions of declarations are their start, annotations included.
 //! - A method reference (`this::cancel`) is a call without arguments.
 //! - Argument patterns: string literals give their text; concatenations give literal
 //!   pieces with `{}` for each run of non-literal parts; `String.format` / `.formatted`
-//!   turn format directives into `{}`; a name resolves to a string constant of the file
-//!   (`X`, `this.X`, `Owner.X` where `Owner` is declared in the file) or to a local
-//!   variable whose every assignment in the method gives the same pattern (different
-//!   patterns are listed in `Call::arg_alternatives`). Anything else is `None` alone and
-//!   `{}` inside a concatenation. String constants are only recorded when fully resolved.
+//!   put the pattern of each `%s`/`%d` argument in place, `{}` when it has none; a name
+//!   resolves to a string constant of the file (`X`, `this.X`, `Owner.X` where `Owner` is
+//!   declared in the file) or to a local variable whose every non-null assignment in the
+//!   method gives the same pattern (different patterns, ignoring an initial `""`, are
+//!   listed in `Call::arg_alternatives`); parameters and lambda parameters hide
+//!   constants. Anything else is `None` alone and `{}` inside a concatenation.
+//! - String constants: `String` fields that are `final` (interface fields always) or never
+//!   assigned anywhere in the file (train-ticket keeps URLs in plain fields), with an
+//!   initializer that resolves fully (literals and other constants of the file).
+//! - Locals: declared locals, enhanced-`for` variables and try resources with their
+//!   declared type; `var` takes the type of `new T(..)`, `(T) x`, or of a call of a
+//!   method of the same class whose overloads agree on the return type.
 //! - `in_loop`: the call is in the body, condition or update of a `for`/`while`/`do`, in
 //!   the body of an enhanced `for`, or in a lambda / method reference passed to an
 //!   iterating method (`forEach`, `map`, `filter`, ...). `in_handler`: the call is in the
 //!   resources or body of a `try` (not its catch or finally).
 //! - Catch actions (sorted, without repeats): `log` for a call named
 //!   `error`/`warn`/`warning`/`severe`/`fatal` on a receiver whose name contains `log`,
-//!   `printStackTrace()` or `System.err.*`; `rethrow` for any `throw`; `return-error` for
+//!   `log(Level.SEVERE/WARNING, ..)`, `printStackTrace()` or `System.err.*`; `rethrow` for any `throw`; `return-error` for
 //!   any `return` with a value (the method answers with a substitute instead of the
 //!   exception); `panic` for `System.exit`; `swallow` when none of these happen.
 //! - Error exits: a `throw` outside a catch block (`throw`), and a `return` outside a
@@ -629,6 +637,11 @@ struct Resolver<'a, 't> {
 /// The values given to one local variable in a method.
 #[derive(Default)]
 struct LocalAssignments<'t> {
+    /// Declared for the whole method (a local or parameter) rather than only as a
+    /// lambda parameter.
+    method_wide: bool,
+    /// Byte ranges of the lambdas that take it as a parameter.
+    lambda_scopes: Vec<std::ops::Range<usize>>,
     values: Vec<Node<'t>>,
     /// Assigned with `+=` or similar: not resolvable.
     compound: bool,
@@ -670,7 +683,7 @@ impl<'t> Resolver<'_, 't> {
                 self.concatenation(node, depth, &mut pieces, &mut has_string)?;
                 has_string.then(|| join_pieces(&pieces))
             }
-            "identifier" => match self.local_value(text(node, self.source), depth) {
+            "identifier" => match self.local_value(node, depth) {
                 Some(LocalValue::Single(pattern)) => Some(pattern),
                 Some(_) => None,
                 None => self.constant(text(node, self.source), None),
@@ -778,8 +791,17 @@ impl<'t> Resolver<'_, 't> {
     }
 
     /// What a local variable or parameter holds; `None` when the name is not one.
-    fn local_value(&self, name: &str, depth: u32) -> Option<LocalValue> {
-        let assignments = self.locals?.get(name)?;
+    fn local_value(&self, reference: Node<'t>, depth: u32) -> Option<LocalValue> {
+        let assignments = self.locals?.get(text(reference, self.source))?;
+        let in_lambda_scope = assignments.lambda_scopes.iter().any(|scope| {
+            scope.start <= reference.start_byte() && reference.end_byte() <= scope.end
+        });
+        if in_lambda_scope {
+            return Some(LocalValue::Unknown);
+        }
+        if !assignments.method_wide {
+            return None;
+        }
         if assignments.compound {
             return Some(LocalValue::Unknown);
         }
@@ -993,6 +1015,15 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
     for (index, &(node, _, _)) in found.types.iter().enumerate() {
         types[index].annotations = annotations_for(node);
     }
+    // Record components are the record's fields.
+    for (index, &(node, _, _)) in found.types.iter().enumerate() {
+        if node.kind() == "record_declaration"
+            && let Some(components) = node.child_by_field_name("parameters")
+        {
+            let components = parameters_of(components, source, &annotations_of);
+            types[index].fields.extend(components);
+        }
+    }
     for field in &found.fields {
         if let Some(index) = owner_of(field.node) {
             types[index].fields.push(Field {
@@ -1062,7 +1093,8 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
             for (name, _, _) in parameter_parts(parameters) {
                 local_assignments[index]
                     .entry(text(name, source))
-                    .or_default();
+                    .or_default()
+                    .method_wide = true;
             }
         }
     }
@@ -1072,6 +1104,11 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         };
         let name = text(local.name, source);
         let entry = local_assignments[index].entry(name).or_default();
+        if local.node.kind() == "lambda_expression" {
+            entry.lambda_scopes.push(local.node.byte_range());
+            continue;
+        }
+        entry.method_wide = true;
         if let Some(value) = local.value {
             entry.values.push(value);
         }
@@ -1414,7 +1451,7 @@ fn build_call<'t>(
             if pattern.is_none()
                 && argument.kind() == "identifier"
                 && let Some(LocalValue::Alternatives(all)) =
-                    resolver.fresh().local_value(text(argument, source), 0)
+                    resolver.fresh().local_value(argument, 0)
             {
                 arg_alternatives.push((index, all));
             }
@@ -1480,7 +1517,19 @@ fn catch_actions(body: Node<'_>, source: &str) -> Vec<ErrorAction> {
                     .map_or("", |object| text(object, source));
                 let logs_error = ERROR_LOG_METHODS.contains(&name)
                     && receiver.to_ascii_lowercase().contains("log");
-                if logs_error || name == "printStackTrace" || receiver == "System.err" {
+                // java.util.logging: `logger.log(Level.SEVERE, ...)`.
+                let logs_level = name == "log"
+                    && node
+                        .child_by_field_name("arguments")
+                        .and_then(|arguments| named_children(arguments).next())
+                        .is_some_and(|level| {
+                            let level = text(level, source);
+                            ["SEVERE", "WARNING", "ERROR", "WARN"]
+                                .iter()
+                                .any(|word| level.ends_with(word))
+                        });
+                if logs_error || logs_level || name == "printStackTrace" || receiver == "System.err"
+                {
                     actions.insert(ErrorAction::Log);
                 }
                 if receiver == "System" && name == "exit" {
@@ -1653,6 +1702,7 @@ mod tests {
                static class Inner { }\n\
                interface Repo extends MongoRepository<Order, String> { }\n\
                enum Kind { A, B }\n\
+               record Line(@NotNull String sku, int quantity) { }\n\
              }\n",
         );
         assert_eq!(facts.package, "com.shop.order");
@@ -1676,7 +1726,8 @@ mod tests {
                 "com.shop.order.Outer",
                 "com.shop.order.Outer.Inner",
                 "com.shop.order.Outer.Repo",
-                "com.shop.order.Outer.Kind"
+                "com.shop.order.Outer.Kind",
+                "com.shop.order.Outer.Line"
             ]
         );
         let outer = &facts.types[0];
@@ -1712,6 +1763,12 @@ mod tests {
         assert_eq!(facts.types[2].kind, TypeKind::Interface);
         assert_eq!(facts.types[2].supertypes, ["MongoRepository"]);
         assert_eq!(facts.types[3].kind, TypeKind::Enum);
+        let record: Vec<_> = facts.types[4]
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.type_name.as_str(), f.annotations.len()))
+            .collect();
+        assert_eq!(record, [("sku", "String", 1), ("quantity", "int", 0)]);
         assert_eq!(facts.syntax_errors, 0);
     }
 
@@ -1768,6 +1825,7 @@ mod tests {
                    client.get(String.format("/x/%s/y/%05d%%", id, 3));
                    client.get(Other.CONST + "/z");
                    client.get(id);
+                   ids.forEach(PAY -> client.get(PAY));
                    a.b().c(1 + 2);
                    client.get(String.format("%s/%s/refund", PAY, id));
                  }
@@ -1800,13 +1858,22 @@ mod tests {
         );
         assert_eq!(args(5)[0].as_deref(), Some("/x/{}/y/{}%"));
         assert_eq!(
-            calls[11].args[0].as_deref(),
+            calls[13].args[0].as_deref(),
             Some("http://pay:8080/api/v1/payments/{}/refund")
         );
         assert_eq!(calls[6].callee, "format");
         assert_eq!(args(7)[0].as_deref(), Some("{}/z"));
         assert_eq!(args(8)[0], None);
-        assert_eq!(calls[11].callee, "get");
+        assert_eq!(calls[13].callee, "get");
+        let shadowed = calls
+            .iter()
+            .find(|c| c.arg_texts == ["PAY"])
+            .expect("get(PAY)");
+        assert_eq!(
+            shadowed.args,
+            [None],
+            "a lambda parameter hides the constant"
+        );
         let chained = calls.iter().find(|c| c.callee == "c").expect("c()");
         assert_eq!(chained.receiver.as_deref(), Some("a.b()"));
         assert_eq!(chained.args, [None]);
@@ -1882,6 +1949,7 @@ mod tests {
                  Response f() {
                    try { a(); } catch (Exception e) { LOGGER.error("x", e); throw new IllegalStateException(e); }
                    try { b(); } catch (Exception e) { e.printStackTrace(); return null; }
+                   try { d(); } catch (Exception e) { logger.log(Level.WARNING, "d failed"); }
                    try { c(); } catch (Exception e) { }
                    if (bad) { throw new IllegalArgumentException("bad"); }
                    if (none) { return new Response<>(0, "not found", null); }
@@ -1897,6 +1965,7 @@ mod tests {
             [
                 vec![ErrorAction::Log, ErrorAction::Rethrow],
                 vec![ErrorAction::Log, ErrorAction::ReturnError],
+                vec![ErrorAction::Log],
                 vec![ErrorAction::Swallow],
             ]
         );
@@ -1907,7 +1976,7 @@ mod tests {
             .collect();
         assert_eq!(
             exits,
-            [("throw", 6), ("return-error", 7), ("return-error", 8)]
+            [("throw", 7), ("return-error", 8), ("return-error", 9)]
         );
     }
 
@@ -1992,6 +2061,21 @@ mod tests {
         assert_eq!(calls[1].args[0], None);
     }
 
+    #[test]
+    fn deep_nesting_stays_within_the_stack() {
+        let depth = 3000;
+        let parens = format!("{}\"x\"{}", "(".repeat(depth), ")".repeat(depth));
+        let concat = vec!["\"a\" + b"; depth].join(" + ");
+        let scoped = vec!["p"; depth].join(".");
+        let arrays = format!("{}\"/x\"{}", "{".repeat(depth), "}".repeat(depth));
+        let source = format!(
+            "@M(path = {arrays}) class S extends {scoped}<T> {{ {scoped}<T> f; \
+             void g() {{ c.get({parens}); c.get({concat}); }} }}"
+        );
+        let facts = facts(&source);
+        assert_eq!(facts.types.len(), 1);
+    }
+
     const VALID: &str = r#"package a.b;
 import java.util.List;
 @Service
@@ -2031,7 +2115,11 @@ public class X extends Y<Z> implements W {
             source.replace_range(start..end, &insert);
             let facts = facts(&source);
             for function in &facts.functions {
+                prop_assert!(function.position.line <= function.end_line);
+                prop_assert!(function.end_line <= facts.lines.max(1));
                 for call in &function.calls {
+                    prop_assert!(function.position.line <= call.position.line);
+                    prop_assert!(call.position.line <= function.end_line);
                     prop_assert_eq!(call.args.len(), call.arg_texts.len());
                     prop_assert!(call.arg_texts.iter().all(|t| t.len() <= MAX_ARG_TEXT));
                 }

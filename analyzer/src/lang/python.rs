@@ -16,7 +16,7 @@ use tree_sitter::{Node, Query, Tree};
 use super::LanguageSpec;
 use super::syntax::{
     self, Item, StringEnv, collapse_whitespace, count_syntax_errors, for_each_descendant, lines_of,
-    named_children, position, statement_scope, text, truncate,
+    named_children, position, text, truncate,
 };
 use crate::facts::{
     Annotation, Call, ErrorAction, ErrorExit, ErrorHandler, Field, FileFacts, Function, Import,
@@ -83,108 +83,82 @@ pub fn module_path(path: &str) -> String {
 type Env = StringEnv;
 
 /// What encloses a node: the innermost `def` or `class`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 enum Scope<'t> {
+    #[default]
     Module,
     Class(Node<'t>),
     Function(Node<'t>),
 }
 
-fn scope_of(node: Node<'_>) -> Scope<'_> {
-    let mut current = node.parent();
-    while let Some(parent) = current {
-        match parent.kind() {
-            "function_definition" => return Scope::Function(parent),
-            "class_definition" => return Scope::Class(parent),
-            _ => {}
-        }
-        current = parent.parent();
-    }
-    Scope::Module
+/// What a node inherits from its ancestors (see [`syntax::inherited_contexts`]).
+#[derive(Clone, Copy, Default)]
+struct Context<'t> {
+    /// The innermost enclosing `def` or `class`.
+    scope: Scope<'t>,
+    /// Runs once per iteration of a loop or comprehension of its function.
+    in_loop: bool,
+    /// In a `try` body or an `except` clause of its function.
+    in_try: bool,
+    /// In an `except` clause of its function.
+    in_except: bool,
+    /// Part of a decorator expression.
+    in_decorator: bool,
+    /// Byte range of the innermost block (scope of a local assignment).
+    block: (usize, usize),
 }
 
-/// True when `node` runs once per iteration of a loop or comprehension of its function.
-fn in_loop(node: Node<'_>) -> bool {
-    let mut child = node;
-    let mut current = node.parent();
-    while let Some(parent) = current {
+fn contexts(root: Node<'_>) -> HashMap<usize, Context<'_>> {
+    // The kinds whose context is asked for: the facts query's main captures, the
+    // definitions whose scope is walked, and attributes (`self.BASE`).
+    let keep = |kind: &str| {
+        matches!(
+            kind,
+            "call"
+                | "assignment"
+                | "with_item"
+                | "except_clause"
+                | "raise_statement"
+                | "function_definition"
+                | "class_definition"
+                | "attribute"
+        )
+    };
+    syntax::inherited_contexts(root, keep, |parent, cursor, context: Context<'_>| {
+        let mut child = context;
+        let field = || cursor.field_name();
         match parent.kind() {
-            "function_definition" | "class_definition" => return false,
-            "for_statement"
-                if parent
-                    .child_by_field_name("body")
-                    .is_some_and(|body| body.id() == child.id()) =>
-            {
-                return true;
+            "function_definition" => {
+                child = Context {
+                    scope: Scope::Function(parent),
+                    ..Context::default()
+                };
             }
-            "while_statement"
-                if parent
-                    .child_by_field_name("alternative")
-                    .is_none_or(|alt| alt.id() != child.id()) =>
-            {
-                return true;
+            "class_definition" => {
+                child = Context {
+                    scope: Scope::Class(parent),
+                    ..Context::default()
+                };
             }
+            "for_statement" if field() == Some("body") => child.in_loop = true,
+            "while_statement" if field() != Some("alternative") => child.in_loop = true,
             "list_comprehension"
             | "set_comprehension"
             | "dictionary_comprehension"
-            | "generator_expression" => return true,
-            _ => {}
-        }
-        child = parent;
-        current = parent.parent();
-    }
-    false
-}
-
-/// True when `node` is in a `try` body or an `except` clause of its function.
-fn in_try_region(node: Node<'_>) -> bool {
-    let mut child = node;
-    let mut current = node.parent();
-    while let Some(parent) = current {
-        match parent.kind() {
-            "function_definition" | "class_definition" => return false,
-            "except_clause" => return true,
-            "try_statement"
-                if parent
-                    .child_by_field_name("body")
-                    .is_some_and(|body| body.id() == child.id()) =>
-            {
-                return true;
+            | "generator_expression" => child.in_loop = true,
+            "try_statement" if field() == Some("body") => child.in_try = true,
+            "except_clause" => {
+                child.in_try = true;
+                child.in_except = true;
             }
+            "decorator" => child.in_decorator = true,
             _ => {}
         }
-        child = parent;
-        current = parent.parent();
-    }
-    false
-}
-
-/// True when `node` is inside an `except` clause (before reaching its function).
-fn in_except(node: Node<'_>) -> bool {
-    let mut current = node.parent();
-    while let Some(parent) = current {
-        match parent.kind() {
-            "function_definition" | "class_definition" => return false,
-            "except_clause" => return true,
-            _ => {}
+        if syntax::is_statement_block(parent.kind()) {
+            child.block = (parent.start_byte(), parent.end_byte());
         }
-        current = parent.parent();
-    }
-    false
-}
-
-/// True when `node` is (part of) a decorator expression.
-fn in_decorator(node: Node<'_>) -> bool {
-    let mut current = node.parent();
-    while let Some(parent) = current {
-        match parent.kind() {
-            "decorator" => return true,
-            "function_definition" | "class_definition" | "block" | "module" => return false,
-            _ => {}
-        }
-        current = parent.parent();
-    }
-    false
+        child
+    })
 }
 
 /// `Optional[Session]` → `Session`, `Mapped[int]` → `Mapped`, `Session | None` → `Session`.
@@ -279,7 +253,9 @@ fn raises_http_error(raise: Node<'_>, source: &str) -> bool {
     raised.contains("HTTPException") || raised.contains("abort(")
 }
 
-struct Extractor<'s> {
+struct Extractor<'s, 't> {
+    /// Inherited context of every named node, by node id.
+    contexts: HashMap<usize, Context<'t>>,
     source: &'s str,
     module: String,
     /// Whether the file imports opentracing (and not OpenTelemetry): decides `start_span`.
@@ -291,7 +267,15 @@ struct Extractor<'s> {
     class_strings: HashMap<usize, Env>,
 }
 
-impl Extractor<'_> {
+impl<'t> Extractor<'_, 't> {
+    fn context(&self, node: Node<'_>) -> Context<'t> {
+        self.contexts.get(&node.id()).copied().unwrap_or_default()
+    }
+
+    fn scope_of(&self, node: Node<'_>) -> Scope<'t> {
+        self.context(node).scope
+    }
+
     fn text(&self, node: Node<'_>) -> &str {
         text(node, self.source)
     }
@@ -372,11 +356,11 @@ impl Extractor<'_> {
     fn attribute_pattern(&self, node: Node<'_>) -> Option<(String, bool)> {
         let object = self.text(node.child_by_field_name("object")?);
         let attribute = self.text(node.child_by_field_name("attribute")?);
-        let mut scope = scope_of(node);
+        let mut scope = self.scope_of(node);
         let class = loop {
             match scope {
                 Scope::Class(class) => break class,
-                Scope::Function(function) => scope = scope_of(function),
+                Scope::Function(function) => scope = self.scope_of(function),
                 Scope::Module => return None,
             }
         };
@@ -625,14 +609,12 @@ impl Extractor<'_> {
     /// Dotted names of the classes and functions enclosing `node`, outermost first.
     fn nesting(&self, node: Node<'_>) -> Vec<String> {
         let mut names = Vec::new();
-        let mut current = node.parent();
-        while let Some(parent) = current {
-            if matches!(parent.kind(), "function_definition" | "class_definition")
-                && let Some(name) = parent.child_by_field_name("name")
-            {
+        let mut scope = self.scope_of(node);
+        while let Scope::Class(enclosing) | Scope::Function(enclosing) = scope {
+            if let Some(name) = enclosing.child_by_field_name("name") {
                 names.push(self.text(name).to_string());
             }
-            current = parent.parent();
+            scope = self.scope_of(enclosing);
         }
         names.reverse();
         names
@@ -715,7 +697,7 @@ impl Extractor<'_> {
 
     fn function(&self, item: &Item<'_>, env: &Env) -> Option<Function> {
         let name = self.text(item.get("name")?).to_string();
-        let owner = match scope_of(item.node) {
+        let owner = match self.scope_of(item.node) {
             Scope::Class(class) => class
                 .child_by_field_name("name")
                 .map(|n| self.text(n).to_string()),
@@ -786,8 +768,8 @@ impl Extractor<'_> {
                 .get("call.receiver")
                 .map(|r| collapse_whitespace(self.text(r))),
             position: position(item.node),
-            in_loop: in_loop(item.node),
-            in_handler: in_try_region(item.node),
+            in_loop: self.context(item.node).in_loop,
+            in_handler: self.context(item.node).in_try,
             ..Call::default()
         };
         let mut span_name = None;
@@ -1124,6 +1106,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         .iter()
         .any(|i| i.path.starts_with("opentelemetry"));
     let mut extractor = Extractor {
+        contexts: contexts(root),
         source,
         module,
         opentracing_only: imports_opentracing && !imports_otel,
@@ -1146,7 +1129,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
             continue;
         };
         let at = item.node.start_byte();
-        let (owner, env) = match scope_of(item.node) {
+        let (owner, env) = match extractor.scope_of(item.node) {
             Scope::Module => (None, &mut module_env),
             Scope::Class(class) => (
                 class
@@ -1182,10 +1165,10 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         let (Some(name), Some(value)) = (item.get("name"), item.get("local.value")) else {
             continue;
         };
-        let Scope::Function(method) = scope_of(item.node) else {
+        let Scope::Function(method) = extractor.scope_of(item.node) else {
             continue;
         };
-        let Scope::Class(class) = scope_of(method) else {
+        let Scope::Class(class) = extractor.scope_of(method) else {
             continue;
         };
         let at = item.node.start_byte();
@@ -1223,7 +1206,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
             _ => {}
         }
     }
-    let function_of = |node: Node<'_>| match scope_of(node) {
+    let function_of = |node: Node<'_>| match extractor.scope_of(node) {
         Scope::Function(f) => index_of.get(&f.id()).copied(),
         _ => None,
     };
@@ -1236,10 +1219,10 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         let (Some(name), Some(value)) = (item.get("name"), item.get("local.value")) else {
             continue;
         };
-        let Scope::Function(method) = scope_of(item.node) else {
+        let Scope::Function(method) = extractor.scope_of(item.node) else {
             continue;
         };
-        let Scope::Class(class) = scope_of(method) else {
+        let Scope::Class(class) = extractor.scope_of(method) else {
             continue;
         };
         let Some(type_name) = extractor.obvious_type(value) else {
@@ -1273,14 +1256,15 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
             .child_by_field_name("type")
             .map(|t| clean_type(text(t, source)));
         let type_name = declared.or_else(|| extractor.obvious_type(value));
-        match scope_of(item.node) {
+        match extractor.scope_of(item.node) {
             Scope::Function(function) => {
                 let Some(index) = index_of.get(&function.id()).copied() else {
                     continue;
                 };
                 let at = item.node.start_byte();
                 if let Some(pattern) = extractor.pattern(value, &envs[index], at) {
-                    envs[index].bind(&name_text, at, statement_scope(item.node), pattern);
+                    let (start, end) = extractor.context(item.node).block;
+                    envs[index].bind(&name_text, at, start..end, pattern);
                 }
                 if let Some(type_name) = type_name {
                     facts.functions[index].locals.push(Field {
@@ -1306,7 +1290,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
     for item in &items {
         match item.kind {
             "reference.call" => {
-                if in_decorator(item.node) {
+                if extractor.context(item.node).in_decorator {
                     continue; // Decorators are recorded as annotations.
                 }
                 let owner = function_of(item.node);
@@ -1325,7 +1309,10 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                 if let Some(span) = span {
                     function.manual_spans.push(span);
                 }
-                if call.callee == "abort" && call.receiver.is_none() && !in_except(item.node) {
+                if call.callee == "abort"
+                    && call.receiver.is_none()
+                    && !extractor.context(item.node).in_except
+                {
                     function.error_exits.push(ErrorExit {
                         kind: "raise".to_string(),
                         position: call.position,
@@ -1340,7 +1327,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                 }
             }
             "exit.raise" => {
-                if in_except(item.node) {
+                if extractor.context(item.node).in_except {
                     continue;
                 }
                 if let Some(index) = function_of(item.node) {

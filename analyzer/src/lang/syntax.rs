@@ -88,7 +88,7 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     text[..end].to_string()
 }
 
-/// Counts ERROR and MISSING nodes without recursion.
+/// Counts ERROR and MISSING nodes without recursion, entering only subtrees with errors.
 pub(crate) fn count_syntax_errors(root: Node<'_>) -> u32 {
     let mut cursor = root.walk();
     let mut count = 0u32;
@@ -97,7 +97,8 @@ pub(crate) fn count_syntax_errors(root: Node<'_>) -> u32 {
         if node.is_error() || node.is_missing() {
             count = count.saturating_add(1);
         }
-        if cursor.goto_first_child() {
+        // Only subtrees that contain an error are worth entering.
+        if node.has_error() && cursor.goto_first_child() {
             continue;
         }
         loop {
@@ -228,17 +229,57 @@ impl StringEnv {
     }
 }
 
-/// The byte range of the block an assignment statement belongs to.
-pub(crate) fn statement_scope(statement: Node<'_>) -> std::ops::Range<usize> {
-    let mut current = statement.parent();
-    while let Some(parent) = current {
-        if matches!(
-            parent.kind(),
-            "block" | "statement_list" | "module" | "source_file" | "if_statement"
-        ) {
-            return parent.byte_range();
+/// The context nodes inherit from their ancestors, computed in one walk:
+/// `rule(parent, cursor_at_child, parent_context)` gives a child's context (the cursor
+/// gives the child's field name, asked only where it matters). Contexts are kept for
+/// the nodes whose kind satisfies `keep`. Lookups replace walks up the tree
+/// (`Node::parent` searches down from the root, so upward walks cost depth × width
+/// per step on large files).
+pub(crate) fn inherited_contexts<'t, C: Copy + Default>(
+    root: Node<'t>,
+    keep: impl Fn(&str) -> bool,
+    rule: impl Fn(Node<'t>, &tree_sitter::TreeCursor<'t>, C) -> C,
+) -> std::collections::HashMap<usize, C> {
+    let mut contexts = std::collections::HashMap::new();
+    contexts.insert(root.id(), C::default());
+    let mut cursor = root.walk();
+    let mut path: Vec<(Node<'t>, C)> = vec![(root, C::default())];
+    loop {
+        let (node, context) = *path.last().expect("path holds the current node");
+        if cursor.goto_first_child() {
+            let child = cursor.node();
+            let child_context = rule(node, &cursor, context);
+            if keep(child.kind()) {
+                contexts.insert(child.id(), child_context);
+            }
+            path.push((child, child_context));
+            continue;
         }
-        current = parent.parent();
+        loop {
+            path.pop();
+            if cursor.goto_next_sibling() {
+                let Some(&(parent, parent_context)) = path.last() else {
+                    return contexts;
+                };
+                let sibling = cursor.node();
+                let sibling_context = rule(parent, &cursor, parent_context);
+                if keep(sibling.kind()) {
+                    contexts.insert(sibling.id(), sibling_context);
+                }
+                path.push((sibling, sibling_context));
+                break;
+            }
+            if !cursor.goto_parent() {
+                return contexts;
+            }
+        }
     }
-    0..usize::MAX
+}
+
+/// True for the nodes whose byte range is the scope of the statements directly inside.
+pub(crate) fn is_statement_block(kind: &str) -> bool {
+    matches!(
+        kind,
+        "block" | "statement_list" | "module" | "source_file" | "if_statement"
+    )
 }

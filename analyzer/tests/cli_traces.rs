@@ -1,0 +1,241 @@
+//! `autoscope sample`, `eval` and `coverage` end to end: the built binary on the trace
+//! fixtures and the example policy, in temporary directories.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn testdata(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(rel)
+}
+
+fn autoscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_autoscope"))
+        .args(args)
+        .output()
+        .expect("autoscope runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn sample_keeps_csv_rows_byte_for_byte_and_every_error_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("kept.csv");
+    let input = testdata("traces/skywalking.csv");
+    let policy = testdata("policies/example.json");
+    let run = autoscope(&[
+        "sample".as_ref(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let original = std::fs::read_to_string(&input).unwrap();
+    let kept = std::fs::read_to_string(&out).unwrap();
+    let header = original.lines().next().unwrap();
+    assert_eq!(kept.lines().next(), Some(header));
+    // keep-ancestors never changes a parent, so every kept row is an input row.
+    let rows: Vec<&str> = original.lines().skip(1).collect();
+    for line in kept.lines().skip(1) {
+        assert!(rows.contains(&line), "row not in the input: {line}");
+    }
+    for row in &rows {
+        if row.ends_with(",True") {
+            assert!(kept.contains(row), "error span lost: {row}");
+        }
+    }
+    assert!(kept.lines().count() > 1, "nothing kept");
+}
+
+#[test]
+fn sample_into_a_folder_and_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = testdata("policies/example.json");
+    let inputs = [testdata("traces/otlp.json"), testdata("traces/zipkin.json")];
+    let out = dir.path().join("sampled");
+    let run = autoscope(&[
+        "sample".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        inputs[0].as_os_str(),
+        inputs[1].as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    for name in ["otlp.json", "zipkin.json"] {
+        let written = out.join(name);
+        let doc = trace_formats::read_path(&written).unwrap();
+        assert_eq!(
+            doc.format,
+            trace_formats::read_path(&testdata(&format!("traces/{name}")))
+                .unwrap()
+                .format
+        );
+    }
+    let run = autoscope(&[
+        "sample".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        inputs[0].as_os_str(),
+        "-o".as_ref(),
+        "-".as_ref(),
+    ]);
+    assert!(run.status.success());
+    trace_formats::read(&run.stdout, "stdout").unwrap();
+}
+
+#[test]
+fn bad_inputs_exit_2_naming_the_file_and_leave_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    let policy = testdata("policies/example.json");
+    let missing = dir.path().join("missing.csv");
+    let run = autoscope(&[
+        "sample".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        missing.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        text(&run.stderr).contains("missing.csv"),
+        "{}",
+        text(&run.stderr)
+    );
+    assert!(!out.exists());
+
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(
+        &broken,
+        "StartTime,EndTime,URL,SpanType,Service,SpanId,TraceId,Peer,ParentSpan,Component,IsError\n1,2,x,Entry\n",
+    )
+    .unwrap();
+    let run = autoscope(&[
+        "sample".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        broken.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = text(&run.stderr);
+    assert!(err.contains("broken.csv") && err.contains('2'), "{err}");
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "temporary files left"
+    );
+
+    let bad_policy = dir.path().join("policy.json");
+    std::fs::write(&bad_policy, "{\n  \"version\": 1,\n  \"bogus\": true\n}\n").unwrap();
+    let input = testdata("traces/otlp.json");
+    let run = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        bad_policy.as_os_str(),
+        input.as_os_str(),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = text(&run.stderr);
+    assert!(
+        err.contains("policy.json") && err.contains("line 3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn eval_reports_policy_beside_head_and_tail_sampling() {
+    let policy = testdata("policies/example.json");
+    let inputs = [
+        testdata("traces/skywalking.csv"),
+        testdata("traces/jaeger.json"),
+    ];
+    let run = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        inputs[0].as_os_str(),
+        inputs[1].as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let total = report["total"].as_array().unwrap();
+    let methods: Vec<&str> = total
+        .iter()
+        .map(|m| m["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["policy", "head 1%", "head 10%", "tail (errors + 1%)"]
+    );
+    let policy_row = &total[0];
+    assert_eq!(policy_row["error_span_coverage"], 1.0);
+    assert_eq!(policy_row["ancestor_integrity"], 1.0);
+    let spans = policy_row["spans"].as_u64().unwrap();
+    let per_file: u64 = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["methods"][0]["spans"].as_u64().unwrap())
+        .sum();
+    assert_eq!(spans, per_file);
+    // Tail sampling keeps every error span too; the table prints all four methods.
+    assert_eq!(total[3]["error_span_coverage"], 1.0);
+    let table = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        inputs[0].as_os_str(),
+    ]);
+    let table = text(&table.stdout);
+    assert!(
+        table.contains("head 10%") && table.contains("byte-red"),
+        "{table}"
+    );
+}
+
+#[test]
+fn coverage_counts_names_and_the_rules_that_match_them() {
+    let policy = testdata("policies/example.json");
+    let input = testdata("traces/skywalking.csv");
+    let run = autoscope(&[
+        "coverage".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "--json".as_ref(),
+        "--limit".as_ref(),
+        "0".as_ref(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let doc = trace_formats::read_path(&input).unwrap();
+    assert_eq!(
+        report["summary"]["spans"].as_u64().unwrap(),
+        doc.spans.len() as u64
+    );
+    let names = report["names"].as_array().unwrap();
+    let counted: u64 = names.iter().map(|n| n["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted, doc.spans.len() as u64);
+    let matched: u64 = names
+        .iter()
+        .filter(|n| !n["rule"].is_null())
+        .map(|n| n["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        report["summary"]["spans_matched"].as_u64().unwrap(),
+        matched
+    );
+}

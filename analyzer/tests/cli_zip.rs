@@ -1,0 +1,139 @@
+//! `autoscope zip` and `autoscope unzip` end to end: the built binary on the trace
+//! fixtures, in a temp dir.
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn traces_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/traces")
+}
+
+fn autoscope(args: &[&OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_autoscope"))
+        .args(args)
+        .output()
+        .expect("autoscope runs")
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    [
+        "otlp.json",
+        "jaeger.json",
+        "zipkin.json",
+        "skywalking.csv",
+        "research.csv",
+    ]
+    .iter()
+    .map(|name| traces_dir().join(name))
+    .collect()
+}
+
+#[test]
+fn zip_then_unzip_gives_what_convert_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let zipped = dir.path().join("all.tz");
+    let unzipped = dir.path().join("all.json");
+    let converted = dir.path().join("converted.json");
+    let inputs = fixtures();
+    let mut args: Vec<&OsStr> = vec!["zip".as_ref()];
+    args.extend(inputs.iter().map(|p| p.as_os_str()));
+    args.extend(["-o".as_ref(), zipped.as_os_str(), "--stats".as_ref()]);
+    let output = autoscope(&args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stats = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stats.contains("bytes in") && stats.contains("ratio"),
+        "{stats}"
+    );
+
+    let output = autoscope(&[
+        "unzip".as_ref(),
+        zipped.as_os_str(),
+        "-o".as_ref(),
+        unzipped.as_os_str(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut args: Vec<&OsStr> = vec!["convert".as_ref()];
+    args.extend(inputs.iter().map(|p| p.as_os_str()));
+    args.extend(["-o".as_ref(), converted.as_os_str()]);
+    assert!(autoscope(&args).status.success());
+    assert_eq!(
+        std::fs::read(&unzipped).unwrap(),
+        std::fs::read(&converted).unwrap()
+    );
+
+    // `-o -` writes the same JSON to standard output.
+    let output = autoscope(&[
+        "unzip".as_ref(),
+        zipped.as_os_str(),
+        "-o".as_ref(),
+        "-".as_ref(),
+    ]);
+    assert!(output.status.success());
+    assert_eq!(output.stdout, std::fs::read(&converted).unwrap());
+
+    // Without zstd the file is larger but decodes to the same.
+    let plain = dir.path().join("plain.tz");
+    let mut args: Vec<&OsStr> = vec!["zip".as_ref()];
+    args.extend(inputs.iter().map(|p| p.as_os_str()));
+    args.extend(["-o".as_ref(), plain.as_os_str(), "--no-zstd".as_ref()]);
+    assert!(autoscope(&args).status.success());
+    assert!(std::fs::metadata(&plain).unwrap().len() > std::fs::metadata(&zipped).unwrap().len());
+    let output = autoscope(&[
+        "unzip".as_ref(),
+        plain.as_os_str(),
+        "-o".as_ref(),
+        "-".as_ref(),
+    ]);
+    assert_eq!(output.stdout, std::fs::read(&converted).unwrap());
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.tz");
+    std::fs::write(&garbage, b"TZIP\x01\x05\x01\x00\x00\x01\x02").unwrap();
+    let out = dir.path().join("out.json");
+    let output = autoscope(&[
+        "unzip".as_ref(),
+        garbage.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("garbage.tz"), "{stderr}");
+    assert!(!out.exists(), "no output is left behind");
+
+    let not_tz = traces_dir().join("otlp.json");
+    let output = autoscope(&[
+        "unzip".as_ref(),
+        not_tz.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a tracezip file"));
+
+    let missing = dir.path().join("missing.csv");
+    let zipped = dir.path().join("x.tz");
+    let output = autoscope(&[
+        "zip".as_ref(),
+        missing.as_os_str(),
+        "-o".as_ref(),
+        zipped.as_os_str(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("missing.csv"));
+    assert!(!zipped.exists());
+}
