@@ -27,8 +27,12 @@ pub struct AnalyzeOptions {
     pub target_reduction: f64,
     /// Source root as recorded in the policy.
     pub source_root_label: Option<String>,
-    /// Spans of a trace sample, as (service, name), to measure volume.
+    /// Spans of a trace sample, as (service, name), to measure volume; spans with
+    /// error status are not listed but counted in `trace_error_spans`.
     pub trace_spans: Vec<(String, String)>,
+    /// Error spans in the trace sample: the error override keeps them whatever the
+    /// rules say, so they use up part of the kept-volume budget.
+    pub trace_error_spans: u64,
 }
 
 impl Default for AnalyzeOptions {
@@ -39,6 +43,7 @@ impl Default for AnalyzeOptions {
             target_reduction: 0.8,
             source_root_label: None,
             trace_spans: Vec::new(),
+            trace_error_spans: 0,
         }
     }
 }
@@ -159,7 +164,10 @@ pub fn analyze_facts(
         source_root: options.source_root_label.clone(),
     };
     let volumes =
-        (!options.trace_spans.is_empty()).then(|| measure_volumes(&drafts, &options.trace_spans));
+        (!options.trace_spans.is_empty()).then(|| Volumes {
+            errors: options.trace_error_spans,
+            ..measure_volumes(&drafts, &options.trace_spans)
+        });
     if let Some(volumes) = &volumes {
         policy_gen::apply_trace_frequency(&mut drafts, volumes);
     }
@@ -204,6 +212,7 @@ pub fn measure_volumes(drafts: &[RuleDraft], spans: &[(String, String)]) -> Volu
     let mut volumes = Volumes {
         per_rule: vec![0; drafts.len()],
         unmatched: 0,
+        errors: 0,
     };
     let Ok(matchers) = runtime_sampler::matcher::CompiledMatchers::compile(&policy) else {
         volumes.unmatched = spans.len() as u64;

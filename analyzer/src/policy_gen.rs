@@ -4,7 +4,9 @@
 //! 0.5). With a trace sample, rules are kept in score order while their span volume
 //! fits the budget `(1 - target_reduction) * volume`, and the remaining rules share
 //! what is left at rates proportional to their scores, so the expected kept share of
-//! span volume meets the target.
+//! span volume meets the target. The default action's rate joins that share (weighing
+//! like a rule of score [`UNMATCHED_SCORE`], at most [`DEFAULT_RATE`]), so a sample in
+//! which much traffic comes from code the analyzer never saw still meets the target.
 //!
 //! Output is deterministic: rules sorted by (service, id), matchers sorted, no
 //! timestamps; a matcher claimed by several rules of a service stays only in the
@@ -24,6 +26,9 @@ pub const DEFAULT_RATE: f64 = 0.05;
 pub const MIN_RATE: f64 = 0.01;
 /// Highest rate of a sampled rule without traces.
 pub const MAX_SAMPLED_RATE: f64 = 0.5;
+/// With traces, spans no rule explains weigh like a rule of this score when rates are
+/// chosen (below a database or external call: the code says nothing about them).
+pub const UNMATCHED_SCORE: f64 = 5.0;
 /// A rule with at least this share of trace volume is hot.
 pub const HOT_SHARE: f64 = 0.05;
 
@@ -133,12 +138,15 @@ pub struct Volumes {
     pub per_rule: Vec<u64>,
     /// Spans no rule matched.
     pub unmatched: u64,
+    /// Error spans (not counted above): kept by the error override whatever the rules
+    /// say, so they come out of the budget first.
+    pub errors: u64,
 }
 
 impl Volumes {
     /// Total spans.
     pub fn total(&self) -> u64 {
-        self.per_rule.iter().sum::<u64>() + self.unmatched
+        self.per_rule.iter().sum::<u64>() + self.unmatched + self.errors
     }
 }
 
@@ -201,6 +209,7 @@ pub fn generate(
             .then_with(|| drafts[a].id.cmp(&drafts[b].id))
     });
     let mut actions = vec![Action::Sample { rate: MIN_RATE }; drafts.len()];
+    let mut default_action = Action::Sample { rate: DEFAULT_RATE };
     match volumes.filter(|v| v.total() > 0 && v.per_rule.len() == drafts.len()) {
         None => {
             let keep = ((1.0 - target) * drafts.len() as f64).ceil() as usize;
@@ -216,8 +225,11 @@ pub fn generate(
         }
         Some(volumes) => {
             let total = volumes.total() as f64;
-            let budget = (1.0 - target) * total;
-            let mut used = DEFAULT_RATE * volumes.unmatched as f64;
+            let budget = ((1.0 - target) * total - volumes.errors as f64).max(0.0);
+            let unmatched = volumes.unmatched as f64;
+            // Reserve the least the default action can cost, then keep rules in score
+            // order while their volume fits.
+            let mut used = MIN_RATE * unmatched;
             let mut sampled = Vec::new();
             for &i in &order {
                 let volume = volumes.per_rule[i] as f64;
@@ -228,15 +240,19 @@ pub fn generate(
                     sampled.push(i);
                 }
             }
-            let remaining = (budget - used).max(0.0);
-            // Rate = clamp(k * score): find k so the sampled volume fills what is left.
+            let remaining = (budget - used).max(0.0) + MIN_RATE * unmatched;
+            // Rate = clamp(k * score): find k so the sampled volume, and the spans no
+            // rule explains (weighing like a rule of score UNMATCHED_SCORE, never above
+            // DEFAULT_RATE), fill what is left.
+            let default_rate = |k: f64| (k * UNMATCHED_SCORE).clamp(MIN_RATE, DEFAULT_RATE);
             let kept_volume = |k: f64| -> f64 {
                 sampled
                     .iter()
                     .map(|&i| {
                         volumes.per_rule[i] as f64 * (k * drafts[i].score).clamp(MIN_RATE, 1.0)
                     })
-                    .sum()
+                    .sum::<f64>()
+                    + unmatched * default_rate(k)
             };
             let (mut low, mut high) = (0.0f64, 1.0f64);
             while kept_volume(high) < remaining && high < 1e9 {
@@ -255,9 +271,14 @@ pub fn generate(
                     rate: round_rate(low * drafts[i].score),
                 };
             }
+            default_action = Action::Sample {
+                rate: round_rate(default_rate(low)),
+            };
         }
     }
-    assemble(drafts, &actions, options)
+    let mut policy = assemble(drafts, &actions, options);
+    policy.default_action = default_action;
+    policy
 }
 
 fn assemble(drafts: &[RuleDraft], actions: &[Action], options: &PolicyOptions) -> Policy {
@@ -346,6 +367,7 @@ mod tests {
         let volumes = Volumes {
             per_rule: vec![100, 400, 500],
             unmatched: 0,
+            errors: 0,
         };
         let policy = generate(
             &drafts,
@@ -366,5 +388,39 @@ mod tests {
             })
             .sum();
         assert!((kept / 1000.0 - 0.2).abs() < 0.01, "kept share {kept}");
+    }
+
+    #[test]
+    fn error_spans_and_unexplained_spans_share_the_budget() {
+        let drafts = vec![draft("a", 40.0), draft("b", 20.0), draft("c", 5.0)];
+        // 2000 spans: 100 error spans kept by the override, 900 that no rule explains.
+        let volumes = Volumes {
+            per_rule: vec![100, 400, 500],
+            unmatched: 900,
+            errors: 100,
+        };
+        let policy = generate(
+            &drafts,
+            &PolicyOptions {
+                target_reduction: 0.8,
+                source_root: None,
+            },
+            Some(&volumes),
+        );
+        let rate_of = |action: Action| match action {
+            Action::Keep => 1.0,
+            Action::Sample { rate } => rate,
+        };
+        let default_rate = rate_of(policy.default_action);
+        assert!((MIN_RATE..=DEFAULT_RATE).contains(&default_rate));
+        let kept: f64 = policy
+            .rules
+            .iter()
+            .zip(&volumes.per_rule)
+            .map(|(r, &v)| v as f64 * rate_of(r.action))
+            .sum::<f64>()
+            + volumes.unmatched as f64 * default_rate
+            + volumes.errors as f64;
+        assert!((kept / 2000.0 - 0.2).abs() < 0.01, "kept share {}", kept / 2000.0);
     }
 }

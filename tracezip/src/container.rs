@@ -88,7 +88,8 @@ impl<R: Read> FileReader<R> {
             }
         }
         // A zstd frame may be a little larger than its payload; headers add a few bytes.
-        if len > self.max_frame_bytes + self.max_frame_bytes / 8 + 1024 {
+        let slack = self.max_frame_bytes / 8 + 1024;
+        if len > self.max_frame_bytes.saturating_add(slack) {
             return Err(DecodeError::LimitExceeded(
                 "frame larger than max_frame_bytes",
             ));

@@ -126,7 +126,7 @@ pub fn run_analysis(
         )));
     }
     let started = Instant::now();
-    let trace_spans = read_trace_spans(&args.traces)?;
+    let (trace_spans, trace_error_spans) = read_trace_spans(&args.traces)?;
     let options = AnalyzeOptions {
         discover: DiscoverOptions {
             include_tests: args.include_tests,
@@ -145,6 +145,7 @@ pub fn run_analysis(
         target_reduction,
         source_root_label: Some(root.display().to_string()),
         trace_spans,
+        trace_error_spans,
     };
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let bar = indicatif::ProgressBar::hidden();
@@ -177,19 +178,24 @@ pub fn run_analysis(
     Ok(analysis)
 }
 
-fn read_trace_spans(paths: &[PathBuf]) -> Result<Vec<(String, String)>> {
+/// The (service, name) of every span without error status in the trace files, and the
+/// number of error spans.
+fn read_trace_spans(paths: &[PathBuf]) -> Result<(Vec<(String, String)>, u64)> {
     let mut spans = Vec::new();
+    let mut errors = 0;
     for path in paths {
         let doc = trace_formats::read_path(path)
             .map_err(|e| super::input_error(e.to_string()))
             .with_context(|| format!("reading traces {}", path.display()))?;
-        spans.extend(
-            doc.spans
-                .iter()
-                .map(|span| (span.service_name().to_string(), span.name.clone())),
-        );
+        for span in &doc.spans {
+            if span.is_error() {
+                errors += 1;
+            } else {
+                spans.push((span.service_name().to_string(), span.name.clone()));
+            }
+        }
     }
-    Ok(spans)
+    Ok((spans, errors))
 }
 
 fn print_summary(analysis: &Analysis, seconds: f64) {
