@@ -345,3 +345,54 @@ fn repeated_spans_cost_a_few_bytes_each() {
     assert_eq!(decompress(&file).unwrap(), otlp);
     assert!(file.len() < 13 * spans.len(), "{} bytes", file.len());
 }
+
+#[test]
+fn high_cardinality_attributes_stay_out_of_the_tree() {
+    let resource = Arc::new(Resource::for_service("svc"));
+    let spans: Vec<Span> = (0..5000u64)
+        .map(|i| Span {
+            trace_id: vec![1; 16],
+            span_id: i.to_be_bytes().to_vec(),
+            name: format!("op{}", i % 3),
+            attributes: vec![
+                KeyValue::string("user.id", format!("user-{i}")),
+                KeyValue::string("db", if i % 2 == 0 { "mongo" } else { "redis" }),
+            ],
+            resource: resource.clone(),
+            ..Span::default()
+        })
+        .collect();
+    let options = EncoderOptions {
+        zstd_level: None,
+        ..EncoderOptions::default()
+    };
+    let mut encoder = Encoder::new(0, options.clone());
+    let mut decoder = Decoder::default();
+    for batch in spans.chunks(1000) {
+        let frame = encoder.encode_batch(batch).unwrap();
+        assert_eq!(decoder.decode_frame(&frame).unwrap(), batch);
+    }
+    // Until `user.id` passes the limit its values enter the tree; after that the
+    // tree holds 3 names x 2 `db` values x (inline `user.id`) and stops growing.
+    let nodes = encoder.stats().tree_nodes;
+    let limit = options.high_cardinality_limit as u64;
+    assert!(nodes < 6 * (limit + 2) + 20, "{nodes} tree nodes");
+    let before = nodes;
+    let more: Vec<Span> = spans
+        .iter()
+        .map(|span| Span {
+            attributes: vec![
+                KeyValue::string("user.id", format!("other-{:?}", span.span_id)),
+                span.attributes[1].clone(),
+            ],
+            ..span.clone()
+        })
+        .collect();
+    let frame = encoder.encode_batch(&more).unwrap();
+    assert_eq!(decoder.decode_frame(&frame).unwrap(), more);
+    assert_eq!(
+        encoder.stats().tree_nodes,
+        before,
+        "no new paths for new user ids"
+    );
+}
