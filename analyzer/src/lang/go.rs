@@ -1121,16 +1121,6 @@ mod tests {
     }
 
     #[test]
-    fn every_listed_query_file_compiles() {
-        assert!(!SPEC.queries.is_empty());
-        for (name, source) in SPEC.queries {
-            if let Err(error) = Query::new(&grammar(), source) {
-                panic!("{name}: {error}");
-            }
-        }
-    }
-
-    #[test]
     fn query_compiles_and_snippet_parses() {
         let f = facts("package geo\nfunc A() { b() }\n");
         assert_eq!(f.package, "geo");

@@ -40,3 +40,47 @@ pub fn spec(language: Language) -> &'static LanguageSpec {
         .find(|spec| spec.language == language)
         .expect("every Language variant is registered")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The grammar/runtime ABI bridge fails only at run time: load every registered
+    /// grammar, compile every query file, and parse a line with each.
+    #[test]
+    fn every_grammar_loads_and_every_query_compiles() {
+        for spec in all() {
+            let grammar = (spec.grammar)();
+            assert!(
+                !spec.queries.is_empty(),
+                "{:?} has no queries",
+                spec.language
+            );
+            for (name, source) in spec.queries {
+                if let Err(error) = tree_sitter::Query::new(&grammar, source) {
+                    panic!("{:?} {name}: {error}", spec.language);
+                }
+            }
+            let mut parser = tree_sitter::Parser::new();
+            parser
+                .set_language(&grammar)
+                .unwrap_or_else(|e| panic!("{:?}: {e}", spec.language));
+            let tree = parser.parse("x", None).expect("a tree");
+            assert!(tree.root_node().child_count() <= 1);
+        }
+    }
+
+    #[test]
+    fn extensions_map_to_their_language() {
+        assert_eq!(
+            for_extension("java").map(|s| s.language),
+            Some(Language::Java)
+        );
+        assert_eq!(
+            for_extension("py").map(|s| s.language),
+            Some(Language::Python)
+        );
+        assert_eq!(for_extension("go").map(|s| s.language), Some(Language::Go));
+        assert!(for_extension("rs").is_none());
+    }
+}
