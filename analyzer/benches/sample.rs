@@ -4,7 +4,8 @@
 //! The input is `AUTOSCOPE_BENCH_TRACES` (e.g. the 34 MB
 //! `../shared/data/deeptralog-trainticket/F02normal01_spans.csv`), else the SkyWalking
 //! fixture repeated to about 4 MB; the policy is `AUTOSCOPE_BENCH_POLICY`, else the
-//! example policy in testdata.
+//! example policy in testdata. Each iteration also frees its document, which the
+//! command skips for its last input (it exits next), so the figure is conservative.
 //!
 //! ```sh
 //! AUTOSCOPE_BENCH_TRACES=../shared/data/deeptralog-trainticket/F02normal01_spans.csv \
@@ -14,6 +15,10 @@
 use autoscope::apply::{TraceGroups, sample_document};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::path::PathBuf;
+
+// The same allocator as the `autoscope` binary, so that the figure is the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn testdata(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -20,14 +20,34 @@ pub struct TraceGroups {
 impl TraceGroups {
     /// Groups `spans` by trace id.
     pub fn of(spans: &[Span]) -> Self {
-        let mut slot: AHashMap<&[u8], usize> = AHashMap::with_capacity(spans.len() / 4);
-        let mut traces: Vec<Vec<usize>> = Vec::new();
-        for (index, span) in spans.iter().enumerate() {
-            let next = traces.len();
-            let at = *slot.entry(span.trace_id.as_slice()).or_insert(next);
-            if at == next {
-                traces.push(Vec::new());
-            }
+        let mut slot: AHashMap<&[u8], usize> = AHashMap::new();
+        // First pass: each span's trace, and each trace's size, so that the second
+        // pass fills vectors of the right capacity instead of growing thousands.
+        let mut trace_of: Vec<usize> = Vec::with_capacity(spans.len());
+        let mut sizes: Vec<usize> = Vec::new();
+        // Files mostly hold a trace's spans in one run (about 60 spans per trace in the
+        // DeepTraLog files): comparing with the previous span's trace id skips hashing
+        // all but the first span of each run.
+        let mut previous: Option<(&[u8], usize)> = None;
+        for span in spans {
+            let trace_id = span.trace_id.as_slice();
+            let at = match previous {
+                Some((previous_id, at)) if previous_id == trace_id => at,
+                _ => {
+                    let next = sizes.len();
+                    let at = *slot.entry(trace_id).or_insert(next);
+                    if at == next {
+                        sizes.push(0);
+                    }
+                    previous = Some((trace_id, at));
+                    at
+                }
+            };
+            sizes[at] += 1;
+            trace_of.push(at);
+        }
+        let mut traces: Vec<Vec<usize>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
+        for (index, &at) in trace_of.iter().enumerate() {
             traces[at].push(index);
         }
         Self { traces }
@@ -113,4 +133,44 @@ pub fn sample_document(
     }
     kept.sort_by_key(|k| k.index);
     Sampled { outcomes, kept }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn spans_of(trace_ids: &[u8]) -> Vec<Span> {
+        trace_ids
+            .iter()
+            .map(|&t| Span {
+                trace_id: vec![b't', t],
+                ..Span::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn interleaved_traces_group_in_order_of_first_appearance() {
+        let groups = TraceGroups::of(&spans_of(&[2, 2, 1, 2, 1, 1, 3, 2]));
+        assert_eq!(
+            groups.traces,
+            vec![vec![0, 1, 3, 7], vec![2, 4, 5], vec![6]]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn groups_match_a_plain_scan(trace_ids in proptest::collection::vec(0u8..6, 0..60)) {
+            let mut expected: Vec<(u8, Vec<usize>)> = Vec::new();
+            for (index, &t) in trace_ids.iter().enumerate() {
+                match expected.iter_mut().find(|(id, _)| *id == t) {
+                    Some((_, members)) => members.push(index),
+                    None => expected.push((t, vec![index])),
+                }
+            }
+            let expected: Vec<Vec<usize>> = expected.into_iter().map(|(_, m)| m).collect();
+            prop_assert_eq!(TraceGroups::of(&spans_of(&trace_ids)).traces, expected);
+        }
+    }
 }

@@ -177,10 +177,10 @@ pub fn measure(
     };
     let mut by_id: AHashMap<&[u8], usize> = AHashMap::new();
     for trace in &groups.traces {
+        // Only a kept span with a parent needs the span id index: most traces of a
+        // sampled document have none, and hashing every span id was a hot spot.
         by_id.clear();
-        for &i in trace {
-            by_id.entry(doc.spans[i].span_id.as_slice()).or_insert(i);
-        }
+        let mut indexed = false;
         let (mut errors, mut kept_errors, mut visible) = (0u64, 0u64, false);
         for &i in trace {
             let span = &doc.spans[i];
@@ -190,6 +190,12 @@ pub fn measure(
             }
             if kept[i] {
                 visible = true;
+                if !indexed && !span.parent_span_id.is_empty() {
+                    for &j in trace {
+                        by_id.entry(doc.spans[j].span_id.as_slice()).or_insert(j);
+                    }
+                    indexed = true;
+                }
                 let parent_ok = span.parent_span_id.is_empty()
                     || by_id
                         .get(span.parent_span_id.as_slice())

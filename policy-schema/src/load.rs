@@ -219,6 +219,12 @@ fn first_problem(policy: &Policy) -> Option<Problem> {
                 format!("{} must be a positive number", latency.threshold),
             );
         }
+        if !(latency.min_spread_ms.is_finite() && latency.min_spread_ms >= 0.0) {
+            return problem(
+                at("min_spread_ms"),
+                format!("{} must be a finite number >= 0", latency.min_spread_ms),
+            );
+        }
     }
     if let Some(budget) = &policy.budget
         && !(budget.spans_per_second.is_finite() && budget.spans_per_second > 0.0)

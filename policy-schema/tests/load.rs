@@ -138,6 +138,33 @@ fn negative_default_rate_is_rejected() {
 }
 
 #[test]
+fn negative_latency_spread_floor_is_rejected() {
+    let overrides = r#""overrides": {
+    "latency": { "window": 64, "threshold": 6.0, "min_samples": 16,
+      "min_spread_ms": -0.5 }
+  },
+  "rules""#;
+    let text = BASE.replacen(r#""rules""#, overrides, 1);
+    assert_error(
+        &text,
+        "overrides.latency.min_spread_ms",
+        8,
+        "-0.5 must be a finite number >= 0",
+    );
+}
+
+#[test]
+fn latency_spread_floor_defaults_when_absent() {
+    let overrides = r#""overrides": {
+    "latency": { "window": 64, "threshold": 6.0, "min_samples": 16 }
+  },
+  "rules""#;
+    let policy = from_json_str(&BASE.replacen(r#""rules""#, overrides, 1)).unwrap();
+    let latency = policy.overrides.latency.unwrap();
+    assert_eq!(latency.min_spread_ms, policy_schema::DEFAULT_MIN_SPREAD_MS);
+}
+
+#[test]
 fn unknown_version_is_rejected() {
     let text = BASE.replace(r#""version": 1,"#, r#""version": 7,"#);
     assert_error(&text, "version", 2, "unknown version 7");

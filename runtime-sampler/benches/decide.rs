@@ -11,7 +11,9 @@
 //! Run: `cargo bench -p runtime-sampler --bench decide -- --quick`
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use policy_schema::{
     Action, Generator, Matcher, Overrides, Policy, Rule, Structure, StructureMode,
 };
@@ -166,6 +168,12 @@ fn decisions<M: Measurement>(c: &mut Criterion<M>, label: &str) {
     let spans = views(&owned);
     let mut group = c.benchmark_group(format!("{label}decide"));
     group.throughput(Throughput::Elements(spans.len() as u64));
+    if !label.is_empty() {
+        // The thread's CPU time advances at scheduler ticks, not continuously: linear
+        // sampling's first samples (one or two iterations, ~1 ms) could read as zero
+        // time, which criterion rejects. Equal samples of many iterations each do not.
+        group.sampling_mode(SamplingMode::Flat);
+    }
     let plain = Sampler::new(&realistic_policy(false)).unwrap();
     let mut by_kind = std::collections::BTreeMap::new();
     for span in &spans {

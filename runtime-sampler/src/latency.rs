@@ -8,9 +8,9 @@
 //!
 //! A span is an outlier when, once `min_samples` durations were seen,
 //! `duration > median + threshold * spread`, where
-//! `spread = max(1.4826 * MAD, median / 20, 1 ms)`: 1.4826 scales the median absolute
-//! deviation to a standard deviation for normal data; the floor keeps a constant
-//! stream (MAD = 0) or sub-millisecond jitter from flagging every small wobble.
+//! `spread = max(1.4826 * MAD, median / 20, min_spread_ms)`: 1.4826 scales the median
+//! absolute deviation to a standard deviation for normal data; the floors keep a
+//! constant stream (MAD = 0) or tiny jitter from flagging every small wobble.
 //!
 //! Cost: median and MAD are computed (O(window), with `select_nth_unstable`) when
 //! `min_samples` is first reached and then every `max(1, window / 2)` spans, so the
@@ -25,8 +25,8 @@ use policy_schema::LatencyOverride;
 const MAD_SCALE: f64 = 1.4826;
 /// The spread is at least this share of the median.
 const MIN_SPREAD_OF_MEDIAN: f64 = 0.05;
-/// The spread is at least this many nanoseconds (1 ms).
-const MIN_SPREAD_NANOS: f64 = 1_000_000.0;
+/// Nanoseconds per millisecond, for the policy's `min_spread_ms`.
+const NANOS_PER_MS: f64 = 1_000_000.0;
 /// Windows tracked per sampler; keys beyond it get no latency override (bounds memory
 /// when names are high-cardinality and untemplated).
 pub const MAX_TRACKED_KEYS: usize = 100_000;
@@ -57,6 +57,8 @@ pub struct LatencyTracker {
     by_service_matcher: Vec<Option<Window>>,
     services: AHashMap<Box<str>, ServiceWindows>,
     tracked: usize,
+    /// Reused by every recomputation, which would otherwise allocate a window's worth.
+    scratch: Vec<u64>,
 }
 
 #[derive(Debug)]
@@ -84,6 +86,7 @@ impl LatencyTracker {
                 .collect(),
             services: AHashMap::new(),
             tracked: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -96,7 +99,12 @@ impl LatencyTracker {
                 self.by_service_matcher.resize_with(id + 1, || None);
             }
             let window = self.by_service_matcher[id].get_or_insert_with(Window::new);
-            return window.observe(duration, &self.config, self.recompute_every);
+            return window.observe(
+                duration,
+                &self.config,
+                self.recompute_every,
+                &mut self.scratch,
+            );
         }
         let windows = match self.services.get_mut(service) {
             Some(windows) => windows,
@@ -128,7 +136,12 @@ impl LatencyTracker {
                 }
             }
         };
-        window.observe(duration, &self.config, self.recompute_every)
+        window.observe(
+            duration,
+            &self.config,
+            self.recompute_every,
+            &mut self.scratch,
+        )
     }
 }
 
@@ -142,7 +155,13 @@ impl Window {
         }
     }
 
-    fn observe(&mut self, duration: u64, config: &LatencyOverride, recompute_every: usize) -> bool {
+    fn observe(
+        &mut self,
+        duration: u64,
+        config: &LatencyOverride,
+        recompute_every: usize,
+        scratch: &mut Vec<u64>,
+    ) -> bool {
         let outlier = self.limit.is_some_and(|limit| duration > limit);
         let capacity = config.window as usize;
         if self.durations.len() < capacity {
@@ -157,25 +176,37 @@ impl Window {
         self.since_recompute += 1;
         let enough = self.durations.len() >= (config.min_samples as usize).max(1);
         if enough && (self.limit.is_none() || self.since_recompute >= recompute_every) {
-            self.limit = Some(outlier_limit(&self.durations, config.threshold));
+            self.limit = Some(outlier_limit(
+                &self.durations,
+                scratch,
+                config.threshold,
+                config.min_spread_ms * NANOS_PER_MS,
+            ));
             self.since_recompute = 0;
         }
         outlier
     }
 }
 
-/// `median + threshold * spread` over `durations` (not empty).
-fn outlier_limit(durations: &[u64], threshold: f64) -> u64 {
-    let mut scratch = durations.to_vec();
-    let median = median_of(&mut scratch);
+/// `median + threshold * spread` over `durations` (not empty), the spread at least
+/// `min_spread_nanos`.
+fn outlier_limit(
+    durations: &[u64],
+    scratch: &mut Vec<u64>,
+    threshold: f64,
+    min_spread_nanos: f64,
+) -> u64 {
+    scratch.clear();
+    scratch.extend_from_slice(durations);
+    let median = median_of(scratch);
     for (slot, &d) in scratch.iter_mut().zip(durations) {
         *slot = d.abs_diff(median);
     }
-    let mad = median_of(&mut scratch);
+    let mad = median_of(scratch);
     let median = median as f64;
     let spread = (MAD_SCALE * mad as f64)
         .max(MIN_SPREAD_OF_MEDIAN * median)
-        .max(MIN_SPREAD_NANOS);
+        .max(min_spread_nanos);
     let limit = median + threshold * spread;
     if limit >= u64::MAX as f64 {
         u64::MAX
@@ -199,6 +230,7 @@ mod tests {
             window,
             threshold: 6.0,
             min_samples,
+            min_spread_ms: 1.0,
         }
     }
 
@@ -226,6 +258,26 @@ mod tests {
         // MAD is 0; the 1 ms floor means 6 ms above the median is needed.
         assert!(!tracker.observe("svc", key, 5_000_000));
         assert!(tracker.observe("svc", key, 7_000_000));
+    }
+
+    #[test]
+    fn a_lower_floor_catches_delays_of_fast_calls() {
+        // A steady 0.5 ms call (MAD 0) delayed to 5 ms: under the 1 ms floor's limit of
+        // 6.5 ms, over the 0.5 ms floor's limit of 3.5 ms.
+        for (min_spread_ms, flagged) in [(1.0, false), (0.5, true)] {
+            let mut tracker = LatencyTracker::new(
+                &LatencyOverride {
+                    min_spread_ms,
+                    ..config(32, 8)
+                },
+                0,
+            );
+            let key = LatencyKey::Name("MongoDB/find");
+            for _ in 0..32 {
+                tracker.observe("svc", key, 500_000);
+            }
+            assert_eq!(tracker.observe("svc", key, 5_000_000), flagged);
+        }
     }
 
     #[test]

@@ -77,16 +77,18 @@ impl Report {
 
     pub(crate) fn record_decision(&mut self, decision: &Decision) {
         let counts = self.counts_mut(decision.decided_by);
+        // Branch-free: whether a span is kept, and why, is unpredictable per span. An
+        // override only fires on a kept span; adding 0.0 leaves the total unchanged.
+        let by_rule = decision.keep && decision.override_fired.is_none();
         counts.spans_in += 1;
-        match (decision.keep, decision.override_fired) {
-            (false, _) => {}
-            (true, None) => {
-                counts.kept_by_rule += 1;
-                counts.adjusted_total += decision.adjusted_count;
-            }
-            (true, Some(OverrideKind::Error)) => counts.kept_by_error += 1,
-            (true, Some(OverrideKind::Latency)) => counts.kept_by_latency += 1,
-        }
+        counts.kept_by_rule += u64::from(by_rule);
+        counts.adjusted_total += if by_rule {
+            decision.adjusted_count
+        } else {
+            0.0
+        };
+        counts.kept_by_error += u64::from(decision.override_fired == Some(OverrideKind::Error));
+        counts.kept_by_latency += u64::from(decision.override_fired == Some(OverrideKind::Latency));
     }
 
     pub(crate) fn record_trace(&mut self, outcome: &TraceOutcome) {

@@ -234,27 +234,32 @@ impl Sampler {
             None => (DecidedBy::Default, self.actions.len() - 1),
         };
         let (action, full_threshold, full_inverse) = self.actions[action_index];
-        let (mut keep, mut adjusted_count, effective_rate) = match action {
-            Action::Keep => (true, 1.0, None),
-            Action::Sample { rate } => {
-                let full_rate = rate;
-                let randomness = self.randomness(span.trace_id);
-                let (rate, limit) = match &mut self.budget {
-                    Some(budget) => {
-                        let scale = match trace_scale {
-                            Some(scale) => scale,
-                            None => budget.advance(span.start_unix_nano),
-                        };
-                        budget.record(rate);
-                        if scale < 1.0 {
-                            (rate * scale, threshold(rate * scale))
-                        } else {
-                            (rate, full_threshold)
-                        }
-                    }
-                    None => (rate, full_threshold),
+        let (mut keep, mut adjusted_count, effective_rate) = match (action, &mut self.budget) {
+            // Without a budget, `keep` (threshold 0, count 1) and `sample` share one
+            // branch-free path: which action a span meets and whether it passes are
+            // both unpredictable, so branches on them mispredict.
+            (_, None) => {
+                let keep = keeps(self.randomness(span.trace_id), full_threshold);
+                let effective_rate = match action {
+                    Action::Keep => None,
+                    Action::Sample { rate } => Some(rate),
                 };
-                let keep = keeps(randomness, limit);
+                (keep, if keep { full_inverse } else { 0.0 }, effective_rate)
+            }
+            (Action::Keep, Some(_)) => (true, 1.0, None),
+            (Action::Sample { rate }, Some(budget)) => {
+                let full_rate = rate;
+                let scale = match trace_scale {
+                    Some(scale) => scale,
+                    None => budget.advance(span.start_unix_nano),
+                };
+                budget.record(rate);
+                let (rate, limit) = if scale < 1.0 {
+                    (rate * scale, threshold(rate * scale))
+                } else {
+                    (rate, full_threshold)
+                };
+                let keep = keeps(self.randomness(span.trace_id), limit);
                 let adjusted = match (keep, rate == full_rate) {
                     (false, _) => 0.0,
                     (true, true) => full_inverse,

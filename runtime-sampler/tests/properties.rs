@@ -212,7 +212,7 @@ proptest! {
     fn arbitrary_spans_never_panic(raw in arbitrary_spans(), reparent in any::<bool>()) {
         let mut policy = policy(if reparent { StructureMode::Reparent } else { StructureMode::KeepAncestors });
         policy.budget = Some(policy_schema::Budget { spans_per_second: 5.0 });
-        policy.overrides.latency = Some(policy_schema::LatencyOverride { window: 4, threshold: 1.0, min_samples: 1 });
+        policy.overrides.latency = Some(policy_schema::LatencyOverride { window: 4, threshold: 1.0, min_samples: 1, min_spread_ms: 0.0 });
         policy.rules.push(serde_json::from_str(
             r#"{"id": "t", "match": [{"template": "/{a}/{b:**}"}, {"prefix": "/"}, {"glob": "*?*"}], "action": {"action": "sample", "rate": 0.3}}"#,
         ).unwrap());

@@ -181,6 +181,7 @@ fn injected_delays_are_kept() {
         window: 64,
         threshold: 6.0,
         min_samples: 16,
+        ..LatencyOverride::default()
     });
     let mut sampler = Sampler::new(&p).unwrap();
     let mut rng = SplitMix(5);

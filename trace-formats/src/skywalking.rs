@@ -115,13 +115,17 @@ pub(crate) fn read(bytes: Cow<'_, [u8]>, origin: &str) -> Result<TraceDocument, 
 
 /// Shared values by key, remembering the last hit (rows of one service come in runs).
 struct Interner<T> {
-    last: Option<(Vec<u8>, Arc<T>)>,
+    /// The key of `last`, kept in a buffer reused from row to row (no allocation per
+    /// change of key).
+    last_key: Vec<u8>,
+    last: Option<Arc<T>>,
     all: HashMap<Vec<u8>, Arc<T>>,
 }
 
 impl<T> Default for Interner<T> {
     fn default() -> Self {
         Self {
+            last_key: Vec::new(),
             last: None,
             all: HashMap::new(),
         }
@@ -129,8 +133,8 @@ impl<T> Default for Interner<T> {
 }
 
 fn intern<T>(interner: &mut Interner<T>, key: &[u8], make: impl FnOnce() -> T) -> Arc<T> {
-    if let Some((last_key, value)) = &interner.last
-        && last_key.as_slice() == key
+    if let Some(value) = &interner.last
+        && interner.last_key.as_slice() == key
     {
         return value.clone();
     }
@@ -142,12 +146,18 @@ fn intern<T>(interner: &mut Interner<T>, key: &[u8], make: impl FnOnce() -> T) -
             value
         }
     };
-    interner.last = Some((key.to_vec(), value.clone()));
+    interner.last_key.clear();
+    interner.last_key.extend_from_slice(key);
+    interner.last = Some(value.clone());
     value
 }
 
 fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    // `from_utf8` checks ASCII a word at a time; the lossy path only for invalid text.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 fn millis(row: &Row<'_>, column: usize) -> Result<u64, FieldError> {
