@@ -163,11 +163,10 @@ pub fn analyze_facts(
         target_reduction: options.target_reduction,
         source_root: options.source_root_label.clone(),
     };
-    let volumes =
-        (!options.trace_spans.is_empty()).then(|| Volumes {
-            errors: options.trace_error_spans,
-            ..measure_volumes(&drafts, &options.trace_spans)
-        });
+    let volumes = (!options.trace_spans.is_empty()).then(|| Volumes {
+        errors: options.trace_error_spans,
+        ..measure_volumes(&drafts, &options.trace_spans)
+    });
     if let Some(volumes) = &volumes {
         policy_gen::apply_trace_frequency(&mut drafts, volumes);
     }

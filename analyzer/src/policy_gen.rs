@@ -421,6 +421,10 @@ mod tests {
             .sum::<f64>()
             + volumes.unmatched as f64 * default_rate
             + volumes.errors as f64;
-        assert!((kept / 2000.0 - 0.2).abs() < 0.01, "kept share {}", kept / 2000.0);
+        assert!(
+            (kept / 2000.0 - 0.2).abs() < 0.01,
+            "kept share {}",
+            kept / 2000.0
+        );
     }
 }

@@ -102,7 +102,12 @@ pub fn write_atomically(
         write(&mut out)?;
         out.flush()?;
     }
-    file.persist(path)
-        .map_err(|e| input_error(format!("{}: cannot write output: {}", path.display(), e.error)))?;
+    file.persist(path).map_err(|e| {
+        input_error(format!(
+            "{}: cannot write output: {}",
+            path.display(),
+            e.error
+        ))
+    })?;
     Ok(())
 }
