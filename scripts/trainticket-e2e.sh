@@ -7,7 +7,13 @@
 # PATH/TO/train-ticket: a checkout of FudanSELab/train-ticket (the 2021 code, the
 # ts-*-service folders). PATH/TO/deeptralog-trainticket: the SkyWalking span CSVs from
 # FudanSELab/DeepTraLog (TraceLogData/). OUT-DIR (default ./trainticket-e2e) receives
-# the policy, the eval and coverage reports and the sampled traces.
+# the policies, the eval and coverage reports and the sampled traces.
+#
+# Two policies: `policy.json` from the code alone, and `policy-calibrated.json` from the
+# code plus a trace sample (`analyze --traces`): half of the traces (trace ids whose
+# next-to-last character is an even digit: SkyWalking ids all end in an odd one),
+# evaluated on the other half. TARGET (default 0.9) is the target
+# reduction of both.
 set -euo pipefail
 if [ $# -lt 2 ]; then
   sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
@@ -26,11 +32,26 @@ shopt -s nullglob
 files=("$traces"/*.csv)
 [ ${#files[@]} -gt 0 ] || { echo "no .csv trace files in $traces" >&2; exit 2; }
 
-echo "== analyze $code" >&2
-"$bin" analyze "$code" --target-reduction 0.9 -o "$out/policy.json"
+target=${TARGET:-0.9}
+
+echo "== analyze $code (target reduction $target)" >&2
+"$bin" analyze "$code" --target-reduction "$target" -o "$out/policy.json"
 echo "== coverage" >&2
 "$bin" coverage --policy "$out/policy.json" "${files[@]}" | tee "$out/coverage.txt"
-echo "== eval" >&2
+echo "== eval: policy from the code" >&2
 "$bin" eval --policy "$out/policy.json" "${files[@]}" | tee "$out/eval.txt"
 echo "== sample" >&2
 "$bin" sample --policy "$out/policy.json" "${files[@]}" -o "$out/sampled" --report
+
+# Calibration on half the traces, evaluation on the other half (split by trace id).
+mkdir -p "$out/calibration" "$out/holdout"
+for f in "${files[@]}"; do
+  name=$(basename "$f")
+  awk -F, 'NR == 1 || $7 ~ /[02468].$/' "$f" > "$out/calibration/$name"
+  awk -F, 'NR == 1 || $7 !~ /[02468].$/' "$f" > "$out/holdout/$name"
+done
+echo "== analyze with a trace sample (calibration half)" >&2
+"$bin" analyze "$code" --target-reduction "$target" --traces "$out"/calibration/*.csv \
+  -o "$out/policy-calibrated.json"
+echo "== eval: calibrated policy on the holdout half" >&2
+"$bin" eval --policy "$out/policy-calibrated.json" "$out"/holdout/*.csv | tee "$out/eval-calibrated.txt"

@@ -90,6 +90,8 @@ pub struct Analysis {
     pub scores: Vec<Score>,
     /// Rule drafts (the policy's rules before actions).
     pub drafts: Vec<RuleDraft>,
+    /// Span volumes per draft on the trace sample, when one was given.
+    pub volumes: Option<Volumes>,
 }
 
 /// Analyzes the tree at `root`. `on_file` is called as files are parsed; `on_start`
@@ -201,6 +203,7 @@ pub fn analyze_facts(
         sites,
         scores,
         drafts,
+        volumes,
     }
 }
 

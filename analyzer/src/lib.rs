@@ -5,10 +5,13 @@
 //! [`lang`]) → name services ([`services`]) → resolve into a call graph ([`graph`],
 //! with library knowledge from [`conventions`]) → find span sites and their names
 //! ([`spans`]) → score ([`score`]) → generate the policy ([`policy_gen`]).
-//! [`analysis`] runs them in order; [`diagnostics`] carries what was tolerated.
+//! [`analysis`] runs them in order; [`diagnostics`] carries what was tolerated;
+//! [`calibrate`] tightens a policy until the runtime sampler meets the target on a
+//! trace sample.
 
 pub mod analysis;
 pub mod apply;
+pub mod calibrate;
 pub mod conventions;
 pub mod diagnostics;
 pub mod discover;

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use autoscope::analysis::{self, Analysis, AnalyzeOptions};
+use autoscope::calibrate;
 use autoscope::diagnostics::Severity;
 use autoscope::discover::{DEFAULT_MAX_FILE_SIZE, DiscoverError, DiscoverOptions};
 use autoscope::policy_gen;
@@ -126,7 +127,8 @@ pub fn run_analysis(
         )));
     }
     let started = Instant::now();
-    let (trace_spans, trace_error_spans) = read_trace_spans(&args.traces)?;
+    let trace_docs = read_traces(&args.traces)?;
+    let (trace_spans, trace_error_spans) = trace_span_names(&trace_docs);
     let options = AnalyzeOptions {
         discover: DiscoverOptions {
             include_tests: args.include_tests,
@@ -156,7 +158,7 @@ pub fn run_analysis(
         }
     };
     let on_file = || bar.inc(1);
-    let analysis =
+    let mut analysis =
         analysis::analyze_path(root, &options, &on_start, &on_file).map_err(|e| match e {
             DiscoverError::Root { .. } | DiscoverError::BadGlob { .. } => {
                 super::input_error(e.to_string())
@@ -175,18 +177,48 @@ pub fn run_analysis(
     if !quiet {
         print_summary(&analysis, started.elapsed().as_secs_f64());
     }
+    if let Some(volumes) = analysis.volumes.clone() {
+        // Rates from volumes alone overshoot: the overrides and the ancestor pass keep
+        // more. Tighten until the runtime sampler meets the target on the sample.
+        let policy_options = policy_gen::PolicyOptions {
+            target_reduction,
+            source_root: options.source_root_label.clone(),
+        };
+        analysis.policy =
+            calibrate::calibrate(&analysis.drafts, &volumes, &policy_options, &trace_docs);
+        let share = (!quiet)
+            .then(|| calibrate::simulated_kept_share(&analysis.policy, &trace_docs))
+            .flatten();
+        if let Some(share) = share {
+            eprintln!(
+                "on the trace sample the policy keeps {:.1}% of {} spans (target: at most {:.1}%)",
+                100.0 * share,
+                trace_docs.iter().map(|d| d.spans.len()).sum::<usize>(),
+                100.0 * (1.0 - target_reduction)
+            );
+        }
+    }
     Ok(analysis)
 }
 
-/// The (service, name) of every span without error status in the trace files, and the
-/// number of error spans.
-fn read_trace_spans(paths: &[PathBuf]) -> Result<(Vec<(String, String)>, u64)> {
+/// The trace sample given with `--traces`.
+fn read_traces(paths: &[PathBuf]) -> Result<Vec<trace_formats::TraceDocument>> {
+    paths
+        .iter()
+        .map(|path| {
+            trace_formats::read_path(path)
+                .map_err(|e| super::input_error(e.to_string()))
+                .with_context(|| format!("reading traces {}", path.display()))
+        })
+        .collect()
+}
+
+/// The (service, name) of every span without error status in the trace sample, and
+/// the number of error spans.
+fn trace_span_names(docs: &[trace_formats::TraceDocument]) -> (Vec<(String, String)>, u64) {
     let mut spans = Vec::new();
     let mut errors = 0;
-    for path in paths {
-        let doc = trace_formats::read_path(path)
-            .map_err(|e| super::input_error(e.to_string()))
-            .with_context(|| format!("reading traces {}", path.display()))?;
+    for doc in docs {
         for span in &doc.spans {
             if span.is_error() {
                 errors += 1;
@@ -195,7 +227,7 @@ fn read_trace_spans(paths: &[PathBuf]) -> Result<(Vec<(String, String)>, u64)> {
             }
         }
     }
-    Ok((spans, errors))
+    (spans, errors)
 }
 
 fn print_summary(analysis: &Analysis, seconds: f64) {
