@@ -239,3 +239,44 @@ fn coverage_counts_names_and_the_rules_that_match_them() {
         matched
     );
 }
+
+/// The example policy on the shop trace it was written for: rules name most spans,
+/// error spans survive, and the one slow MongoDB call (trace shop085, 300 ms against
+/// 2 ms) is kept by the latency override although its rule samples at 5%.
+#[test]
+fn example_policy_on_the_shop_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = testdata("policies/example.json");
+    let input = testdata("traces/shop.csv");
+    let out = dir.path().join("kept.csv");
+    let run = autoscope(&[
+        "sample".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let kept = std::fs::read_to_string(&out).unwrap();
+    assert!(kept.contains(",MongoDB/FindOperation,Exit,order-service,shop085.1.2,"));
+    let input_text = std::fs::read_to_string(&input).unwrap();
+    let errors: Vec<&str> = input_text
+        .lines()
+        .filter(|l| l.ends_with(",True"))
+        .collect();
+    assert_eq!(errors.len(), 4);
+    for row in errors {
+        assert!(kept.contains(row), "error row lost: {row}");
+    }
+    let run = autoscope(&[
+        "coverage".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let share = report["summary"]["span_share"].as_f64().unwrap();
+    assert!(share > 0.85, "rules match only {share} of the spans");
+}
