@@ -2,7 +2,7 @@
 //! one level deep), both for the spans as read and converted to OTLP ids, with and
 //! without zstd. Exits 1 if any file does not round-trip.
 //!
-//! `cargo run --release -p tracezip --example roundtrip -- /work/shared/data/* testdata/traces`
+//! `cargo run --release -p tracezip --example lossless -- ../shared/data/* testdata/traces`
 
 use std::path::PathBuf;
 use trace_formats::Span;
