@@ -120,7 +120,12 @@ pub fn sample_document(
                     (doc.spans[index].parent_span_id != doc.spans[parent].span_id)
                         .then_some(ParentEdit::Span(parent))
                 }
-                NewParent::Root | NewParent::Missing(_) => None,
+                NewParent::Missing(local) => {
+                    let top = trace[local];
+                    (doc.spans[index].parent_span_id != doc.spans[top].parent_span_id)
+                        .then_some(ParentEdit::ParentOf(top))
+                }
+                NewParent::Root => None,
             };
             let adjusted = outcome.decision.adjusted_count;
             let adjusted_count = (reason == KeepReason::Rule && adjusted > 1.0).then_some(adjusted);

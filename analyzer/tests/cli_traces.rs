@@ -280,3 +280,49 @@ fn example_policy_on_the_shop_traces() {
     let share = report["summary"]["span_share"].as_f64().unwrap();
     assert!(share > 0.85, "rules match only {share} of the spans");
 }
+
+/// `reparent` on a partial trace: the kept span's dropped ancestors end at a parent the
+/// file does not contain, so the kept span points past them to that parent's id; in
+/// `keep-ancestors` mode the chain is kept instead.
+#[test]
+fn reparent_points_past_dropped_ancestors_to_a_missing_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "StartTime,EndTime,URL,SpanType,Service,SpanId,TraceId,Peer,ParentSpan,Component,IsError\n\
+        1,9,{GET}/a,Entry,svc,t.1.0,t.9,svc,upstream.7,SpringMVC,False\n\
+        2,8,/b,Exit,svc,t.1.1,t.9,other,t.1.0,SpringRestTemplate,False\n\
+        3,7,MongoDB/FindOperation,Exit,svc,t.1.2,t.9,db,t.1.1,mongodb-driver,False\n";
+    let input = dir.path().join("partial.csv");
+    std::fs::write(&input, csv).unwrap();
+    for (mode, expected) in [
+        (
+            "reparent",
+            "3,7,MongoDB/FindOperation,Exit,svc,t.1.2,t.9,db,upstream.7,mongodb-driver,False\n",
+        ),
+        ("keep-ancestors", &csv[csv.find('\n').unwrap() + 1..]),
+    ] {
+        let policy = dir.path().join(format!("{mode}.json"));
+        std::fs::write(
+            &policy,
+            format!(
+                r#"{{"version": 1, "generator": {{"tool": "test", "version": "1"}},
+                "target_reduction": 0.9, "default_action": {{"action": "sample", "rate": 0.0}},
+                "structure": {{"mode": "{mode}"}},
+                "rules": [{{"id": "db", "match": [{{"prefix": "MongoDB/"}}], "action": {{"action": "keep"}}}}]}}"#
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join(format!("{mode}.csv"));
+        let run = autoscope(&[
+            "sample".as_ref(),
+            "-p".as_ref(),
+            policy.as_os_str(),
+            input.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let written = std::fs::read_to_string(&out).unwrap();
+        let rows = &written[written.find('\n').unwrap() + 1..];
+        assert_eq!(rows, expected, "{mode}");
+    }
+}

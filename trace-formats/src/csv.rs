@@ -444,6 +444,7 @@ pub(crate) fn write_csv(
                 let parent: &[u8] = match edit {
                     ParentEdit::Root => table.root_text,
                     ParentEdit::Span(index) => &raw[table.rows[index].span_id.clone()],
+                    ParentEdit::ParentOf(index) => &raw[table.rows[index].parent.clone()],
                 };
                 out.write_all(&raw[row.bytes.start..row.parent.start])?;
                 out.write_all(parent)?;

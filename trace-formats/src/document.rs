@@ -31,6 +31,10 @@ pub enum ParentEdit {
     Root,
     /// The span's parent becomes the span at this index of the document.
     Span(usize),
+    /// The span's parent becomes the input parent of the span at this index: a kept
+    /// span whose dropped ancestors end at a parent the input does not contain points
+    /// past them to that parent's id (`reparent` mode on a partial trace).
+    ParentOf(usize),
 }
 
 /// A span to write, by index into [`TraceDocument::spans`], with its edits.
@@ -159,8 +163,8 @@ pub fn write(
     };
     for kept_span in kept {
         check(kept_span.index)?;
-        if let Some(ParentEdit::Span(parent)) = kept_span.new_parent {
-            check(parent)?;
+        if let Some(ParentEdit::Span(other) | ParentEdit::ParentOf(other)) = kept_span.new_parent {
+            check(other)?;
         }
     }
     let mut sorted;
@@ -230,6 +234,7 @@ fn edited<'a>(doc: &'a TraceDocument, kept: &[KeptSpan]) -> Vec<SpanView<'a>> {
                 None => &span.parent_span_id,
                 Some(ParentEdit::Root) => &[],
                 Some(ParentEdit::Span(index)) => &doc.spans[index].span_id,
+                Some(ParentEdit::ParentOf(index)) => &doc.spans[index].parent_span_id,
             };
             SpanView {
                 span,
