@@ -1,6 +1,6 @@
 //! Benchmark of the whole analysis (discover, parse, resolve, name, score, generate) on
 //! the tree named by `AUTOSCOPE_BENCH_SRC` (default: the sample codebases in
-//! testdata/). Example: `AUTOSCOPE_BENCH_SRC=/work/ext/train-ticket cargo bench -p
+//! testdata/). Example: `AUTOSCOPE_BENCH_SRC=PATH/TO/train-ticket cargo bench -p
 //! autoscope --bench analyze`.
 
 use autoscope::analysis::{AnalyzeOptions, analyze_path};
