@@ -4,7 +4,7 @@
 mod facts_expect;
 
 use autoscope::lang::python::SPEC;
-use facts_expect::{assert_invariants, check_all, extract, samples, snapshot, testdata};
+use facts_expect::{assert_invariants, check_all, extract, samples, snapshot, splice, testdata};
 use proptest::prelude::*;
 
 #[test]
@@ -90,11 +90,7 @@ proptest! {
     ) {
         let sources = sample_sources();
         let source = &sources[file % sources.len()];
-        let mut start = cut_start.min(source.len());
-        while !source.is_char_boundary(start) { start -= 1; }
-        let mut end = (start + cut_len).min(source.len());
-        while !source.is_char_boundary(end) { end -= 1; }
-        let mutated = format!("{}{}{}", &source[..start], insert, &source[end..]);
+        let mutated = splice(source, cut_start, cut_len, &insert);
         let first = extract(&SPEC, "m.py", &mutated);
         assert_invariants(&first, &mutated);
         prop_assert_eq!(first, extract(&SPEC, "m.py", &mutated));

@@ -367,3 +367,17 @@ pub fn assert_invariants(facts: &FileFacts, source: &str) {
         assert_eq!(positions, sorted, "calls in source order");
     }
 }
+
+/// `source` with the bytes from `cut_start` (clamped, moved back to a char boundary) to
+/// `cut_start + cut_len` replaced by `insert`: a mutation for "never panics" proptests.
+pub fn splice(source: &str, cut_start: usize, cut_len: usize, insert: &str) -> String {
+    let mut start = cut_start.min(source.len());
+    while !source.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + cut_len).min(source.len());
+    while !source.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{}{}", &source[..start], insert, &source[end..])
+}
