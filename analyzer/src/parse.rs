@@ -132,30 +132,14 @@ impl Parsers {
         let mut facts = (spec.extract)(rel_path, source, &tree);
         facts.path = rel_path.to_string();
         facts.language = Some(spec.language);
-        facts.syntax_errors = facts.syntax_errors.max(count_syntax_errors(&tree));
+        facts.syntax_errors = facts
+            .syntax_errors
+            .max(lang::syntax::count_syntax_errors(tree.root_node()));
         if facts.lines == 0 {
             facts.lines = u32::try_from(source.lines().count()).unwrap_or(u32::MAX);
         }
         Ok(facts)
     }
-}
-
-/// Counts ERROR and MISSING nodes, descending only into subtrees that have errors.
-pub fn count_syntax_errors(tree: &tree_sitter::Tree) -> u32 {
-    let mut count = 0;
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        if !node.has_error() {
-            continue;
-        }
-        if node.is_error() || node.is_missing() {
-            count += 1;
-            continue;
-        }
-        let mut cursor = node.walk();
-        stack.extend(node.children(&mut cursor));
-    }
-    count
 }
 
 #[cfg(test)]

@@ -57,9 +57,10 @@ use std::sync::OnceLock;
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
 
 use super::LanguageSpec;
+use super::syntax::{count_syntax_errors, position, text, truncate};
 use crate::facts::{
     Annotation, Call, ErrorAction, ErrorExit, ErrorHandler, Field, FileFacts, Function, Import,
-    Language, ManualSpan, Position, StringConstant, TypeDecl, TypeKind,
+    Language, ManualSpan, StringConstant, TypeDecl, TypeKind,
 };
 
 /// The query that finds every fact.
@@ -418,33 +419,8 @@ impl Matches<'_> {
     }
 }
 
-/// The source text of a node (empty if the range is not valid text).
-fn text<'s>(node: Node<'_>, source: &'s str) -> &'s str {
-    source.get(node.byte_range()).unwrap_or("")
-}
-
-fn position(node: Node<'_>) -> Position {
-    let point = node.start_position();
-    Position {
-        line: saturating_u32(point.row) + 1,
-        column: saturating_u32(point.column) + 1,
-    }
-}
-
 fn saturating_u32(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX - 1)
-}
-
-/// Cuts `text` to at most `max` bytes, at a character boundary.
-fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
 }
 
 /// Source text with line breaks and the indentation around them removed, so that a
@@ -1262,7 +1238,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         types,
         functions,
         string_constants,
-        syntax_errors: count_syntax_errors(tree),
+        syntax_errors: count_syntax_errors(tree.root_node()),
         lines: saturating_u32(source.lines().count()),
         top_level_calls,
         ..FileFacts::default()
@@ -1619,33 +1595,6 @@ fn is_error_status(text: &str) -> bool {
     ];
     text.rsplit_once("HttpStatus.")
         .is_some_and(|(_, status)| ERROR_STATUS_WORDS.iter().any(|word| status.contains(word)))
-}
-
-/// Number of ERROR and MISSING nodes, looking only into subtrees that have errors.
-fn count_syntax_errors(tree: &Tree) -> u32 {
-    let root = tree.root_node();
-    if !root.has_error() {
-        return 0;
-    }
-    let mut count = 0u32;
-    let mut cursor = root.walk();
-    loop {
-        let node = cursor.node();
-        if node.is_error() || node.is_missing() {
-            count = count.saturating_add(1);
-        }
-        if node.has_error() && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return count;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -71,8 +71,8 @@ pub(crate) fn text<'s>(node: Node<'_>, source: &'s str) -> &'s str {
 pub(crate) fn position(node: Node<'_>) -> Position {
     let point = node.start_position();
     Position {
-        line: point.row as u32 + 1,
-        column: point.column as u32 + 1,
+        line: u32::try_from(point.row).unwrap_or(u32::MAX - 1) + 1,
+        column: u32::try_from(point.column).unwrap_or(u32::MAX - 1) + 1,
     }
 }
 
