@@ -29,6 +29,16 @@ pub fn simulated_kept_share(policy: &Policy, docs: &[TraceDocument]) -> Option<f
     (spans > 0).then(|| kept as f64 / spans as f64)
 }
 
+/// A calibrated policy and the share of the sample it keeps (`None` when that could not
+/// be measured).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibrated {
+    /// The policy.
+    pub policy: Policy,
+    /// Share of the sample's spans the runtime sampler keeps with it.
+    pub kept_share: Option<f64>,
+}
+
 /// The policy [`policy_gen::generate`] makes for `drafts` and `volumes`, tightened until
 /// the runtime sampler keeps at most `1 - target_reduction` of `docs` — or as tight as
 /// generation allows when even that keeps more (error spans alone may exceed the
@@ -38,31 +48,35 @@ pub fn calibrate(
     volumes: &Volumes,
     options: &PolicyOptions,
     docs: &[TraceDocument],
-) -> Policy {
+) -> Calibrated {
     let target = options.target_reduction.clamp(0.0, 1.0);
-    let policy_at = |internal: f64| {
+    let evaluate = |internal: f64| {
         let mut tightened = options.clone();
         tightened.target_reduction = internal;
         let mut policy = policy_gen::generate(drafts, &tightened, Some(volumes));
         policy.target_reduction = options.target_reduction;
-        policy
+        let kept_share = simulated_kept_share(&policy, docs);
+        Calibrated { policy, kept_share }
     };
     let allowed = 1.0 - target;
-    let meets = |policy: &Policy| simulated_kept_share(policy, docs).is_none_or(|s| s <= allowed);
-    let first = policy_at(target);
-    if meets(&first) {
+    let fits = |candidate: &Calibrated| candidate.kept_share.is_none_or(|s| s <= allowed);
+    let first = evaluate(target);
+    if fits(&first) {
         return first;
     }
     let (mut loose, mut tight) = (target, 1.0);
+    let mut best = None;
     for _ in 0..STEPS {
         let mid = (loose + tight) / 2.0;
-        if meets(&policy_at(mid)) {
+        let candidate = evaluate(mid);
+        if fits(&candidate) {
             tight = mid;
+            best = Some(candidate);
         } else {
             loose = mid;
         }
     }
-    policy_at(tight)
+    best.unwrap_or_else(|| evaluate(tight))
 }
 
 #[cfg(test)]
@@ -128,11 +142,14 @@ mod tests {
         let plain = policy_gen::generate(&drafts, &options, Some(&volumes));
         let plain_share = simulated_kept_share(&plain, &docs).expect("a share");
         assert!(plain_share > 0.12, "volume-only rates keep {plain_share}");
-        let calibrated = calibrate(&drafts, &volumes, &options, &docs);
+        let calibrated = calibrate(&drafts, &volumes, &options, &docs).policy;
         let share = simulated_kept_share(&calibrated, &docs).expect("a share");
         assert!(share <= 0.1, "calibrated policy keeps {share}");
         assert!(share > 0.02, "calibrated policy keeps too little: {share}");
         assert_eq!(calibrated.target_reduction, 0.9);
-        assert_eq!(calibrate(&drafts, &volumes, &options, &docs), calibrated);
+        assert_eq!(
+            calibrate(&drafts, &volumes, &options, &docs).policy,
+            calibrated
+        );
     }
 }

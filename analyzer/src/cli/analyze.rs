@@ -184,12 +184,10 @@ pub fn run_analysis(
             target_reduction,
             source_root: options.source_root_label.clone(),
         };
-        analysis.policy =
+        let calibrated =
             calibrate::calibrate(&analysis.drafts, &volumes, &policy_options, &trace_docs);
-        let share = (!quiet)
-            .then(|| calibrate::simulated_kept_share(&analysis.policy, &trace_docs))
-            .flatten();
-        if let Some(share) = share {
+        analysis.policy = calibrated.policy;
+        if let Some(share) = calibrated.kept_share.filter(|_| !quiet) {
             eprintln!(
                 "on the trace sample the policy keeps {:.1}% of {} spans (target: at most {:.1}%)",
                 100.0 * share,
