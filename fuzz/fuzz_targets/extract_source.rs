@@ -2,7 +2,7 @@
 //! never panic (syntax errors are counted, not fatal).
 #![no_main]
 
-use autoscope::parse::Parsers;
+use autoscope_analysis::parse::Parsers;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut parsers = Parsers::default();
-    for spec in autoscope::lang::all() {
+    for spec in autoscope_analysis::lang::all() {
         let path = format!("svc/fuzz.{}", spec.extensions[0]);
         if let Ok(facts) = parsers.parse(spec, &path, source) {
             assert_eq!(facts.path, path);

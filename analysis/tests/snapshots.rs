@@ -1,0 +1,68 @@
+//! Snapshot tests: each sample codebase under testdata/ has the policy Autoscope
+//! should write for it beside it (`expected-policy.json`), compared byte for byte.
+//! Rewrite them after an intended change with `AUTOSCOPE_BLESS=1 cargo test -p
+//! autoscope --test snapshots` and review the diff.
+
+use autoscope_analysis::analysis::{AnalyzeOptions, analyze_path};
+use std::path::Path;
+
+fn check_snapshot(name: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(name);
+    assert!(
+        root.is_dir(),
+        "sample codebase {} is missing",
+        root.display()
+    );
+    let options = AnalyzeOptions {
+        source_root_label: Some(format!("testdata/{name}")),
+        ..AnalyzeOptions::default()
+    };
+    let run = || {
+        let analysis = analyze_path(&root, &options, &|_| {}, &|| {}).expect("analysis runs");
+        autoscope_analysis::policy_gen::to_json(&analysis.policy)
+    };
+    let json = run();
+    policy_schema::from_json_str(&json).expect("the policy validates");
+    assert_eq!(json, run(), "two runs give the same bytes");
+    let expected_path = root.join("expected-policy.json");
+    if std::env::var_os("AUTOSCOPE_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&expected_path, &json).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (create it with AUTOSCOPE_BLESS=1)",
+            expected_path.display()
+        )
+    });
+    if expected != json {
+        let first_difference = expected
+            .lines()
+            .zip(json.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .map(|(i, (a, b))| format!("line {}:\n  expected: {a}\n  actual:   {b}", i + 1))
+            .unwrap_or_else(|| "the files differ in length".into());
+        panic!(
+            "{} is out of date; {first_difference}\nrerun with AUTOSCOPE_BLESS=1 if the change is intended",
+            expected_path.display()
+        );
+    }
+}
+
+#[test]
+fn go_hotel_policy() {
+    check_snapshot("go-hotel");
+}
+
+#[test]
+fn python_shop_policy() {
+    check_snapshot("python-shop");
+}
+
+#[test]
+fn java_shop_policy() {
+    check_snapshot("java-shop");
+}

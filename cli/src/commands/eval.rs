@@ -1,0 +1,242 @@
+//! `autoscope eval`: what a policy keeps of trace files, beside head and tail sampling
+//! computed in the same run on the same data.
+
+use super::traces::{check_inputs, load_sampler, progress, read_traces};
+use anyhow::Result;
+use autoscope_replay::apply::{TraceGroups, sample_document};
+use autoscope_replay::evaluate::{
+    Metrics, Selection, document_bytes, head_sampling, measure, tail_sampling,
+};
+use runtime_sampler::{DecidedBy, KeepReason};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `autoscope eval`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy file.
+    #[arg(long, short = 'p')]
+    policy: PathBuf,
+    /// Trace files (any format `autoscope sample` reads).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Rows in the table of rules behind the spans kept from healthy traces.
+    #[arg(long, default_value_t = 12)]
+    top: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct FileResult {
+    file: String,
+    format: String,
+    methods: Vec<Row>,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    #[serde(flatten)]
+    metrics: Metrics,
+    span_reduction: f64,
+    byte_reduction: f64,
+    error_span_coverage: f64,
+    error_trace_coverage: f64,
+    trace_visibility: f64,
+    ancestor_integrity: f64,
+}
+
+impl From<Metrics> for Row {
+    fn from(metrics: Metrics) -> Self {
+        Self {
+            span_reduction: metrics.span_reduction(),
+            byte_reduction: metrics.byte_reduction(),
+            error_span_coverage: metrics.error_span_coverage(),
+            error_trace_coverage: metrics.error_trace_coverage(),
+            trace_visibility: metrics.trace_visibility(),
+            ancestor_integrity: metrics.ancestor_integrity(),
+            metrics,
+        }
+    }
+}
+
+/// Spans the policy kept from traces without any error span, by why and which rule.
+#[derive(Debug, Default, Serialize)]
+struct HealthyKept {
+    total: u64,
+    by_reason: BTreeMap<String, u64>,
+    by_rule: Vec<RuleShare>,
+}
+
+#[derive(Debug, Serialize)]
+struct RuleShare {
+    rule: String,
+    kept: u64,
+    evidence: String,
+}
+
+/// Runs `autoscope eval`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    check_inputs(&args.inputs)?;
+    let (policy, mut sampler) = load_sampler(&args.policy)?;
+    let bar = progress(args.inputs.len());
+    let mut files = Vec::new();
+    let mut totals: Vec<Metrics> = Vec::new();
+    let mut healthy_by_rule: BTreeMap<Option<usize>, u64> = BTreeMap::new();
+    let mut healthy = HealthyKept::default();
+    for input in &args.inputs {
+        bar.set_message(input.display().to_string());
+        let doc = read_traces(input)?;
+        let groups = TraceGroups::of(&doc.spans);
+        let sampled = sample_document(&mut sampler, &doc, &groups);
+        for trace in &groups.traces {
+            if trace.iter().any(|&i| doc.spans[i].is_error()) {
+                continue;
+            }
+            for &i in trace {
+                let Some(outcome) = sampled.outcomes[i] else {
+                    continue;
+                };
+                let Some(reason) = outcome.kept else { continue };
+                healthy.total += 1;
+                let reason = match reason {
+                    KeepReason::Rule => "rule",
+                    KeepReason::Error => "error",
+                    KeepReason::Latency => "latency outlier",
+                    KeepReason::Ancestor => "ancestor of a kept span",
+                };
+                *healthy.by_reason.entry(reason.to_string()).or_default() += 1;
+                let rule = match outcome.decision.decided_by {
+                    DecidedBy::Rule(r) => Some(r),
+                    DecidedBy::Default => None,
+                };
+                *healthy_by_rule.entry(rule).or_default() += 1;
+            }
+        }
+        let bytes_in = document_bytes(&doc)?;
+        let selections = [
+            Selection {
+                method: "policy".into(),
+                kept: sampled.kept,
+            },
+            head_sampling(&doc, &groups, 0.01),
+            head_sampling(&doc, &groups, 0.10),
+            tail_sampling(&doc, &groups, 0.01),
+        ];
+        let mut rows = Vec::new();
+        for (i, selection) in selections.iter().enumerate() {
+            let metrics = measure(&doc, &groups, selection, bytes_in)?;
+            match totals.get_mut(i) {
+                Some(total) => total.add(&metrics),
+                None => totals.push(metrics.clone()),
+            }
+            rows.push(Row::from(metrics));
+        }
+        files.push(FileResult {
+            file: input.display().to_string(),
+            format: doc.format.name().to_string(),
+            methods: rows,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let mut by_rule: Vec<(Option<usize>, u64)> = healthy_by_rule.into_iter().collect();
+    by_rule.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    healthy.by_rule = by_rule
+        .into_iter()
+        .map(
+            |(rule, kept)| match rule.and_then(|r| policy.rules.get(r)) {
+                Some(rule) => RuleShare {
+                    rule: rule.id.clone(),
+                    kept,
+                    evidence: rule
+                        .evidence
+                        .as_ref()
+                        .map(|e| {
+                            let mut kinds: Vec<&str> =
+                                e.reasons.iter().map(|r| r.kind.as_str()).collect();
+                            kinds.dedup();
+                            format!("score {}: {}", e.score, kinds.join(", "))
+                        })
+                        .unwrap_or_default(),
+                },
+                None => RuleShare {
+                    rule: "(default)".into(),
+                    kept,
+                    evidence: String::new(),
+                },
+            },
+        )
+        .collect();
+    let total: Vec<Row> = totals.into_iter().map(Row::from).collect();
+    if args.json {
+        let value = serde_json::json!({ "files": files, "total": total, "healthy_kept": healthy });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        let mut text = String::new();
+        for file in &files {
+            let _ = writeln!(text, "{} ({})", file.file, file.format);
+            table(&mut text, &file.methods);
+            text.push('\n');
+        }
+        if files.len() > 1 {
+            let _ = writeln!(text, "TOTAL ({} files)", files.len());
+            table(&mut text, &total);
+            text.push('\n');
+        }
+        let _ = writeln!(
+            text,
+            "Spans the policy kept from healthy traces (no error span): {}",
+            healthy.total
+        );
+        for (reason, count) in &healthy.by_reason {
+            let _ = writeln!(text, "  {count:>8}  {reason}");
+        }
+        let _ = writeln!(text, "  by rule (top {}):", args.top);
+        for share in healthy.by_rule.iter().take(args.top) {
+            let _ = writeln!(
+                text,
+                "  {:>8}  {}  [{}]",
+                share.kept, share.rule, share.evidence
+            );
+        }
+        print!("{text}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table(out: &mut String, rows: &[Row]) {
+    let _ = writeln!(
+        out,
+        "  {:<20} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "method",
+        "spans",
+        "kept",
+        "span-red",
+        "byte-red",
+        "err-span",
+        "err-trc",
+        "visible",
+        "ancestry"
+    );
+    for row in rows {
+        let m = &row.metrics;
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>9} {:>9} {:>7.1}% {:>7.1}% {:>7.1}% {:>7.1}% {:>7.1}% {:>7.1}%",
+            m.method,
+            m.spans,
+            m.kept_spans,
+            100.0 * row.span_reduction,
+            100.0 * row.byte_reduction,
+            100.0 * row.error_span_coverage,
+            100.0 * row.error_trace_coverage,
+            100.0 * row.trace_visibility,
+            100.0 * row.ancestor_integrity,
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! The `autoscope` binary's integration tests: one test binary (as ripgrep does), a
+//! module per command family.
+
+mod analyze;
+mod convert;
+mod latency;
+mod traces;
+mod zip;

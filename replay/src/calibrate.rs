@@ -1,0 +1,155 @@
+//! Meeting the target reduction on a trace sample by simulation.
+//!
+//! [`policy_gen::generate`] chooses rates from span volumes alone, but at run time the
+//! error and latency overrides and the ancestor pass keep spans the rates do not count.
+//! With a trace sample at hand we can do better than estimate: run the runtime sampler
+//! over the sample with a candidate policy, measure the share of spans it keeps, and
+//! tighten the policy (bisection on the internal target) until the measured share meets
+//! the user's target. The policy still records the user's target.
+
+use crate::apply::{TraceGroups, sample_document};
+use autoscope_analysis::policy_gen::{self, PolicyOptions, RuleDraft, Volumes};
+use policy_schema::Policy;
+use runtime_sampler::Sampler;
+use trace_formats::TraceDocument;
+
+/// Bisection steps: the internal target is then known to within 2^-12 of its range.
+const STEPS: u32 = 12;
+
+/// The share of the sample's spans `policy` keeps (decisions, overrides and structure),
+/// or `None` when the policy does not compile or the sample is empty.
+pub fn simulated_kept_share(policy: &Policy, docs: &[TraceDocument]) -> Option<f64> {
+    let mut sampler = Sampler::new(policy).ok()?;
+    let (mut spans, mut kept) = (0usize, 0usize);
+    for doc in docs {
+        let groups = TraceGroups::of(&doc.spans);
+        kept += sample_document(&mut sampler, doc, &groups).kept.len();
+        spans += doc.spans.len();
+    }
+    (spans > 0).then(|| kept as f64 / spans as f64)
+}
+
+/// A calibrated policy and the share of the sample it keeps (`None` when that could not
+/// be measured).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibrated {
+    /// The policy.
+    pub policy: Policy,
+    /// Share of the sample's spans the runtime sampler keeps with it.
+    pub kept_share: Option<f64>,
+}
+
+/// The policy [`policy_gen::generate`] makes for `drafts` and `volumes`, tightened until
+/// the runtime sampler keeps at most `1 - target_reduction` of `docs` — or as tight as
+/// generation allows when even that keeps more (error spans alone may exceed the
+/// budget).
+pub fn calibrate(
+    drafts: &[RuleDraft],
+    volumes: &Volumes,
+    options: &PolicyOptions,
+    docs: &[TraceDocument],
+) -> Calibrated {
+    let target = options.target_reduction.clamp(0.0, 1.0);
+    let evaluate = |internal: f64| {
+        let mut tightened = options.clone();
+        tightened.target_reduction = internal;
+        let mut policy = policy_gen::generate(drafts, &tightened, Some(volumes));
+        policy.target_reduction = options.target_reduction;
+        let kept_share = simulated_kept_share(&policy, docs);
+        Calibrated { policy, kept_share }
+    };
+    let allowed = 1.0 - target;
+    let fits = |candidate: &Calibrated| candidate.kept_share.is_none_or(|s| s <= allowed);
+    let first = evaluate(target);
+    if fits(&first) {
+        return first;
+    }
+    let (mut loose, mut tight) = (target, 1.0);
+    let mut best = None;
+    for _ in 0..STEPS {
+        let mid = (loose + tight) / 2.0;
+        let candidate = evaluate(mid);
+        if fits(&candidate) {
+            tight = mid;
+            best = Some(candidate);
+        } else {
+            loose = mid;
+        }
+    }
+    best.unwrap_or_else(|| evaluate(tight))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policy_schema::{Evidence, Matcher};
+    use std::sync::Arc;
+    use trace_formats::{Format, Resource, Span};
+
+    fn draft(name: &str, score: f64) -> RuleDraft {
+        RuleDraft {
+            id: format!("shop:{name}"),
+            service: "shop".into(),
+            matchers: vec![Matcher::Exact(name.into())],
+            score,
+            evidence: Evidence {
+                score,
+                function: None,
+                file: None,
+                line: None,
+                reasons: Vec::new(),
+            },
+        }
+    }
+
+    /// 400 traces of a root `GET /` and a child `db`.
+    fn sample() -> TraceDocument {
+        let resource = Arc::new(Resource::for_service("shop"));
+        let mut spans = Vec::new();
+        for trace in 0..400u32 {
+            let trace_id = format!("trace-{trace}").into_bytes();
+            for (id, parent, name) in [("r", "", "GET /"), ("c", "r", "db")] {
+                spans.push(Span {
+                    trace_id: trace_id.clone(),
+                    span_id: id.as_bytes().to_vec(),
+                    parent_span_id: parent.as_bytes().to_vec(),
+                    name: name.into(),
+                    start_time_unix_nano: 1_000,
+                    end_time_unix_nano: 2_000,
+                    resource: Arc::clone(&resource),
+                    ..Span::default()
+                });
+            }
+        }
+        TraceDocument::new(Format::OtlpJson, "sample", spans)
+    }
+
+    #[test]
+    fn tightens_until_the_sampler_meets_the_target() {
+        // The child scores high and the root low: rates from volume alone keep about
+        // 10% of spans, but every kept child keeps its root too.
+        let drafts = vec![draft("GET /", 1.0), draft("db", 50.0)];
+        let volumes = Volumes {
+            per_rule: vec![400, 400],
+            unmatched: 0,
+            errors: 0,
+        };
+        let options = PolicyOptions {
+            target_reduction: 0.9,
+            source_root: None,
+        };
+        let docs = [sample()];
+        let plain = policy_gen::generate(&drafts, &options, Some(&volumes));
+        let plain_share = simulated_kept_share(&plain, &docs).expect("a share");
+        assert!(plain_share > 0.12, "volume-only rates keep {plain_share}");
+        let calibrated = calibrate(&drafts, &volumes, &options, &docs).policy;
+        let share = simulated_kept_share(&calibrated, &docs).expect("a share");
+        assert!(share <= 0.1, "calibrated policy keeps {share}");
+        assert!(share > 0.02, "calibrated policy keeps too little: {share}");
+        assert_eq!(calibrated.target_reduction, 0.9);
+        assert_eq!(
+            calibrate(&drafts, &volumes, &options, &docs).policy,
+            calibrated
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Autoscope's trace-replay glue: policies applied to trace files.
+//!
+//! [`apply`] groups a document's spans by trace and runs the runtime sampler over them;
+//! [`evaluate`] measures a policy beside head and tail sampling on the same traces;
+//! [`calibrate`] tightens an analyzer policy until the runtime sampler meets the target
+//! on a trace sample. `autoscope sample`, `eval` and `analyze --traces` share this glue,
+//! so what `eval` measures is exactly what `sample` writes.
+
+pub mod apply;
+pub mod calibrate;
+pub mod evaluate;
