@@ -57,7 +57,7 @@ use std::sync::OnceLock;
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
 
 use super::LanguageSpec;
-use super::syntax::{count_syntax_errors, position, text, truncate};
+use super::syntax::{Nested, count_syntax_errors, position, text, truncate};
 use crate::facts::{
     Annotation, Call, ErrorAction, ErrorExit, ErrorHandler, Field, FileFacts, Function, Import,
     Language, ManualSpan, StringConstant, TypeDecl, TypeKind,
@@ -297,6 +297,10 @@ struct Matches<'t> {
     loop_bodies: Vec<std::ops::Range<usize>>,
     /// Byte ranges guarded by a try block.
     try_bodies: Vec<std::ops::Range<usize>>,
+    /// Indexes of `loop_bodies`, `try_bodies` and the catch clauses, built once sorted.
+    loop_index: Nested,
+    try_index: Nested,
+    catch_index: Nested,
 }
 
 fn collect_matches<'t>(tree: &'t Tree, source: &str) -> Matches<'t> {
@@ -390,6 +394,9 @@ fn collect_matches<'t>(tree: &'t Tree, source: &str) -> Matches<'t> {
         }
     }
     found.sort();
+    found.loop_index = Nested::new(found.loop_bodies.iter().cloned());
+    found.try_index = Nested::new(found.try_bodies.iter().cloned());
+    found.catch_index = Nested::new(found.catches.iter().map(|(c, _, _)| c.byte_range()));
     found
 }
 
@@ -1034,7 +1041,8 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         });
         function_nodes.push(node);
     }
-    let function_of = |node: Node<'_>| innermost_function(&function_nodes, node);
+    let function_index = Nested::new(function_nodes.iter().map(|f| f.byte_range()));
+    let function_of = |node: Node<'_>| function_index.innermost(node.start_byte(), node.end_byte());
 
     // Return types of methods per owner, for `var x = ownMethod()`; `None` when the
     // overloads disagree.
@@ -1155,7 +1163,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         let Some(index) = function_of(node) else {
             continue;
         };
-        if !inside_catch(node, function_nodes[index], &found.catches) {
+        if !inside_catch(node, function_nodes[index], &found) {
             functions[index].error_exits.push(ErrorExit {
                 kind: "throw".to_string(),
                 position: position(node),
@@ -1166,9 +1174,7 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         let Some(index) = function_of(node) else {
             continue;
         };
-        if is_error_response(value, source)
-            && !inside_catch(node, function_nodes[index], &found.catches)
-        {
+        if is_error_response(value, source) && !inside_catch(node, function_nodes[index], &found) {
             functions[index].error_exits.push(ErrorExit {
                 kind: "return-error".to_string(),
                 position: position(node),
@@ -1399,18 +1405,6 @@ fn local_type(
     }
 }
 
-/// Index of the innermost function whose declaration contains `node`.
-fn innermost_function(function_nodes: &[Node<'_>], node: Node<'_>) -> Option<usize> {
-    function_nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, function)| {
-            function.start_byte() <= node.start_byte() && node.end_byte() <= function.end_byte()
-        })
-        .max_by_key(|(_, function)| function.start_byte())
-        .map(|(index, _)| index)
-}
-
 fn build_call<'t>(
     call: &CallSite<'t>,
     resolver: &Resolver<'_, 't>,
@@ -1444,32 +1438,31 @@ fn build_call<'t>(
         arg_texts,
         arg_alternatives,
         position: position(call.name),
-        in_loop: within(call.node, function, &found.loop_bodies),
-        in_handler: within(call.node, function, &found.try_bodies),
+        in_loop: within(call.node, function, &found.loop_bodies, &found.loop_index),
+        in_handler: within(call.node, function, &found.try_bodies, &found.try_index),
     }
 }
 
-/// Whether a range lies inside one of `ranges` that starts inside `function` (a loop
-/// around a local class does not make its methods' calls repeat).
-fn within(node: Node<'_>, function: Node<'_>, ranges: &[std::ops::Range<usize>]) -> bool {
-    ranges.iter().any(|range| {
-        function.start_byte() <= range.start
-            && range.start <= node.start_byte()
-            && node.end_byte() <= range.end
-    })
+/// Whether a node lies inside one of `ranges` that starts inside `function` (a loop
+/// around a local class does not make its methods' calls repeat). The innermost range
+/// containing the node starts last, so it is the one to check.
+fn within(
+    node: Node<'_>,
+    function: Node<'_>,
+    ranges: &[std::ops::Range<usize>],
+    index: &Nested,
+) -> bool {
+    index
+        .innermost(node.start_byte(), node.end_byte())
+        .is_some_and(|i| function.start_byte() <= ranges[i].start)
 }
 
 /// Whether `node` lies in a catch clause of `function`.
-fn inside_catch(
-    node: Node<'_>,
-    function: Node<'_>,
-    catches: &[(Node<'_>, Node<'_>, Node<'_>)],
-) -> bool {
-    catches.iter().any(|(clause, _, _)| {
-        function.start_byte() <= clause.start_byte()
-            && clause.start_byte() <= node.start_byte()
-            && node.end_byte() <= clause.end_byte()
-    })
+fn inside_catch(node: Node<'_>, function: Node<'_>, found: &Matches<'_>) -> bool {
+    found
+        .catch_index
+        .innermost(node.start_byte(), node.end_byte())
+        .is_some_and(|i| function.start_byte() <= found.catches[i].0.start_byte())
 }
 
 /// What a catch block does (see the module documentation).

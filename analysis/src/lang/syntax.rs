@@ -283,3 +283,62 @@ pub(crate) fn is_statement_block(kind: &str) -> bool {
         "block" | "statement_list" | "module" | "source_file" | "if_statement"
     )
 }
+
+/// Byte ranges that nest or are disjoint (the ranges of tree nodes), indexed to find
+/// the innermost one containing a range in logarithmic time plus nesting depth: a
+/// scan over every range for every lookup is quadratic on large files.
+#[derive(Default)]
+pub(crate) struct Nested {
+    /// Ranges sorted by start, longer first at equal starts.
+    ranges: Vec<std::ops::Range<usize>>,
+    /// Original index of each sorted range.
+    original: Vec<usize>,
+    /// The innermost other range containing each range.
+    parent: Vec<Option<usize>>,
+}
+
+impl Nested {
+    /// Indexes ranges (any order).
+    pub fn new(ranges: impl IntoIterator<Item = std::ops::Range<usize>>) -> Self {
+        let mut indexed: Vec<(usize, std::ops::Range<usize>)> =
+            ranges.into_iter().enumerate().collect();
+        indexed.sort_by(|(ia, a), (ib, b)| {
+            a.start
+                .cmp(&b.start)
+                .then(b.end.cmp(&a.end))
+                .then(ia.cmp(ib))
+        });
+        let original: Vec<usize> = indexed.iter().map(|(i, _)| *i).collect();
+        let ranges: Vec<std::ops::Range<usize>> = indexed.into_iter().map(|(_, r)| r).collect();
+        let mut parent = vec![None; ranges.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        for (i, range) in ranges.iter().enumerate() {
+            while let Some(&top) = stack.last() {
+                if ranges[top].start <= range.start && range.end <= ranges[top].end {
+                    break;
+                }
+                stack.pop();
+            }
+            parent[i] = stack.last().copied();
+            stack.push(i);
+        }
+        Self {
+            ranges,
+            original,
+            parent,
+        }
+    }
+
+    /// The original index of the innermost range containing `start..end`.
+    pub fn innermost(&self, start: usize, end: usize) -> Option<usize> {
+        let after = self.ranges.partition_point(|r| r.start <= start);
+        let mut at = after.checked_sub(1);
+        while let Some(i) = at {
+            if end <= self.ranges[i].end {
+                return Some(self.original[i]);
+            }
+            at = self.parent[i];
+        }
+        None
+    }
+}
