@@ -2,7 +2,6 @@
 //! span sites → scores → policy. [`analyze_path`] does the IO at the start (reading
 //! files); [`analyze_facts`] is the pure rest, usable on hand-built facts.
 
-use crate::conventions::DbSystem;
 use crate::diagnostics::Diagnostic;
 use crate::discover::{self, ConfigFile, DiscoverError, DiscoverOptions};
 use crate::facts::{FileFacts, Language};
@@ -33,6 +32,10 @@ pub struct AnalyzeOptions {
     /// Error spans in the trace sample: the error override keeps them whatever the
     /// rules say, so they use up part of the kept-volume budget.
     pub trace_error_spans: u64,
+    /// Instrumentation profiles to name spans with (`otel-java@2`, `skywalking`);
+    /// empty: detected per service from build files, every profile of the language
+    /// where nothing is detected.
+    pub instrumentation: Vec<String>,
 }
 
 impl Default for AnalyzeOptions {
@@ -44,6 +47,7 @@ impl Default for AnalyzeOptions {
             source_root_label: None,
             trace_spans: Vec::new(),
             trace_error_spans: 0,
+            instrumentation: Vec::new(),
         }
     }
 }
@@ -140,22 +144,12 @@ pub fn analyze_facts(
         }
     }
     let mut program = Program::new(files, services, configs);
-    for config in configs
-        .iter()
-        .filter(|c| c.kind == crate::discover::ConfigKind::SpringConfig)
-    {
-        let store = if config.text.contains("mongodb") {
-            DbSystem::Mongo
-        } else if config.text.contains("datasource") {
-            DbSystem::Sql
-        } else {
-            continue;
-        };
-        program
-            .service_stores
-            .entry(services_map.service_of(&config.rel_path))
-            .or_insert(store);
-    }
+    describe_services(
+        &mut program,
+        &services_map,
+        configs,
+        &options.instrumentation,
+    );
     let graph = graph::build(&program);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     let sites = spans::span_sites(&program, &graph);
@@ -204,6 +198,119 @@ pub fn analyze_facts(
         scores,
         drafts,
         volumes,
+    }
+}
+
+/// Fills what the program knows of each service from its build and configuration
+/// files: dependencies, attributes the frameworks read (context path, database name
+/// and vendor, store) and the instrumentation profiles that name its spans.
+fn describe_services(
+    program: &mut Program,
+    services_map: &ServiceMap,
+    configs: &[ConfigFile],
+    instrumentation: &[String],
+) {
+    use crate::discover::ConfigKind;
+    use std::collections::BTreeSet;
+    let services: BTreeSet<String> = program.services.iter().cloned().collect();
+    // A build file applies to the service owning it and to every service below it.
+    let roots: Vec<(&String, &String)> = services_map.roots().iter().collect();
+    let applies_to = |rel_path: &str| -> BTreeSet<String> {
+        let dir = crate::services::parent_dir(rel_path);
+        let mut out: BTreeSet<String> = roots
+            .iter()
+            .filter(|(root, _)| {
+                dir.is_empty() || *root == dir || root.starts_with(&format!("{dir}/"))
+            })
+            .map(|(_, name)| (*name).clone())
+            .collect();
+        out.insert(services_map.service_of(rel_path));
+        out.retain(|s| services.contains(s));
+        out
+    };
+    let mut dependencies: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut deployment: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut config: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    // `application.yml` before profile-specific files.
+    let mut ordered: Vec<&ConfigFile> = configs.iter().collect();
+    ordered.sort_by_key(|c| {
+        let name = c.rel_path.rsplit('/').next().unwrap_or("");
+        let stem = name.split('.').next().unwrap_or("");
+        (
+            !matches!(stem, "application" | "bootstrap"),
+            c.rel_path.clone(),
+        )
+    });
+    for file in ordered {
+        match file.kind {
+            ConfigKind::SpringConfig => config
+                .entry(services_map.service_of(&file.rel_path))
+                .or_default()
+                .extend(crate::services::config_pairs(file)),
+            ConfigKind::Dockerfile | ConfigKind::Compose => {
+                for service in applies_to(&file.rel_path) {
+                    deployment
+                        .entry(service)
+                        .or_default()
+                        .extend(file.text.lines().map(|l| l.trim().to_ascii_lowercase()));
+                }
+            }
+            _ => {
+                let found = crate::services::dependencies_of(file);
+                if matches!(
+                    file.kind,
+                    ConfigKind::MavenPom
+                        | ConfigKind::Gradle
+                        | ConfigKind::GoMod
+                        | ConfigKind::Requirements
+                        | ConfigKind::PythonProject
+                ) {
+                    for service in applies_to(&file.rel_path) {
+                        dependencies
+                            .entry(service)
+                            .or_default()
+                            .extend(found.clone());
+                    }
+                }
+            }
+        }
+    }
+    let no_pairs = Vec::new();
+    for service in &services {
+        let deps: Vec<String> = dependencies
+            .get(service)
+            .map(|d| d.iter().cloned().collect())
+            .unwrap_or_default();
+        let lines = deployment.get(service).cloned().unwrap_or_default();
+        let pairs = config.get(service).unwrap_or(&no_pairs);
+        for language in [Language::Java, Language::Python, Language::Go] {
+            let attrs = crate::conventions::service_attrs(language, pairs, &deps);
+            if !attrs.is_empty() {
+                program
+                    .service_attrs
+                    .insert((service.clone(), language), attrs);
+            }
+            let knowledge = crate::knowledge::embedded();
+            let profiles: Vec<String> = if instrumentation.is_empty() {
+                crate::conventions::detected_profiles(knowledge, language, &deps, &lines)
+                    .into_iter()
+                    .map(|p| p.id.clone())
+                    .collect()
+            } else {
+                crate::conventions::profiles_for(knowledge, language, instrumentation)
+                    .into_iter()
+                    .map(|p| p.id.clone())
+                    .collect()
+            };
+            if !profiles.is_empty() || !instrumentation.is_empty() {
+                program
+                    .profiles
+                    .insert((service.clone(), language), profiles);
+            }
+        }
+        if dependencies.contains_key(service) {
+            program.service_dependencies.insert(service.clone(), deps);
+        }
     }
 }
 

@@ -91,6 +91,8 @@ pub enum ConfigKind {
     Proto,
     /// Python `pyproject.toml` / `setup.py` / `setup.cfg`.
     PythonProject,
+    /// Python `requirements*.txt`.
+    Requirements,
 }
 
 /// A configuration file with its text.
@@ -306,6 +308,8 @@ fn config_kind(name: &str, ext: &str) -> Option<ConfigKind> {
         Some(ConfigKind::Proto)
     } else if matches!(name, "pyproject.toml" | "setup.py" | "setup.cfg") {
         Some(ConfigKind::PythonProject)
+    } else if name.starts_with("requirements") && ext == "txt" {
+        Some(ConfigKind::Requirements)
     } else {
         None
     }

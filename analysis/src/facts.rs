@@ -4,10 +4,10 @@
 //!
 //! Every list is in source order, so two runs over the same input give equal facts.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A source language Autoscope understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Java.

@@ -9,9 +9,10 @@
 //! service, and a gRPC stub call to the server method.
 
 use crate::conventions::{
-    self, CallContext, DbSystem, Effect, Entry, base_name, url_host, url_path,
+    self, CallContext, Effect, EffectKind, Entry, EntryKind, base_name, url_host, url_path,
 };
 use crate::facts::{FileFacts, Function, Language, Position, TypeKind};
+use crate::knowledge::pattern::Attrs;
 use crate::services::{go_module_path, parent_dir};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -67,9 +68,14 @@ pub struct Program {
     pub protos: Vec<ProtoFile>,
     /// Go modules: (directory of go.mod, module path).
     pub go_modules: Vec<(String, String)>,
-    /// The store each service's configuration names (`spring.data.mongodb` → MongoDB,
-    /// `spring.datasource` → SQL), for repositories whose entity does not tell.
-    pub service_stores: BTreeMap<String, DbSystem>,
+    /// Attributes of each service from its configuration and build dependencies
+    /// (`store`, `db_name`, `context_path`, `db_vendor`, ...), by language.
+    pub service_attrs: BTreeMap<(String, Language), Attrs>,
+    /// Build dependencies of each service, lower case, when it has build files.
+    pub service_dependencies: BTreeMap<String, Vec<String>>,
+    /// The instrumentation profiles (ids) naming each service's spans, by language;
+    /// absent: every profile of the language.
+    pub profiles: BTreeMap<(String, Language), Vec<String>>,
 }
 
 impl Program {
@@ -490,32 +496,29 @@ impl<'a> Index<'a> {
         out
     }
 
-    /// The store of a repository type: its entity's annotations, else the service's
-    /// configuration.
-    fn store_hint(&self, fi: usize, types: &[TypeRef]) -> Option<DbSystem> {
-        for &ty in types {
+    /// Generic arguments of the supertypes of types, transitively, with the file each
+    /// declaration is in (to resolve the arguments there).
+    fn supertype_args(&self, types: &[TypeRef]) -> Vec<(usize, String, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<TypeRef> = types.to_vec();
+        while let Some(ty) = stack.pop() {
+            if !seen.insert(ty) || seen.len() > 32 {
+                continue;
+            }
             let decl = self.decl(ty);
-            for (_, args) in &decl.supertype_args {
-                let Some(entity) = args.first() else { continue };
-                for entity_ty in self.resolve_type(ty.0, entity) {
-                    for annotation in &self.decl(entity_ty).annotations {
-                        match base_name(&annotation.name) {
-                            "Document" => return Some(DbSystem::Mongo),
-                            "Entity" | "Table" => return Some(DbSystem::Sql),
-                            _ => {}
-                        }
-                    }
-                }
+            for (name, args) in &decl.supertype_args {
+                out.push((ty.0, name.clone(), args.clone()));
+            }
+            for sup in &decl.supertypes {
+                stack.extend(self.resolve_type(ty.0, sup));
             }
         }
-        self.program
-            .service_stores
-            .get(&self.program.services[fi])
-            .copied()
+        out
     }
 
-    /// A call through a `@FeignClient` interface, as an HTTP effect.
-    fn feign_effect(&self, types: &[TypeRef], callee: &str) -> Option<Effect> {
+    /// A call through an interface a framework turns into remote calls, as an effect.
+    fn client_effect(&self, types: &[TypeRef], callee: &str) -> Option<Effect> {
         types.iter().find_map(|&ty| {
             let decl = self.decl(ty);
             let file = &self.program.files[ty.0];
@@ -523,7 +526,7 @@ impl<'a> Index<'a> {
             methods.iter().find_map(|&node| {
                 let n = &self.graph_nodes[node.index()];
                 let method = &self.program.files[n.0].functions[n.1];
-                conventions::java::feign_effect(decl, method)
+                conventions::client_effect(language_of(file), decl, method)
             })
         })
     }
@@ -774,36 +777,45 @@ pub fn build(program: &Program) -> CallGraph {
     let mut effects = Vec::new();
     let mut entries = Vec::new();
     let mut edges: Vec<(NodeIndex, NodeIndex, CallEdge)> = Vec::new();
-    let mut grpc_registrations: Vec<(usize, String, Option<String>)> = Vec::new();
-    let mut route_registrations: Vec<(usize, NodeIndex, String, String, Position)> = Vec::new();
-    let python_prefixes = python_route_prefixes(program);
+    let mut registrations: Vec<(
+        usize,
+        Option<NodeIndex>,
+        conventions::Registration,
+        Position,
+        Option<String>,
+    )> = Vec::new();
+    let route_prefixes = router_prefixes(program);
+    let no_attrs = Attrs::new();
+    for (fi, file) in program.files.iter().enumerate() {
+        for call in &file.top_level_calls {
+            if let Some(found) = conventions::registration(language_of(file), call, true) {
+                registrations.push((fi, None, found, call.position, None));
+            }
+        }
+    }
     for node in graph.node_indices() {
         let (fi, ji) = (graph[node].file, graph[node].function);
         let file = &program.files[fi];
         let language = language_of(file);
         let function = &file.functions[ji];
         let service = &program.services[fi];
+        let service_attrs = program
+            .service_attrs
+            .get(&(service.clone(), language))
+            .unwrap_or(&no_attrs);
         let prefix_of = |variable: &str| -> String {
-            python_prefixes
+            route_prefixes
                 .get(&(fi, variable.to_string()))
                 .cloned()
                 .unwrap_or_default()
         };
-        for entry in conventions::declared_entries(language, file, function, &prefix_of) {
-            // The mapping, route or listener annotation, not e.g. `@CrossOrigin` above it.
-            let position = function
-                .annotations
-                .iter()
-                .find(|a| {
-                    a.name.ends_with("Mapping")
-                        || a.name.ends_with("Listener")
-                        || a.name.contains('.')
-                })
-                .map_or(function.position, |a| a.position);
+        for (entry, position) in
+            conventions::declared_entries(language, file, function, &prefix_of, service_attrs)
+        {
             entries.push(EntrySite {
                 node,
                 entry,
-                position,
+                position: position.unwrap_or(function.position),
             });
         }
         for (ci, call) in function.calls.iter().enumerate() {
@@ -813,7 +825,18 @@ pub fn build(program: &Program) -> CallGraph {
                 .map(|r| index.receiver(fi, function, r))
                 .unwrap_or_default();
             let supertypes = index.supertypes(&receiver.types);
-            let store_hint = index.store_hint(fi, &receiver.types);
+            let supertype_args: Vec<(String, Vec<String>)> = index
+                .supertype_args(&receiver.types)
+                .into_iter()
+                .map(|(_, name, args)| (name, args))
+                .collect();
+            let declaring_file = receiver.types.first().map_or(fi, |t| t.0);
+            let resolve = |written: &str| {
+                index
+                    .resolve_type(declaring_file, written)
+                    .first()
+                    .map(|&ty| index.decl(ty))
+            };
             let mut classified: Vec<Effect> = Vec::new();
             for args in argument_variants(index.substitute_constants(fi, call), call) {
                 let context = CallContext {
@@ -822,9 +845,11 @@ pub fn build(program: &Program) -> CallGraph {
                     call,
                     receiver_type: receiver.written_type.as_deref(),
                     receiver_supertypes: &supertypes,
+                    receiver_supertype_args: &supertype_args,
                     receiver_import: receiver.import.as_deref(),
                     args: &args,
-                    store_hint,
+                    resolve_type: &resolve,
+                    service_attrs,
                 };
                 if let Some(effect) = conventions::classify(language, &context)
                     && !classified.contains(&effect)
@@ -833,7 +858,7 @@ pub fn build(program: &Program) -> CallGraph {
                 }
             }
             if classified.is_empty()
-                && let Some(effect) = index.feign_effect(&receiver.types, &call.callee)
+                && let Some(effect) = index.client_effect(&receiver.types, &call.callee)
             {
                 classified.push(effect);
             }
@@ -845,19 +870,14 @@ pub fn build(program: &Program) -> CallGraph {
                 }));
                 continue;
             }
-            if language == Language::Go {
-                if call.callee.starts_with("Register")
-                    && call.callee.ends_with("Server")
-                    && call.callee.len() > 14
-                {
-                    let service_name = call.callee
-                        ["Register".len()..call.callee.len() - "Server".len()]
-                        .to_string();
-                    grpc_registrations.push((fi, service_name, receiver.import.clone()));
-                }
-                if let Some((pattern, handler)) = conventions::go::route_registration(call) {
-                    route_registrations.push((fi, node, pattern, handler, call.position));
-                }
+            if let Some(found) = conventions::registration(language, call, false) {
+                registrations.push((
+                    fi,
+                    Some(node),
+                    found,
+                    call.position,
+                    receiver.import.clone(),
+                ));
             }
             let targets: Vec<NodeIndex> = if receiver.is_self || call.receiver.is_none() {
                 let owners = index.owner_types(fi, function);
@@ -900,16 +920,8 @@ pub fn build(program: &Program) -> CallGraph {
             }
         }
     }
-    add_django_entries(program, &graph, &mut entries);
-    let diagnostics = add_go_entries(
-        program,
-        &graph,
-        &index,
-        &grpc_registrations,
-        &route_registrations,
-        &mut entries,
-    );
-    resolve_grpc_packages(program, &mut effects);
+    let diagnostics = add_registered_entries(program, &graph, &index, &registrations, &mut entries);
+    resolve_rpc_packages(program, &mut effects);
     entries.sort_by(|a, b| a.node.cmp(&b.node).then_with(|| a.entry.cmp(&b.entry)));
     entries.dedup();
     edges.extend(cross_service_edges(program, &graph, &effects, &entries));
@@ -962,89 +974,17 @@ fn argument_variants(
     variants
 }
 
-/// Django views named in `urls.py` patterns (with `include()` prefixes) become HTTP
-/// entries: function views directly, class-based views by their method handlers.
-fn add_django_entries(
-    program: &Program,
-    graph: &DiGraph<FunctionNode, CallEdge>,
-    entries: &mut Vec<EntrySite>,
-) {
-    let mut includes: Vec<(&str, String, String)> = Vec::new();
-    let mut views: Vec<(usize, String, String, Position)> = Vec::new();
-    for (fi, file) in program.files.iter().enumerate() {
-        if language_of(file) != Language::Python {
-            continue;
-        }
-        for call in &file.top_level_calls {
-            match conventions::python::django_url(call) {
-                Some((pattern, target)) => match target.strip_prefix("include:") {
-                    Some(module) => {
-                        includes.push((program.services[fi].as_str(), module.to_string(), pattern))
-                    }
-                    None => views.push((fi, pattern, target, call.position)),
-                },
-                None => continue,
-            }
-        }
-    }
-    for (fi, pattern, view, position) in views {
-        let file = &program.files[fi];
-        let service = &program.services[fi];
-        let prefix = includes
-            .iter()
-            .find(|(s, module, _)| {
-                *s == service
-                    && (file.package == *module || file.package.ends_with(&format!(".{module}")))
-            })
-            .map(|(_, _, prefix)| prefix.clone())
-            .unwrap_or_default();
-        let route = format!("/{prefix}{pattern}");
-        for node in graph.node_indices() {
-            let n = &graph[node];
-            if n.service != *service {
-                continue;
-            }
-            let function = &program.files[n.file].functions[n.function];
-            let methods = match function.owner.as_deref() {
-                None if function.name == view => Vec::new(),
-                Some(owner)
-                    if base_name(owner) == view
-                        && HTTP_HANDLER_NAMES.contains(&function.name.as_str()) =>
-                {
-                    vec![function.name.to_ascii_uppercase()]
-                }
-                _ => continue,
-            };
-            entries.push(EntrySite {
-                node,
-                entry: Entry::Http {
-                    framework: "django",
-                    methods,
-                    route: route.clone(),
-                },
-                position,
-            });
-        }
-    }
-}
-
-/// Method handlers of class-based views.
-const HTTP_HANDLER_NAMES: [&str; 5] = ["get", "post", "put", "patch", "delete"];
-
-/// Python route prefixes per (file, router variable): the router's own prefix after
-/// the prefixes it is mounted with in the same service.
-fn python_route_prefixes(program: &Program) -> HashMap<(usize, String), String> {
+/// Route prefixes per (file, router variable): the router's own prefix after the
+/// prefixes it is mounted with in the same service.
+fn router_prefixes(program: &Program) -> HashMap<(usize, String), String> {
     let mut mounts: HashMap<(&str, String), String> = HashMap::new();
     for (fi, file) in program.files.iter().enumerate() {
-        if language_of(file) != Language::Python {
-            continue;
-        }
         let calls = file
             .top_level_calls
             .iter()
             .chain(file.functions.iter().flat_map(|f| &f.calls));
         for call in calls {
-            if let Some((variable, prefix)) = conventions::python::mount_prefix(call) {
+            if let Some((variable, prefix)) = conventions::mount_prefix(language_of(file), call) {
                 mounts
                     .entry((program.services[fi].as_str(), variable))
                     .or_insert(prefix);
@@ -1053,10 +993,7 @@ fn python_route_prefixes(program: &Program) -> HashMap<(usize, String), String> 
     }
     let mut out = HashMap::new();
     for (fi, file) in program.files.iter().enumerate() {
-        if language_of(file) != Language::Python {
-            continue;
-        }
-        for (variable, own) in conventions::python::router_prefixes(file) {
+        for (variable, own) in conventions::router_prefixes(language_of(file), file) {
             let mount = mounts
                 .get(&(program.services[fi].as_str(), variable.clone()))
                 .cloned()
@@ -1070,92 +1007,163 @@ fn python_route_prefixes(program: &Program) -> HashMap<(usize, String), String> 
     out
 }
 
-fn add_go_entries(
+type Registered = (
+    usize,
+    Option<NodeIndex>,
+    conventions::Registration,
+    Position,
+    Option<String>,
+);
+
+/// Entries from registration calls: RPC services by their `.proto` methods, routes by
+/// their handlers (methods of the registering type, functions of its module, or
+/// functions and class handlers of the service for top-level URL tables), with the
+/// prefixes of included route tables.
+fn add_registered_entries(
     program: &Program,
     graph: &DiGraph<FunctionNode, CallEdge>,
     index: &Index<'_>,
-    grpc: &[(usize, String, Option<String>)],
-    routes: &[(usize, NodeIndex, String, String, Position)],
+    registrations: &[Registered],
     entries: &mut Vec<EntrySite>,
 ) -> Vec<crate::diagnostics::Diagnostic> {
     let mut diagnostics = Vec::new();
-    for (fi, service_name, import) in grpc {
+    // Included route tables: (service, module) → prefix.
+    let includes: Vec<(&str, &str, &str)> = registrations
+        .iter()
+        .filter_map(|(fi, _, r, _, _)| {
+            Some((
+                program.services[*fi].as_str(),
+                r.include.as_deref()?,
+                r.route.as_deref()?,
+            ))
+        })
+        .collect();
+    for (fi, register_node, registration, position, import) in registrations {
+        let file = &program.files[*fi];
         let service = &program.services[*fi];
-        let proto = find_proto(program, service_name, import.as_deref());
-        if proto.is_none() {
-            diagnostics.push(crate::diagnostics::Diagnostic::warning(
-                program.files[*fi].path.clone(),
-                format!("gRPC service {service_name} is registered but no .proto declares it: its server spans are not named"),
-            ));
-        }
-        let package = proto.map(|p| p.package.clone()).unwrap_or_else(|| {
-            import
-                .as_deref()
-                .and_then(|i| i.rsplit('/').next())
-                .unwrap_or("")
-                .to_string()
-        });
-        let rpcs: Option<Vec<String>> = proto.and_then(|p| {
-            p.services
-                .iter()
-                .find(|(name, _)| name == service_name)
-                .map(|(_, methods)| methods.clone())
-        });
-        for node in graph.node_indices() {
-            let n = &graph[node];
-            if n.service != *service {
-                continue;
-            }
-            let function = &program.files[n.file].functions[n.function];
-            let serves = match &rpcs {
-                Some(rpcs) => function.owner.is_some() && rpcs.contains(&function.name),
-                None => false,
-            };
-            if serves {
-                entries.push(EntrySite {
-                    node,
-                    entry: Entry::Grpc {
-                        full_method: conventions::go::grpc_full_method(
+        match registration.kind {
+            EntryKind::Rpc => {
+                let Some(service_name) = registration.service.as_deref() else {
+                    continue;
+                };
+                let proto = find_proto(program, service_name, import.as_deref());
+                if proto.is_none() {
+                    diagnostics.push(crate::diagnostics::Diagnostic::warning(
+                        file.path.clone(),
+                        format!("RPC service {service_name} is registered but no .proto declares it: its server spans are not named"),
+                    ));
+                }
+                let package = proto.map(|p| p.package.clone()).unwrap_or_else(|| {
+                    import
+                        .as_deref()
+                        .and_then(|i| i.rsplit('/').next())
+                        .unwrap_or("")
+                        .to_string()
+                });
+                let Some(rpcs) = proto.and_then(|p| {
+                    p.services
+                        .iter()
+                        .find(|(name, _)| name == service_name)
+                        .map(|(_, methods)| methods.clone())
+                }) else {
+                    continue;
+                };
+                for node in graph.node_indices() {
+                    let n = &graph[node];
+                    let function = &program.files[n.file].functions[n.function];
+                    if n.service != *service
+                        || function.owner.is_none()
+                        || !rpcs.contains(&function.name)
+                    {
+                        continue;
+                    }
+                    let mut attrs = registration.attrs.clone();
+                    attrs.insert(
+                        "full_method".into(),
+                        vec![conventions::rpc_full_method(
                             &package,
                             service_name,
                             &function.name,
-                        ),
-                    },
-                    position: function.position,
-                });
+                        )],
+                    );
+                    entries.push(EntrySite {
+                        node,
+                        entry: Entry {
+                            kind: EntryKind::Rpc,
+                            framework: registration.framework.clone(),
+                            attrs,
+                        },
+                        position: function.position,
+                    });
+                }
             }
-        }
-    }
-    for (fi, register_node, pattern, handler, position) in routes {
-        let file = &program.files[*fi];
-        let register_fn = &file.functions[graph[*register_node].function];
-        let mut handlers: Vec<NodeIndex> = index.methods_of(
-            &index.owner_types(*fi, register_fn),
-            handler,
-            &program.services[*fi],
-        );
-        if handlers.is_empty() {
-            handlers = index.module_functions(&module_key(file), handler, Language::Go);
-        }
-        let entry = Entry::Http {
-            framework: "net/http",
-            methods: Vec::new(),
-            route: pattern.clone(),
-        };
-        if handlers.is_empty() {
-            entries.push(EntrySite {
-                node: *register_node,
-                entry,
-                position: *position,
-            });
-        } else {
-            for node in handlers {
-                entries.push(EntrySite {
-                    node,
-                    entry: entry.clone(),
-                    position: *position,
-                });
+            EntryKind::Http => {
+                let (Some(route), Some(handler)) = (
+                    registration.route.as_deref(),
+                    registration.handler.as_deref(),
+                ) else {
+                    continue;
+                };
+                let prefix = includes
+                    .iter()
+                    .find(|(s, module, _)| {
+                        *s == service
+                            && (file.package == *module
+                                || file.package.ends_with(&format!(".{module}")))
+                    })
+                    .map_or("", |(_, _, prefix)| *prefix);
+                let route = if route.starts_with('/') {
+                    format!("{}{route}", prefix.trim_end_matches('/'))
+                } else {
+                    format!("/{prefix}{route}")
+                };
+                let mut handlers: Vec<(NodeIndex, Vec<String>)> = Vec::new();
+                if let Some(node) = register_node {
+                    let register_fn = &file.functions[graph[*node].function];
+                    let mut found =
+                        index.methods_of(&index.owner_types(*fi, register_fn), handler, service);
+                    if found.is_empty() {
+                        found =
+                            index.module_functions(&module_key(file), handler, language_of(file));
+                    }
+                    handlers.extend(found.into_iter().map(|n| (n, registration.methods.clone())));
+                } else {
+                    for node in graph.node_indices() {
+                        let n = &graph[node];
+                        if n.service != *service {
+                            continue;
+                        }
+                        let function = &program.files[n.file].functions[n.function];
+                        match function.owner.as_deref() {
+                            None if function.name == handler => {
+                                handlers.push((node, registration.methods.clone()))
+                            }
+                            Some(owner)
+                                if base_name(owner) == handler
+                                    && registration
+                                        .class_handler_methods
+                                        .contains(&function.name) =>
+                            {
+                                handlers.push((node, vec![function.name.to_ascii_uppercase()]))
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                if handlers.is_empty()
+                    && let Some(node) = register_node
+                {
+                    handlers.push((*node, registration.methods.clone()));
+                }
+                for (node, methods) in handlers {
+                    entries.push(EntrySite {
+                        node,
+                        entry: conventions::registered_entry(registration, route.clone(), &methods),
+                        position: *position,
+                    });
+                }
             }
+            EntryKind::Consumer | EntryKind::Scheduled => {}
         }
     }
     diagnostics
@@ -1180,18 +1188,27 @@ fn find_proto<'a>(
     by_import.or_else(|| candidates.first().copied())
 }
 
-fn resolve_grpc_packages(program: &Program, effects: &mut [EffectSite]) {
+/// RPC stub effects name the stub's import path as `package`: the `.proto` declaring
+/// the service gives the proto package, and `full_method` follows.
+fn resolve_rpc_packages(program: &Program, effects: &mut [EffectSite]) {
     for site in effects.iter_mut() {
-        if let Effect::GrpcClient {
-            package, service, ..
-        } = &mut site.effect
-        {
-            let proto = find_proto(program, service, Some(package.as_str()));
-            *package = match proto {
-                Some(p) => p.package.clone(),
-                None => package.rsplit('/').next().unwrap_or(package).to_string(),
-            };
+        if site.effect.kind != EffectKind::Rpc {
+            continue;
         }
+        let (Some(import), Some(service), Some(method)) = (
+            site.effect.attr("package").map(str::to_string),
+            site.effect.attr("service").map(str::to_string),
+            site.effect.attr("method").map(str::to_string),
+        ) else {
+            continue;
+        };
+        let package = match find_proto(program, &service, Some(&import)) {
+            Some(p) => p.package.clone(),
+            None => import.rsplit('/').next().unwrap_or(&import).to_string(),
+        };
+        let full = conventions::rpc_full_method(&package, &service, &method);
+        site.effect.attrs.insert("package".into(), vec![package]);
+        site.effect.attrs.insert("full_method".into(), vec![full]);
     }
 }
 
@@ -1227,12 +1244,38 @@ fn cross_service_edges(
     let services: BTreeSet<&str> = program.services.iter().map(String::as_str).collect();
     let mut by_method: BTreeMap<&str, Vec<NodeIndex>> = BTreeMap::new();
     for entry in entries {
-        if let Entry::Grpc { full_method } = &entry.entry {
-            by_method
-                .entry(full_method.as_str())
-                .or_default()
-                .push(entry.node);
+        if entry.entry.kind == EntryKind::Rpc
+            && let Some(full_method) = entry.entry.attr("full_method")
+        {
+            by_method.entry(full_method).or_default().push(entry.node);
         }
+    }
+    // HTTP routes by their number of segments (only routes of that length can match a
+    // path), each read once: comparing every call with every route is quadratic.
+    struct Route<'a> {
+        service: &'a str,
+        route: &'a str,
+        methods: Vec<&'a str>,
+        node: NodeIndex,
+    }
+    let mut routes: BTreeMap<(usize, &str), Vec<Route<'_>>> = BTreeMap::new();
+    for entry in entries {
+        if entry.entry.kind != EntryKind::Http {
+            continue;
+        }
+        let Some(route) = entry.entry.attr("route") else {
+            continue;
+        };
+        let service = graph[entry.node].service.as_str();
+        routes
+            .entry((route.trim_end_matches('/').split('/').count(), service))
+            .or_default()
+            .push(Route {
+                service,
+                route,
+                methods: entry.entry.methods(),
+                node: entry.node,
+            });
     }
     let mut edges = Vec::new();
     for site in effects {
@@ -1243,33 +1286,37 @@ fn cross_service_edges(
             call: site.call,
             in_loop: call.in_loop,
         };
-        match &site.effect {
-            Effect::Http {
-                method,
-                url: Some(url),
-                ..
-            } => {
+        match site.effect.kind {
+            EffectKind::Http => {
+                let Some(url) = site.effect.attr("url") else {
+                    continue;
+                };
+                let method = site.effect.attr("method");
                 let Some(path) = url_path(url) else { continue };
                 let host = url_host(url).filter(|h| services.contains(h.as_str()));
                 let mut best: Vec<(usize, NodeIndex)> = Vec::new();
-                for entry in entries {
-                    let Entry::Http { methods, route, .. } = &entry.entry else {
-                        continue;
-                    };
-                    let target_service = &graph[entry.node].service;
-                    if target_service == &caller.service
-                        || host.as_deref().is_some_and(|h| h != target_service)
+                let segments = path.trim_end_matches('/').split('/').count();
+                let candidates = routes
+                    .range((segments, "")..)
+                    .take_while(|((n, _), _)| *n == segments)
+                    .filter(|((_, service), _)| {
+                        *service != caller.service && host.as_deref().is_none_or(|h| h == *service)
+                    })
+                    .flat_map(|(_, list)| list);
+                for route in candidates {
+                    if route.service == caller.service
+                        || host.as_deref().is_some_and(|h| h != route.service)
                     {
                         continue;
                     }
                     if let Some(m) = method
-                        && !methods.is_empty()
-                        && !methods.contains(m)
+                        && !route.methods.is_empty()
+                        && !route.methods.contains(&m)
                     {
                         continue;
                     }
-                    if let Some(score) = route_matches(route, &path) {
-                        best.push((score, entry.node));
+                    if let Some(score) = route_matches(route.route, &path) {
+                        best.push((score, route.node));
                     }
                 }
                 if let Some(top) = best.iter().map(|(s, _)| *s).max() {
@@ -1278,13 +1325,11 @@ fn cross_service_edges(
                     }
                 }
             }
-            Effect::GrpcClient {
-                package,
-                service,
-                method,
-            } => {
-                let full = conventions::go::grpc_full_method(package, service, method);
-                for &node in by_method.get(full.as_str()).into_iter().flatten() {
+            EffectKind::Rpc => {
+                let Some(full) = site.effect.attr("full_method") else {
+                    continue;
+                };
+                for &node in by_method.get(full).into_iter().flatten() {
                     if graph[node].service != caller.service {
                         edges.push((site.node, node, edge(EdgeKind::Grpc)));
                     }

@@ -14,6 +14,7 @@ pub mod diagnostics;
 pub mod discover;
 pub mod facts;
 pub mod graph;
+pub mod knowledge;
 pub mod lang;
 pub mod parse;
 pub mod policy_gen;

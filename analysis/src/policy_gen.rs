@@ -39,6 +39,8 @@ pub struct RuleDraft {
     pub id: String,
     /// Service.
     pub service: String,
+    /// The profile(s) naming the matched spans, comma-separated.
+    pub profile: Option<String>,
     /// Matchers, sorted.
     pub matchers: Vec<Matcher>,
     /// Score (best site).
@@ -47,22 +49,42 @@ pub struct RuleDraft {
     pub evidence: Evidence,
 }
 
-/// Groups sites into rule drafts, sorted by (service, id).
+/// Groups sites into rule drafts, sorted by (service, id): one family per (service,
+/// site label), split by the set of profiles that name each matcher, so every rule
+/// records the profile(s) its names come from (`service:label [profiles]`). Names
+/// that do not tell sites apart (`GET`, `Transaction.commit`) gather every site of
+/// the service behind them in one rule per shared label, scored by its best site.
 pub fn draft_rules(
     program: &Program,
     graph: &CallGraph,
     sites: &[SpanSite],
     scores: &[Score],
 ) -> Vec<RuleDraft> {
-    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    // (service, label) → (members, matcher → profiles)
+    type Family = (Vec<usize>, BTreeMap<Matcher, BTreeSet<String>>);
+    let mut families: BTreeMap<(String, String), Family> = BTreeMap::new();
     for (i, site) in sites.iter().enumerate() {
-        groups
-            .entry((site.service.clone(), site.label.clone()))
-            .or_default()
-            .push(i);
+        for name in &site.names {
+            let label = if name.shared {
+                site.shared_label
+                    .clone()
+                    .unwrap_or_else(|| crate::spans::matcher_text(&name.matcher).to_string())
+            } else {
+                site.label.clone()
+            };
+            let family = families.entry((site.service.clone(), label)).or_default();
+            if !family.0.contains(&i) {
+                family.0.push(i);
+            }
+            family
+                .1
+                .entry(name.matcher.clone())
+                .or_default()
+                .insert(name.profile.clone());
+        }
     }
     let mut drafts: Vec<(RuleDraft, BTreeSet<Matcher>)> = Vec::new();
-    for ((service, label), members) in groups {
+    for ((service, label), (members, matchers)) in families {
         let best = members
             .iter()
             .copied()
@@ -71,31 +93,53 @@ pub fn draft_rules(
                     (&sites[b].file, sites[b].line).cmp(&(&sites[a].file, sites[a].line))
                 })
             })
-            .expect("groups are never empty");
+            .expect("families are never empty");
         let site = &sites[best];
         let node = &graph.graph[site.node];
         let function = &program.files[node.file].functions[node.function];
-        let matchers: BTreeSet<Matcher> = members
-            .iter()
-            .flat_map(|&i| sites[i].names.iter().cloned())
-            .collect();
-        drafts.push((
-            RuleDraft {
-                id: format!("{service}:{label}"),
-                service,
-                matchers: Vec::new(),
-                score: scores[best].total,
-                evidence: Evidence {
+        let mut reasons = scores[best].reasons.clone();
+        if members.len() > 1 {
+            let distinct: BTreeSet<&str> =
+                members.iter().map(|&i| sites[i].label.as_str()).collect();
+            if distinct.len() > 1 {
+                reasons.push(Reason {
+                    kind: "shared-name".into(),
+                    points: 0.0,
+                    detail: format!(
+                        "the name does not tell {} call sites apart; scored by the best",
+                        distinct.len()
+                    ),
+                    file: None,
+                    line: None,
+                });
+            }
+        }
+        let mut by_profiles: BTreeMap<BTreeSet<String>, BTreeSet<Matcher>> = BTreeMap::new();
+        for (matcher, profiles) in matchers {
+            by_profiles.entry(profiles).or_default().insert(matcher);
+        }
+        for (profiles, matchers) in by_profiles {
+            let profile = profiles.into_iter().collect::<Vec<_>>().join(",");
+            drafts.push((
+                RuleDraft {
+                    id: format!("{service}:{label} [{profile}]"),
+                    service: service.clone(),
+                    profile: Some(profile),
+                    matchers: Vec::new(),
                     score: scores[best].total,
-                    function: Some(function.qualified.clone()),
-                    file: Some(site.file.clone()),
-                    line: Some(site.line),
-                    reasons: scores[best].reasons.clone(),
+                    evidence: Evidence {
+                        score: scores[best].total,
+                        function: Some(function.qualified.clone()),
+                        file: Some(site.file.clone()),
+                        line: Some(site.line),
+                        reasons: reasons.clone(),
+                    },
                 },
-            },
-            matchers,
-        ));
+                matchers,
+            ));
+        }
     }
+    drafts.sort_by(|a, b| (&a.0.service, &a.0.id).cmp(&(&b.0.service, &b.0.id)));
     // A matcher belongs to the best-scored rule of its service (ties: smaller id).
     let mut owner: BTreeMap<(String, Matcher), usize> = BTreeMap::new();
     for (i, (draft, matchers)) in drafts.iter().enumerate() {
@@ -288,6 +332,7 @@ fn assemble(drafts: &[RuleDraft], actions: &[Action], options: &PolicyOptions) -
         .map(|(draft, action)| Rule {
             id: draft.id.clone(),
             service: Some(draft.service.clone()),
+            profile: draft.profile.clone(),
             matchers: draft.matchers.clone(),
             action: *action,
             evidence: Some(draft.evidence.clone()),
@@ -324,6 +369,7 @@ mod tests {
         RuleDraft {
             id: format!("s:{id}"),
             service: "s".into(),
+            profile: None,
             matchers: vec![Matcher::Exact(id.into())],
             score,
             evidence: Evidence {

@@ -12,7 +12,7 @@
 //! count per kind, so a controller that reaches a large service layer saturates
 //! instead of growing without bound.
 
-use crate::conventions::{Effect, url_path};
+use crate::conventions::{Effect, EffectKind, url_path};
 use crate::facts::Position;
 use crate::graph::{CallGraph, EdgeKind, Program};
 use crate::spans::{SiteKind, SpanSite};
@@ -287,41 +287,34 @@ fn total(reasons: Vec<Reason>) -> Score {
 }
 
 fn describe(effect: &Effect, function: &str) -> String {
-    match effect {
-        Effect::Http {
-            client,
-            method,
-            url,
-        } => format!(
-            "{client} {} {} in {function}",
-            method.as_deref().unwrap_or("request"),
-            url.as_deref()
+    let attr = |name: &str| effect.attr(name);
+    match effect.kind {
+        EffectKind::Http => format!(
+            "{} {} {} in {function}",
+            effect.library,
+            attr("method").unwrap_or("request"),
+            attr("url")
                 .and_then(url_path)
                 .unwrap_or_else(|| "<dynamic url>".into())
         ),
-        Effect::Database {
-            library,
-            target,
-            operation,
-            ..
-        } => {
-            format!("{library} {target}.{operation} in {function}")
-        }
-        Effect::Produce {
-            system,
-            destination,
-            ..
-        } => format!(
-            "{system} send to {} in {function}",
-            destination.as_deref().unwrap_or("<dynamic>")
+        EffectKind::Database => format!(
+            "{} {}.{} in {function}",
+            effect.library,
+            attr("target").unwrap_or(""),
+            attr("operation").unwrap_or("")
         ),
-        Effect::GrpcClient {
-            package,
-            service,
-            method,
-        } => {
-            format!("gRPC {package}.{service}/{method} in {function}")
-        }
+        EffectKind::Produce => format!(
+            "{} send to {} in {function}",
+            attr("system").unwrap_or(&effect.library),
+            attr("destination").unwrap_or("<dynamic>")
+        ),
+        EffectKind::Rpc => format!(
+            "{} {}.{}/{} in {function}",
+            effect.library,
+            attr("package").unwrap_or(""),
+            attr("service").unwrap_or(""),
+            attr("method").unwrap_or("")
+        ),
     }
 }
 

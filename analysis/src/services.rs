@@ -62,7 +62,7 @@ impl ServiceMap {
                         }
                     }
                 }
-                ConfigKind::GoMod | ConfigKind::Proto => {}
+                ConfigKind::GoMod | ConfigKind::Proto | ConfigKind::Requirements => {}
             }
         }
         for path in source_paths {
@@ -296,6 +296,137 @@ pub fn compose_build_contexts(text: &str) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Build dependencies a build file declares, lower case: Maven `group:artifact` (and
+/// `group:artifact:version` when the version is literal), Gradle coordinates, Go module
+/// paths, Python distribution names.
+pub fn dependencies_of(config: &ConfigFile) -> Vec<String> {
+    let text = &config.text;
+    let mut out = Vec::new();
+    match config.kind {
+        ConfigKind::MavenPom => {
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find("<dependency>") {
+                let after = &rest[start + "<dependency>".len()..];
+                let end = after.find("</dependency>").unwrap_or(after.len());
+                let block = &after[..end];
+                let tag = |name: &str| {
+                    let open = format!("<{name}>");
+                    let start = block.find(&open)? + open.len();
+                    let end = block[start..].find('<')? + start;
+                    Some(block[start..end].trim().to_ascii_lowercase())
+                };
+                if let (Some(group), Some(artifact)) = (tag("groupId"), tag("artifactId")) {
+                    out.push(format!("{group}:{artifact}"));
+                    if let Some(version) = tag("version").filter(|v| !v.contains("${")) {
+                        out.push(format!("{group}:{artifact}:{version}"));
+                    }
+                }
+                rest = &after[end..];
+            }
+        }
+        ConfigKind::Gradle => {
+            for quoted in text.split(['\'', '"']).skip(1).step_by(2) {
+                let parts: Vec<&str> = quoted.split(':').collect();
+                if (2..=3).contains(&parts.len())
+                    && parts.iter().all(|p| !p.is_empty() && !p.contains(' '))
+                {
+                    out.push(format!("{}:{}", parts[0], parts[1]).to_ascii_lowercase());
+                    if parts.len() == 3 {
+                        out.push(quoted.to_ascii_lowercase());
+                    }
+                }
+            }
+        }
+        ConfigKind::GoMod => {
+            let mut in_block = false;
+            for line in text.lines() {
+                let line = line.split("//").next().unwrap_or("").trim();
+                if line.starts_with("require (") {
+                    in_block = true;
+                    continue;
+                }
+                if in_block && line.starts_with(')') {
+                    in_block = false;
+                    continue;
+                }
+                let spec = if in_block {
+                    Some(line)
+                } else {
+                    line.strip_prefix("require ")
+                };
+                if let Some(module) = spec.and_then(|s| s.split_whitespace().next()) {
+                    out.push(module.to_ascii_lowercase());
+                }
+            }
+        }
+        ConfigKind::Requirements => {
+            for line in text.lines() {
+                let line = line.split('#').next().unwrap_or("").trim();
+                if line.is_empty() || line.starts_with('-') {
+                    continue;
+                }
+                let name = line
+                    .split(|c: char| "=<>~!;[ @".contains(c))
+                    .next()
+                    .unwrap_or("");
+                if !name.is_empty() {
+                    out.push(name.to_ascii_lowercase().replace('_', "-"));
+                }
+            }
+        }
+        ConfigKind::PythonProject => {
+            let mut in_list = false;
+            for line in text.lines() {
+                let trimmed = line.trim();
+                if trimmed.starts_with("dependencies") || trimmed.starts_with("install_requires") {
+                    in_list = true;
+                }
+                if in_list {
+                    for quoted in trimmed.split(['"', '\'']).skip(1).step_by(2) {
+                        let name = quoted
+                            .split(|c: char| "=<>~!;[ @".contains(c))
+                            .next()
+                            .unwrap_or("");
+                        if !name.is_empty() {
+                            out.push(name.to_ascii_lowercase().replace('_', "-"));
+                        }
+                    }
+                    if trimmed.contains(']') {
+                        in_list = false;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Key paths and values of a Spring configuration file (YAML or properties), as
+/// dotted keys.
+pub fn config_pairs(config: &ConfigFile) -> Vec<(String, String)> {
+    if config.rel_path.ends_with(".properties") {
+        return config
+            .text
+            .lines()
+            .filter_map(|line| {
+                let line = line.trim();
+                if line.starts_with('#') || line.starts_with('!') {
+                    return None;
+                }
+                let (key, value) = line.split_once('=').or_else(|| line.split_once(':'))?;
+                Some((key.trim().to_string(), unquote(value)))
+            })
+            .collect();
+    }
+    yaml_values(&config.text)
+        .into_iter()
+        .map(|(path, value)| (path.join("."), value))
+        .collect()
 }
 
 /// The `module` line of a go.mod.

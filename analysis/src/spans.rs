@@ -1,24 +1,32 @@
 //! Span sites and span names: the places in code that produce spans (server entries,
-//! message listeners, HTTP/gRPC/database/messaging exit calls, manual spans) and the
-//! names each tracing agent gives them. One site can carry several names (SkyWalking,
-//! OpenTelemetry, OpenTracing); a name is what a policy rule must match.
+//! message listeners, scheduled methods, HTTP/RPC/database/messaging exit calls,
+//! manual spans) and the names each selected instrumentation profile gives them. One
+//! site carries a name per profile (SkyWalking, OpenTelemetry agent 1.x and 2.x, ...);
+//! a name is what a policy rule must match.
 
-use crate::conventions::{self, Effect, Entry, path_matcher, url_path};
-use crate::facts::Language;
+use crate::conventions::{
+    self, EffectKind, EntryKind, PredictedName, SiteView, path_matcher, url_path,
+};
+use crate::facts::{Function, Language};
 use crate::graph::{CallGraph, Program};
+use crate::knowledge::model::{ProfileFile, SiteClass};
+use crate::knowledge::pattern::Attrs;
+use crate::knowledge::{self, Knowledge};
 use petgraph::graph::NodeIndex;
 use policy_schema::Matcher;
 
 /// What kind of span a site produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SiteKind {
-    /// Server entry (HTTP route, gRPC method).
+    /// Server entry (HTTP route, RPC method).
     Server,
     /// Message listener.
     Consumer,
+    /// Scheduled method.
+    Scheduled,
     /// Span opened by hand.
     Manual,
-    /// HTTP or gRPC client call.
+    /// HTTP or RPC client call.
     Client,
     /// Database call.
     Database,
@@ -31,7 +39,7 @@ impl SiteKind {
     pub fn is_entry(self) -> bool {
         matches!(
             self,
-            SiteKind::Server | SiteKind::Consumer | SiteKind::Manual
+            SiteKind::Server | SiteKind::Consumer | SiteKind::Scheduled | SiteKind::Manual
         )
     }
 }
@@ -49,48 +57,126 @@ pub struct SpanSite {
     pub file: String,
     /// 1-based line.
     pub line: u32,
-    /// Readable label, unique per span name family within the service: the rule id
-    /// after `service:`.
+    /// Readable label, unique per site family within the service: the rule id after
+    /// `service:`.
     pub label: String,
-    /// Names under each agent, the first being the most specific.
-    pub names: Vec<Matcher>,
+    /// The label of the rule that gathers every site of the service sharing a name
+    /// that does not tell sites apart (`HTTP GET` for `GET` and `HTTP GET` clients).
+    pub shared_label: Option<String>,
+    /// Names under each profile, the profile's order.
+    pub names: Vec<PredictedName>,
     /// Index into [`CallGraph::effects`] for exit sites.
     pub effect: Option<usize>,
 }
 
-/// Finds every span site, in node order.
+/// The profiles that name the spans of a service's code in a language: those recorded
+/// in the program for it, else every profile of the language.
+pub fn service_profiles<'k>(
+    knowledge: &'k Knowledge,
+    program: &Program,
+    service: &str,
+    language: Language,
+) -> Vec<&'k ProfileFile> {
+    match program.profiles.get(&(service.to_string(), language)) {
+        Some(ids) => knowledge
+            .profiles_of(language)
+            .filter(|p| ids.contains(&p.id))
+            .collect(),
+        None => knowledge.profiles_of(language).collect(),
+    }
+}
+
+fn set(attrs: &mut Attrs, name: &str, value: impl Into<String>) {
+    attrs.insert(name.to_string(), vec![value.into()]);
+}
+
+/// The function's own attributes: `class` (qualified owner) and `function`.
+fn function_attrs(function: &Function, attrs: &mut Attrs) {
+    if let Some(owner) = &function.owner {
+        set(attrs, "class", owner.clone());
+    }
+    set(attrs, "function", function.name.clone());
+}
+
+/// Finds every span site, sorted by (service, label, file, line, kind).
 pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
+    let knowledge = knowledge::embedded();
+    let no_attrs = Attrs::new();
     let mut sites = Vec::new();
     let base = |node: NodeIndex| {
         let n = &graph.graph[node];
         let file = &program.files[n.file];
         (n, file, &file.functions[n.function])
     };
+    let names_of = |service: &str, language: Language, class: SiteClass, attrs: &Attrs| {
+        let profiles = service_profiles(knowledge, program, service, language);
+        let view = SiteView {
+            class,
+            attrs,
+            dependencies: program.service_dependencies.get(service).map(Vec::as_slice),
+        };
+        conventions::site_names(&profiles, &view)
+    };
+    let service_attrs = |service: &str, language: Language| {
+        program
+            .service_attrs
+            .get(&(service.to_string(), language))
+            .unwrap_or(&no_attrs)
+    };
     for entry in &graph.entries {
         let (n, file, function) = base(entry.node);
         let language = file.language.unwrap_or(Language::Java);
-        let names = conventions::entry_names(language, &entry.entry, function);
-        if names.is_empty() {
-            continue;
-        }
-        let (kind, label) = match &entry.entry {
-            Entry::Http { methods, route, .. } => {
+        let mut attrs = service_attrs(&n.service, language).clone();
+        attrs.extend(entry.entry.attrs.clone());
+        set(&mut attrs, "framework", entry.entry.framework.clone());
+        function_attrs(function, &mut attrs);
+        let (kind, class, label) = match entry.entry.kind {
+            EntryKind::Http => {
+                let methods = entry.entry.methods();
                 let method = if methods.is_empty() {
                     "*".to_string()
                 } else {
                     methods.join(",")
                 };
-                (SiteKind::Server, format!("{method} {route}"))
+                let route = entry.entry.attr("route").unwrap_or("/");
+                (
+                    SiteKind::Server,
+                    SiteClass::HttpServer,
+                    format!("{method} {route}"),
+                )
             }
-            Entry::Grpc { full_method } => (SiteKind::Server, full_method.clone()),
-            Entry::Consumer {
-                system,
-                destination,
-            } => (
+            EntryKind::Rpc => (
+                SiteKind::Server,
+                SiteClass::RpcServer,
+                entry.entry.attr("full_method").unwrap_or("").to_string(),
+            ),
+            EntryKind::Consumer => (
                 SiteKind::Consumer,
-                format!("consume {system} {destination}"),
+                SiteClass::Consumer,
+                format!(
+                    "consume {} {}",
+                    entry.entry.attr("system").unwrap_or("messages"),
+                    entry.entry.attr("destination").unwrap_or("")
+                ),
+            ),
+            EntryKind::Scheduled => (
+                SiteKind::Scheduled,
+                SiteClass::Scheduled,
+                format!(
+                    "scheduled {}.{}",
+                    function
+                        .owner
+                        .as_deref()
+                        .map(conventions::base_name)
+                        .unwrap_or(""),
+                    function.name
+                ),
             ),
         };
+        let names = names_of(&n.service, language, class, &attrs);
+        if names.is_empty() {
+            continue;
+        }
         sites.push(SpanSite {
             service: n.service.clone(),
             kind,
@@ -98,6 +184,7 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
             file: file.path.clone(),
             line: entry.position.line,
             label,
+            shared_label: None,
             names,
             effect: None,
         });
@@ -106,61 +193,63 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
         let (n, file, function) = base(site.node);
         let language = file.language.unwrap_or(Language::Java);
         let call = &function.calls[site.call];
-        let (kind, names) = match &site.effect {
-            Effect::GrpcClient {
-                package,
-                service,
-                method,
-            } => (
-                SiteKind::Client,
-                conventions::go::grpc_names(&conventions::go::grpc_full_method(
-                    package, service, method,
-                )),
-            ),
-            effect @ Effect::Http { .. } => (
-                SiteKind::Client,
-                conventions::effect_names(language, effect),
-            ),
-            effect @ Effect::Database { .. } => (
-                SiteKind::Database,
-                conventions::effect_names(language, effect),
-            ),
-            effect @ Effect::Produce { .. } => (
-                SiteKind::Producer,
-                conventions::effect_names(language, effect),
-            ),
+        let effect = &site.effect;
+        let mut attrs = service_attrs(&n.service, language).clone();
+        attrs.extend(effect.attrs.clone());
+        set(&mut attrs, "library", effect.library.clone());
+        function_attrs(function, &mut attrs);
+        let path = effect.attr("url").and_then(url_path);
+        if let Some(path) = &path {
+            set(&mut attrs, "path", path.clone());
+        }
+        let (kind, class) = match effect.kind {
+            EffectKind::Http => (SiteKind::Client, SiteClass::HttpClient),
+            EffectKind::Rpc => (SiteKind::Client, SiteClass::RpcClient),
+            EffectKind::Database => (SiteKind::Database, SiteClass::Database),
+            EffectKind::Produce => (SiteKind::Producer, SiteClass::Producer),
         };
+        let names = names_of(&n.service, language, class, &attrs);
         if names.is_empty() {
             continue;
         }
-        let label = match &site.effect {
-            // Agents that name client spans by method only: one family per method.
-            Effect::Http { method, .. }
-                if !names.iter().any(|n| matcher_text(n).starts_with('/')) =>
-            {
-                format!("HTTP {}", method.as_deref().unwrap_or("*"))
-            }
-            Effect::Http { method, url, .. } => {
-                let path = url.as_deref().and_then(url_path).map_or_else(
+        let method = effect.attr("method").unwrap_or("*");
+        let (label, shared_label) = match effect.kind {
+            EffectKind::Http => {
+                let path = path.map_or_else(
                     || "<dynamic>".to_string(),
                     |p| match path_matcher(&p) {
                         Matcher::Template(t) | Matcher::Exact(t) => t,
                         _ => p,
                     },
                 );
-                format!("{} {path}", method.as_deref().unwrap_or("*"))
+                (format!("{method} {path}"), Some(format!("HTTP {method}")))
             }
-            Effect::GrpcClient {
-                package,
-                service,
-                method,
-            } => {
-                format!(
-                    "call {}",
-                    conventions::go::grpc_full_method(package, service, method)
+            EffectKind::Rpc => (
+                format!("call {}", effect.attr("full_method").unwrap_or("")),
+                None,
+            ),
+            EffectKind::Database => {
+                let target = effect
+                    .attr("target")
+                    .map(conventions::base_name)
+                    .unwrap_or(&effect.library);
+                (
+                    format!("{target}.{}", effect.attr("operation").unwrap_or("")),
+                    None,
                 )
             }
-            _ => matcher_text(&names[0]).to_string(),
+            EffectKind::Produce => (
+                format!(
+                    "send {} {}{}",
+                    effect.attr("system").unwrap_or("messages"),
+                    effect
+                        .attr("exchange")
+                        .map(|e| format!("{e}/"))
+                        .unwrap_or_default(),
+                    effect.attr("destination").unwrap_or("<dynamic>")
+                ),
+                None,
+            ),
         };
         sites.push(SpanSite {
             service: n.service.clone(),
@@ -169,31 +258,53 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
             file: file.path.clone(),
             line: call.position.line,
             label,
+            shared_label,
             names,
             effect: Some(index),
         });
     }
     for node in graph.graph.node_indices() {
         let (n, file, function) = base(node);
+        let language = file.language.unwrap_or(Language::Java);
         for span in &function.manual_spans {
+            let mut attrs = Attrs::new();
+            function_attrs(function, &mut attrs);
+            // `@WithSpan` without a value: the instrumentation names it Class.method.
+            let name = if span.name.is_empty() {
+                match &function.owner {
+                    Some(owner) => format!("{}.{}", conventions::base_name(owner), function.name),
+                    None => function.name.clone(),
+                }
+            } else {
+                span.name.clone()
+            };
             // A name that is all placeholders would match every span: useless as a rule.
-            let literal = span.name.replace("{}", "");
+            let literal = name.replace("{}", "");
             if literal.trim().len() < 2 {
                 continue;
             }
-            let name = if span.name.contains("{}") {
-                path_matcher(&span.name)
-            } else {
-                Matcher::Exact(span.name.clone())
-            };
+            set(&mut attrs, "name", name.clone());
+            set(&mut attrs, "api", span.api.clone());
+            let mut names = names_of(&n.service, language, SiteClass::Manual, &attrs);
+            if name.contains("{}") {
+                for predicted in &mut names {
+                    if let Matcher::Exact(text) = &predicted.matcher {
+                        predicted.matcher = path_matcher(text);
+                    }
+                }
+            }
+            if names.is_empty() {
+                continue;
+            }
             sites.push(SpanSite {
                 service: n.service.clone(),
                 kind: SiteKind::Manual,
                 node,
                 file: file.path.clone(),
                 line: span.position.line,
-                label: span.name.clone(),
-                names: vec![name],
+                label: name,
+                shared_label: None,
+                names,
                 effect: None,
             });
         }

@@ -266,44 +266,89 @@ fn injected_interfaces_resolve_to_implementations() {
 fn spring_span_names_follow_skywalking_and_opentelemetry() {
     let (files, configs) = shop();
     let policy = analyze_facts(files, &configs, "root", &AnalyzeOptions::default()).policy;
-    let entry = rule(&policy, "order-service:GET /api/v1/orders/{orderId}");
+    let entry = rule(
+        &policy,
+        "order-service:GET /api/v1/orders/{orderId} [skywalking@8]",
+    );
+    assert_eq!(entry.profile.as_deref(), Some("skywalking@8"));
     assert!(
         entry
             .matchers
             .contains(&Matcher::Exact("{GET}/api/v1/orders/{orderId}".into()))
     );
+    let otel2 = rule(
+        &policy,
+        "order-service:GET /api/v1/orders/{orderId} [otel-java@2]",
+    );
     assert!(
-        entry
+        otel2
             .matchers
             .contains(&Matcher::Exact("GET /api/v1/orders/{orderId}".into()))
     );
+    let otel1 = rule(
+        &policy,
+        "order-service:GET /api/v1/orders/{orderId} [otel-java@1]",
+    );
     assert!(
-        entry
+        otel1
             .matchers
             .contains(&Matcher::Exact("OrderController.getOrder".into()))
     );
-    let pay = rule(&policy, "order-service:POST /api/v1/orders/{orderId}/pay");
+    assert!(
+        otel1
+            .matchers
+            .contains(&Matcher::Exact("/api/v1/orders/{orderId}".into()))
+    );
+    let pay = rule(
+        &policy,
+        "order-service:POST /api/v1/orders/{orderId}/pay [skywalking@8]",
+    );
     assert!(
         pay.matchers
             .contains(&Matcher::Exact("{POST}/api/v1/orders/{orderId}/pay".into()))
     );
-    let exit = rule(&policy, "order-service:POST /api/v1/payments/{p1}");
+    let exit = rule(
+        &policy,
+        "order-service:POST /api/v1/payments/{p1} [skywalking,skywalking@8]",
+    );
     assert!(
         exit.matchers
             .contains(&Matcher::Template("/api/v1/payments/{p1}".into()))
     );
     assert_eq!(exit.service.as_deref(), Some("order-service"));
-    let find = rule(&policy, "order-service:MongoDB/FindOperation");
+    let find = rule(
+        &policy,
+        "order-service:OrderRepository.findByOrderId [otel-java@1,otel-java@2]",
+    );
     assert!(
         find.matchers
             .contains(&Matcher::Exact("OrderRepository.findByOrderId".into()))
     );
-    let save = rule(&policy, "order-service:MongoDB/UpdateOperation");
+    let mongo = rule(
+        &policy,
+        "order-service:MongoDB/FindOperation [skywalking,skywalking@8]",
+    );
+    assert!(
+        mongo
+            .matchers
+            .contains(&Matcher::Exact("MongoDB/FindOperation".into()))
+    );
+    let save = rule(
+        &policy,
+        "order-service:OrderRepository.save [otel-java@1,otel-java@2]",
+    );
     assert!(
         save.matchers
             .contains(&Matcher::Exact("OrderRepository.save".into()))
     );
-    rule(&policy, "payment-service:POST /api/v1/payments/{orderId}");
+    rule(
+        &policy,
+        "order-service:MongoDB/UpdateOperation [skywalking,skywalking@8]",
+    );
+    rule(
+        &policy,
+        "payment-service:POST /api/v1/payments/{orderId} [skywalking@8]",
+    );
     let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
     let mut sorted = ids.clone();
     sorted.sort();
@@ -314,7 +359,10 @@ fn spring_span_names_follow_skywalking_and_opentelemetry() {
 fn scores_carry_reasons_with_source_lines() {
     let (files, configs) = shop();
     let policy = analyze_facts(files, &configs, "root", &AnalyzeOptions::default()).policy;
-    let pay = rule(&policy, "order-service:POST /api/v1/orders/{orderId}/pay");
+    let pay = rule(
+        &policy,
+        "order-service:POST /api/v1/orders/{orderId}/pay [otel-java@2]",
+    );
     let evidence = pay.evidence.as_ref().unwrap();
     let kinds: Vec<&str> = evidence.reasons.iter().map(|r| r.kind.as_str()).collect();
     assert_eq!(
@@ -389,7 +437,10 @@ fn trace_volume_sets_rates_to_meet_the_target() {
         ..AnalyzeOptions::default()
     };
     let analysis = analyze_facts(files, &configs, "root", &options);
-    let find = rule(&analysis.policy, "order-service:MongoDB/FindOperation");
+    let find = rule(
+        &analysis.policy,
+        "order-service:MongoDB/FindOperation [skywalking,skywalking@8]",
+    );
     assert!(
         find.evidence
             .as_ref()
@@ -508,18 +559,18 @@ fn go_grpc_stubs_link_to_server_methods() {
         &AnalyzeOptions::default(),
     );
     let policy = &analysis.policy;
-    let server = rule(policy, "geo:/geo.Geo/Nearby");
+    let server = rule(policy, "geo:/geo.Geo/Nearby [opentracing-go]");
     assert!(
         server
             .matchers
             .contains(&Matcher::Exact("/geo.Geo/Nearby".into()))
     );
+    let otel = rule(policy, "geo:/geo.Geo/Nearby [otel-go]");
     assert!(
-        server
-            .matchers
+        otel.matchers
             .contains(&Matcher::Exact("geo.Geo/Nearby".into()))
     );
-    let client = rule(policy, "search:call /geo.Geo/Nearby");
+    let client = rule(policy, "search:call /geo.Geo/Nearby [opentracing-go]");
     assert_eq!(client.service.as_deref(), Some("search"));
     assert_eq!(analysis.stats.cross_service_edges, 1);
 }
@@ -568,7 +619,7 @@ fn each_signal_counts_once_per_function_and_saturates() {
         functions,
     );
     let policy = analyze_facts(vec![file], &[], "root", &AnalyzeOptions::default()).policy;
-    let rule = rule(&policy, "big:GET /big");
+    let rule = rule(&policy, "big:GET /big [skywalking@8]");
     let evidence = rule.evidence.as_ref().unwrap();
     let handling: Vec<u32> = evidence
         .reasons

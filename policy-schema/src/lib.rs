@@ -72,6 +72,11 @@ pub struct Rule {
     /// Service the rule applies to; `None` applies to every service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// The instrumentation profile(s) whose span names the matchers are (`otel-java@2`,
+    /// `skywalking`), comma-separated when several name the spans alike; informative
+    /// (matching does not depend on it). `None` for hand-written rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// The span names this rule covers: any matcher matching means the rule matches.
     #[serde(rename = "match")]
     pub matchers: Vec<Matcher>,

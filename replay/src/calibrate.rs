@@ -90,6 +90,7 @@ mod tests {
         RuleDraft {
             id: format!("shop:{name}"),
             service: "shop".into(),
+            profile: None,
             matchers: vec![Matcher::Exact(name.into())],
             score,
             evidence: Evidence {

@@ -41,6 +41,7 @@ fn realistic_policy(latency_override: bool) -> Policy {
             service,
             matchers: vec![matcher],
             action,
+            profile: None,
             evidence: None,
         });
     };

@@ -602,6 +602,7 @@ mod tests {
             service: service.map(Into::into),
             matchers,
             action: Action::Keep,
+            profile: None,
             evidence: None,
         }
     }

@@ -32,6 +32,7 @@ fn sample_rule(id: &str, name: &str, rate: f64) -> Rule {
         service: None,
         matchers: vec![Matcher::Exact(name.into())],
         action: Action::Sample { rate },
+        profile: None,
         evidence: None,
     }
 }

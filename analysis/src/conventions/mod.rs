@@ -1,182 +1,1076 @@
-//! Naming and library conventions, one module per language: which calls are HTTP
-//! clients, databases, message producers or gRPC stubs ([`Effect`]), which functions
-//! are server entry points ([`Entry`]: Spring MVC, Flask/FastAPI, net/http, gRPC,
-//! message listeners), and the span names tracing agents give each of them
-//! (SkyWalking and OpenTelemetry for Java; OpenTelemetry for Python; OpenTracing and
-//! OpenTelemetry for Go).
+//! The engine that applies framework and instrumentation data
+//! ([`crate::knowledge`]) to facts: which calls leave the process ([`Effect`]), which
+//! functions serve requests ([`Entry`]), which calls register handlers
+//! ([`Registration`]), and the span names each profile gives a site ([`site_names`]).
 //!
-//! Everything here works on facts plus what resolution learned about a call's
-//! receiver; nothing here knows about tree-sitter or the call graph.
+//! Nothing here names a framework: every library, annotation, method and naming
+//! template comes from a data file. What is here is generic: matching patterns on
+//! receivers, callees and annotations, collecting attributes, expanding templates.
+//! Everything works on facts plus what resolution learned about a call's receiver;
+//! nothing here knows about tree-sitter or the call graph.
 
-pub mod go;
-pub mod java;
-pub mod python;
-
-use crate::facts::{Call, FileFacts, Function, Language};
+use crate::facts::{Annotation, Call, FileFacts, Function, Language, TypeDecl};
+use crate::knowledge::model::{
+    AttrTemplates, CallRule, EntryRule, FrameworkFile, MatchAs, NameRule, ProfileFile, SiteClass,
+};
+pub use crate::knowledge::model::{EffectKind, EntryKind};
+use crate::knowledge::pattern::{Attrs, Pattern, Template};
+use crate::knowledge::{self, Knowledge};
 use policy_schema::Matcher;
+use std::collections::BTreeMap;
 
 /// What resolution knows about a call, for classification.
-#[derive(Debug, Clone, Copy)]
-pub struct CallContext<'a> {
+#[derive(Clone, Copy)]
+pub struct CallContext<'a, 'p> {
     /// The file.
     pub file: &'a FileFacts,
     /// The calling function.
     pub function: &'a Function,
     /// The call.
     pub call: &'a Call,
-    /// Declared type of the receiver, as written, without generics or `*`
-    /// (`OrderRepository`, `pb.GeoClient`, `Session`).
+    /// Declared type of the receiver, as written (`OrderRepository`, `pb.GeoClient`).
     pub receiver_type: Option<&'a str>,
     /// Supertypes of the receiver's type, transitively, as written
     /// (`MongoRepository<Order, String>`).
     pub receiver_supertypes: &'a [String],
+    /// Generic arguments of the receiver type's supertypes, transitively:
+    /// `("CrudRepository", ["Order", "String"])`.
+    pub receiver_supertype_args: &'a [(String, Vec<String>)],
     /// Import path the receiver names when it is a package or module alias
     /// (`net/http`, `requests`), or the import path of the receiver type's package.
     pub receiver_import: Option<&'a str>,
     /// Argument patterns with named string constants substituted.
     pub args: &'a [Option<String>],
-    /// The store behind a repository receiver, when known: from its entity's
-    /// annotations (`@Document` → MongoDB, `@Entity` → SQL) or the service's
-    /// configuration (`spring.data.mongodb` / `spring.datasource`).
-    pub store_hint: Option<DbSystem>,
-}
-
-/// A database family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DbSystem {
-    /// MongoDB.
-    Mongo,
-    /// A SQL database.
-    Sql,
-    /// Redis.
-    Redis,
-    /// Memcached.
-    Memcached,
-    /// Some repository whose store is unknown.
-    Unknown,
+    /// Resolves a type name written in the calling file to its declaration.
+    pub resolve_type: &'a dyn Fn(&str) -> Option<&'p TypeDecl>,
+    /// Attributes of the calling service (from its configuration and dependencies).
+    pub service_attrs: &'a Attrs,
 }
 
 /// A call that leaves the process (or reaches a store): what tracing agents make exit
 /// spans of.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Effect {
-    /// An HTTP client call.
-    Http {
-        /// Client library: `RestTemplate`, `requests`, `net/http`.
-        client: &'static str,
-        /// HTTP method, upper case, when known.
-        method: Option<String>,
-        /// URL pattern with `{}` placeholders, when known.
-        url: Option<String>,
-    },
-    /// A database call.
-    Database {
-        /// Which store.
-        system: DbSystem,
-        /// Library: `spring-data`, `MongoTemplate`, `sqlalchemy`, `pymongo`, `mgo`, ...
-        library: &'static str,
-        /// The receiver's type or text (`OrderRepository`, `db.session`).
-        target: String,
-        /// The called method (`findByOrderId`, `query`, `Find`).
-        operation: String,
-    },
-    /// A message sent.
-    Produce {
-        /// `rabbitmq` or `kafka`.
-        system: &'static str,
-        /// Exchange (RabbitMQ), when known; `""` is the default exchange.
-        exchange: Option<String>,
-        /// Routing key, queue or topic, when known.
-        destination: Option<String>,
-    },
-    /// A gRPC client stub call.
-    GrpcClient {
-        /// The proto package once resolved (`geo`); before, the stub's import path.
-        package: String,
-        /// The proto service (`Geo` for `GeoClient`).
-        service: String,
-        /// The RPC method.
-        method: String,
-    },
+pub struct Effect {
+    /// What kind of exit.
+    pub kind: EffectKind,
+    /// The library, as its data file names it.
+    pub library: String,
+    /// What is known about the call: `method`, `url`, `system`, `operation`, ...
+    pub attrs: Attrs,
 }
 
 impl Effect {
+    /// The first value of an attribute.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        first(&self.attrs, name)
+    }
+
     /// Score reason kind of this effect.
     pub fn reason_kind(&self) -> &'static str {
-        match self {
-            Effect::Http { .. } | Effect::GrpcClient { .. } => "external-call",
-            Effect::Database { .. } => "database",
-            Effect::Produce { .. } => "messaging",
+        match self.kind {
+            EffectKind::Http | EffectKind::Rpc => "external-call",
+            EffectKind::Database => "database",
+            EffectKind::Produce => "messaging",
         }
     }
 }
 
 /// A function that serves requests or messages: what agents make entry spans of.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Entry {
-    /// An HTTP route.
-    Http {
-        /// Framework: `spring-mvc`, `flask`, `fastapi`, `net/http`.
-        framework: &'static str,
-        /// Methods, upper case; empty when any method.
-        methods: Vec<String>,
-        /// Route template as the framework writes it (`/orders/{id}`, `/o/<int:id>`).
-        route: String,
-    },
-    /// A gRPC server method.
-    Grpc {
-        /// Full method, `/pkg.Service/Method`.
-        full_method: String,
-    },
-    /// A message listener.
-    Consumer {
-        /// `rabbitmq` or `kafka`.
-        system: &'static str,
-        /// Queue or topic.
-        destination: String,
-    },
+pub struct Entry {
+    /// What it serves.
+    pub kind: EntryKind,
+    /// The framework, as its data file names it.
+    pub framework: String,
+    /// `route`, `method` (`*` for any, with `any_method`), `destination`, `full_method`.
+    pub attrs: Attrs,
 }
 
-/// Classifies a call: an [`Effect`] when it leaves the process or reaches a store.
-pub fn classify(language: Language, context: &CallContext<'_>) -> Option<Effect> {
-    match language {
-        Language::Java => java::classify(context),
-        Language::Python => python::classify(context),
-        Language::Go => go::classify(context),
+impl Entry {
+    /// The first value of an attribute.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        first(&self.attrs, name)
+    }
+
+    /// The HTTP methods an entry serves; empty when any.
+    pub fn methods(&self) -> Vec<&str> {
+        if self.attrs.contains_key("any_method") {
+            return Vec::new();
+        }
+        self.attrs
+            .get("method")
+            .map(|m| m.iter().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 }
 
-/// Entries a function declares by itself (annotations, decorators); `prefix_of` gives
-/// the route prefix of a Python router variable.
+fn first<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
+    attrs.get(name)?.first().map(String::as_str)
+}
+
+fn compile(list: &[String]) -> Vec<Pattern> {
+    // Patterns were checked when the data loaded.
+    list.iter().filter_map(|p| Pattern::parse(p).ok()).collect()
+}
+
+/// The captures of the first pattern of `list` that matches `text`.
+fn first_match(list: &[String], text: &str) -> Option<BTreeMap<String, String>> {
+    compile(list).iter().find_map(|p| p.captures(text))
+}
+
+fn set(attrs: &mut Attrs, name: &str, value: impl Into<String>) {
+    attrs.insert(name.to_string(), vec![value.into()]);
+}
+
+/// Expands attribute templates over `base`, adding the results to `out`.
+fn expand_into(templates: &AttrTemplates, base: &Attrs, out: &mut Attrs) {
+    for (name, list) in templates {
+        let mut values: Vec<String> = Vec::new();
+        for text in list {
+            if let Ok(template) = Template::parse(text) {
+                for value in template.expand(base) {
+                    if !values.contains(&value) {
+                        values.push(value);
+                    }
+                }
+            }
+        }
+        if !values.is_empty() {
+            out.insert(name.clone(), values);
+        }
+    }
+}
+
+/// Classifies a call: an [`Effect`] when a framework rule of its language says it
+/// leaves the process or reaches a store. Rules are tried in data-file order.
+pub fn classify(language: Language, context: &CallContext<'_, '_>) -> Option<Effect> {
+    classify_with(knowledge::embedded(), language, context)
+}
+
+/// [`classify`] with given knowledge.
+pub fn classify_with(
+    knowledge: &Knowledge,
+    language: Language,
+    context: &CallContext<'_, '_>,
+) -> Option<Effect> {
+    knowledge
+        .frameworks_of(language)
+        .flat_map(|f| &f.calls)
+        .find_map(|rule| apply_call_rule(rule, context))
+}
+
+fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Effect> {
+    let call = context.call;
+    let mut captured: BTreeMap<String, String> = BTreeMap::new();
+    let receiver_type = context.receiver_type.map(base_name);
+    let written = context
+        .receiver_type
+        .map(|w| w.trim().trim_start_matches(['*', '&']));
+    let receiver_text = call.receiver.as_deref().unwrap_or("").to_ascii_lowercase();
+    let mut need = |list: &[String], text: Option<&str>| -> bool {
+        if list.is_empty() {
+            return true;
+        }
+        match text.and_then(|t| first_match(list, t)) {
+            Some(found) => {
+                captured.extend(found);
+                true
+            }
+            None => false,
+        }
+    };
+    if !need(&rule.receiver_types, receiver_type)
+        || !need(&rule.receiver_written, written)
+        || !need(&rule.receiver_imports, context.receiver_import)
+        || !need(&rule.receiver_texts, Some(&receiver_text))
+        || !need(&rule.callees, Some(&call.callee))
+    {
+        return None;
+    }
+    if !rule.receiver_supertypes.is_empty() {
+        let supers = compile(&rule.receiver_supertypes);
+        if !context
+            .receiver_supertypes
+            .iter()
+            .any(|s| supers.iter().any(|p| p.matches(base_name(s))))
+        {
+            return None;
+        }
+    }
+    let excluded = |list: &[String], text: Option<&str>| {
+        text.is_some_and(|t| compile(list).iter().any(|p| p.matches(t)))
+    };
+    if excluded(&rule.not_receiver_imports, context.receiver_import)
+        || excluded(&rule.not_receiver_texts, Some(&receiver_text))
+        || excluded(&rule.not_callees, Some(&call.callee))
+    {
+        return None;
+    }
+    let typed = context.receiver_type.is_some();
+    let imported = context.receiver_import.is_some();
+    if (rule.untyped && (typed || imported)) || (rule.package_call && (typed || !imported)) {
+        return None;
+    }
+    let imports = |list: &[String]| {
+        let patterns = compile(list);
+        context
+            .file
+            .imports
+            .iter()
+            .any(|i| patterns.iter().any(|p| p.matches(&i.path)))
+    };
+    if (!rule.file_imports.is_empty() && !imports(&rule.file_imports))
+        || (!rule.not_file_imports.is_empty() && imports(&rule.not_file_imports))
+    {
+        return None;
+    }
+    let count = call.args.len();
+    if rule.min_args.is_some_and(|m| count < m) || rule.max_args.is_some_and(|m| count > m) {
+        return None;
+    }
+
+    // The call's own attributes, for the templates.
+    let mut base: Attrs = Attrs::new();
+    set(&mut base, "callee", call.callee.clone());
+    if let Some(receiver) = &call.receiver {
+        set(&mut base, "receiver", receiver.clone());
+    }
+    if let Some(receiver_type) = receiver_type {
+        set(&mut base, "receiver_type", receiver_type);
+    }
+    let import = context.receiver_import.map(str::to_string).or_else(|| {
+        written
+            .and_then(|w| w.split_once('.'))
+            .map(|(package, _)| package.to_string())
+    });
+    if let Some(import) = import {
+        set(&mut base, "receiver_import", import);
+    }
+    for (index, arg) in context.args.iter().enumerate() {
+        if let Some(arg) = arg {
+            set(&mut base, &format!("arg{index}"), arg.clone());
+        }
+    }
+    if let Some(method) = method_in_args(call) {
+        set(&mut base, "method_arg", method);
+    }
+    for (name, value) in &captured {
+        set(&mut base, name, value.clone());
+    }
+    let mut entity_store = None;
+    if let Some(index) = rule.entity_arg {
+        let entity = context
+            .receiver_supertype_args
+            .iter()
+            .find_map(|(_, args)| args.get(index))
+            .cloned();
+        if let Some(entity) = entity {
+            let simple = base_name(&entity).to_string();
+            set(&mut base, "entity", simple.clone());
+            let decl = (context.resolve_type)(&entity);
+            set(
+                &mut base,
+                "entity_qualified",
+                decl.map_or(simple.clone(), |d| d.qualified.clone()),
+            );
+            let table = decl.and_then(|d| {
+                rule.entity_tables.iter().find_map(|(annotation, arg)| {
+                    d.annotations
+                        .iter()
+                        .filter(|a| base_name(&a.name) == annotation)
+                        .find_map(|a| {
+                            a.args
+                                .iter()
+                                .find(|(k, _)| k.as_deref() == Some(arg.as_str()))
+                                .map(|(_, v)| v.trim_matches('"').to_string())
+                        })
+                })
+            });
+            set(
+                &mut base,
+                "table",
+                table.unwrap_or_else(|| knowledge::pattern::snake_case(&simple)),
+            );
+            entity_store = decl.and_then(|d| {
+                rule.entity_stores.iter().find_map(|(annotation, store)| {
+                    d.annotations
+                        .iter()
+                        .any(|a| {
+                            Pattern::parse(annotation).is_ok_and(|p| p.matches(base_name(&a.name)))
+                        })
+                        .then(|| store.clone())
+                })
+            });
+        }
+    }
+    if let Some(store) =
+        entity_store.or_else(|| first(context.service_attrs, "store").map(str::to_string))
+    {
+        set(&mut base, "store", store);
+    }
+    for (name, values) in context.service_attrs {
+        base.entry(name.clone()).or_insert_with(|| values.clone());
+    }
+
+    let mut attrs = Attrs::new();
+    expand_into(&rule.attrs, &base, &mut attrs);
+    let lower = call.callee.to_ascii_lowercase();
+    if let Some(by) = rule
+        .by_callee
+        .iter()
+        .find(|by| compile(&by.callees).iter().any(|p| p.matches(&lower)))
+    {
+        expand_into(&by.attrs, &base, &mut attrs);
+    }
+    if let Some((_, system)) = rule.system_by_supertype.iter().find(|(pattern, _)| {
+        Pattern::parse(pattern).is_ok_and(|p| {
+            context
+                .receiver_supertypes
+                .iter()
+                .any(|s| p.matches(base_name(s)))
+        })
+    }) {
+        set(&mut attrs, "system", system.clone());
+    }
+    for name in ["entity", "entity_qualified", "table"] {
+        if let Some(value) = base.get(name) {
+            attrs.insert(name.to_string(), value.clone());
+        }
+    }
+    for (name, value) in captured {
+        attrs.entry(name).or_insert_with(|| vec![value]);
+    }
+    Some(Effect {
+        kind: rule.effect,
+        library: rule.library.clone(),
+        attrs,
+    })
+}
+
+/// The owner type of a function, declared in its file.
+pub fn owner_of<'a>(file: &'a FileFacts, function: &Function) -> Option<&'a TypeDecl> {
+    let owner = function.owner.as_deref()?;
+    file.types
+        .iter()
+        .find(|t| t.name == owner || t.qualified == owner)
+}
+
+/// Whether an annotation's name (as written, or its last identifier) matches.
+fn annotation_captures(
+    pattern: &Pattern,
+    annotation: &Annotation,
+) -> Option<BTreeMap<String, String>> {
+    pattern
+        .captures(&annotation.name)
+        .or_else(|| pattern.captures(base_name(&annotation.name)))
+}
+
+const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+
+/// Cleans an argument value for an attribute: HTTP methods upper case without their
+/// enum qualifier (`RequestMethod.POST` → `POST`), others without quotes.
+fn normalize(attr: &str, value: &str) -> Option<String> {
+    let trimmed = value.trim().trim_matches(['"', '\'', '[', ']', ' ']);
+    match attr {
+        "method" => {
+            let last = trimmed
+                .rsplit('.')
+                .next()
+                .unwrap_or(trimmed)
+                .to_ascii_uppercase();
+            HTTP_METHODS.contains(&last.as_str()).then_some(last)
+        }
+        "path" => (trimmed.is_empty() || trimmed.starts_with('/') || !trimmed.contains('.'))
+            .then(|| trimmed.to_string()),
+        _ => Some(trimmed.to_string()),
+    }
+}
+
+/// Values of annotation arguments named `keys` (`""`: positional).
+fn argument_values(annotation: &Annotation, keys: &[String], attr: &str) -> Vec<String> {
+    annotation
+        .args
+        .iter()
+        .filter(|(key, _)| {
+            keys.iter()
+                .any(|k| key.as_deref().unwrap_or("") == k.as_str())
+        })
+        .filter_map(|(_, value)| normalize(attr, value))
+        .collect()
+}
+
+/// What one mapping annotation of an entry rule says: its attributes (methods from the
+/// table or the arguments, paths, destinations, captures).
+fn mapping_attrs(
+    rule: &EntryRule,
+    annotation: &Annotation,
+    args_from: &Annotation,
+) -> Option<Attrs> {
+    let (captures, table) = rule.annotations.iter().find_map(|(pattern, table)| {
+        let pattern = Pattern::parse(pattern).ok()?;
+        annotation_captures(&pattern, annotation).map(|c| (c, table))
+    })?;
+    let mut base = Attrs::new();
+    for (name, value) in captures {
+        set(&mut base, &name, value);
+    }
+    let mut attrs = base.clone();
+    expand_into(table, &base, &mut attrs);
+    for (attr, keys) in &rule.args {
+        if attrs.contains_key(attr) {
+            continue;
+        }
+        let values = argument_values(args_from, keys, attr);
+        if !values.is_empty() {
+            attrs.insert(attr.clone(), values);
+        }
+    }
+    let mut defaults = Attrs::new();
+    expand_into(&rule.defaults, &base, &mut defaults);
+    for (name, values) in defaults {
+        attrs.entry(name).or_insert(values);
+    }
+    Some(attrs)
+}
+
+/// Joins route parts with single slashes; `"/"` when all are empty.
+pub fn join_route(prefix: &str, path: &str) -> String {
+    let mut route = String::new();
+    for part in [prefix, path] {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        if !part.starts_with('/') && !route.ends_with('/') {
+            route.push('/');
+        }
+        if route.ends_with('/') && part.starts_with('/') {
+            route.pop();
+        }
+        route.push_str(part);
+    }
+    if route.is_empty() { "/".into() } else { route }
+}
+
+/// Sets `method`, `methods` and `any_method` of an HTTP entry from its methods.
+fn http_entry(framework: &str, route: String, methods: &[String], extra: &Attrs) -> Entry {
+    let mut attrs = extra.clone();
+    attrs.remove("path");
+    set(&mut attrs, "route", route);
+    if methods.is_empty() {
+        set(&mut attrs, "method", "*");
+        set(&mut attrs, "methods", "*");
+        set(&mut attrs, "any_method", "true");
+    } else {
+        attrs.insert("method".into(), methods.to_vec());
+        set(&mut attrs, "methods", methods.join(","));
+    }
+    Entry {
+        kind: EntryKind::Http,
+        framework: framework.to_string(),
+        attrs,
+    }
+}
+
+/// Entries a function declares by itself (annotations, decorators). `prefix_of` gives
+/// the route prefix of a router variable; `service_attrs` holds `context_path`.
 pub fn declared_entries(
     language: Language,
     file: &FileFacts,
     function: &Function,
     prefix_of: &dyn Fn(&str) -> String,
-) -> Vec<Entry> {
-    match language {
-        Language::Java => java::declared_entries(file, function),
-        Language::Python => python::declared_entries(function, prefix_of),
-        Language::Go => Vec::new(),
+    service_attrs: &Attrs,
+) -> Vec<(Entry, Option<crate::facts::Position>)> {
+    let owner = owner_of(file, function);
+    let mut entries: Vec<(Entry, Option<crate::facts::Position>)> = Vec::new();
+    for rule in knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.entries)
+    {
+        if !rule.owner_annotations.is_empty() {
+            let patterns = compile(&rule.owner_annotations);
+            let owned = owner.is_some_and(|t| {
+                t.annotations
+                    .iter()
+                    .any(|a| patterns.iter().any(|p| annotation_captures(p, a).is_some()))
+            });
+            if !owned {
+                continue;
+            }
+        }
+        let owner_args = rule.args_from_owner.as_deref().and_then(|name| {
+            owner?
+                .annotations
+                .iter()
+                .find(|a| base_name(&a.name) == name)
+        });
+        if rule.args_from_owner.is_some() && owner_args.is_none() {
+            continue;
+        }
+        for annotation in &function.annotations {
+            let args_from = owner_args.unwrap_or(annotation);
+            let Some(attrs) = mapping_attrs(rule, annotation, args_from) else {
+                continue;
+            };
+            let at = Some(annotation.position);
+            match rule.kind {
+                EntryKind::Http => {
+                    let mut prefixes: Vec<String> = rule
+                        .prefix_annotation
+                        .as_deref()
+                        .map(|name| {
+                            owner
+                                .into_iter()
+                                .flat_map(|t| &t.annotations)
+                                .filter(|a| base_name(&a.name) == name)
+                                .flat_map(|a| {
+                                    argument_values(
+                                        a,
+                                        &["value".into(), "path".into(), String::new()],
+                                        "path",
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if let Some(router) = rule
+                        .router_capture
+                        .as_deref()
+                        .and_then(|c| first(&attrs, c))
+                    {
+                        prefixes = vec![prefix_of(router)];
+                    }
+                    if prefixes.is_empty() {
+                        prefixes.push(String::new());
+                    }
+                    let context = first(service_attrs, "context_path").unwrap_or("");
+                    let paths = attrs
+                        .get("path")
+                        .cloned()
+                        .unwrap_or_else(|| vec![String::new()]);
+                    let methods = attrs.get("method").cloned().unwrap_or_default();
+                    for prefix in &prefixes {
+                        for path in &paths {
+                            let route = join_route(context, &join_route(prefix, path));
+                            entries
+                                .push((http_entry(&rule.framework, route, &methods, &attrs), at));
+                        }
+                    }
+                }
+                EntryKind::Consumer => {
+                    for destination in attrs.get("destination").cloned().unwrap_or_default() {
+                        let mut attrs = attrs.clone();
+                        set(&mut attrs, "destination", destination);
+                        entries.push((
+                            Entry {
+                                kind: rule.kind,
+                                framework: rule.framework.clone(),
+                                attrs,
+                            },
+                            at,
+                        ));
+                    }
+                }
+                EntryKind::Scheduled | EntryKind::Rpc => entries.push((
+                    Entry {
+                        kind: rule.kind,
+                        framework: rule.framework.clone(),
+                        attrs,
+                    },
+                    at,
+                )),
+            }
+        }
     }
+    let mut unique: Vec<(Entry, Option<crate::facts::Position>)> = Vec::new();
+    for (entry, at) in entries {
+        if !unique.iter().any(|(e, _)| *e == entry) {
+            unique.push((entry, at));
+        }
+    }
+    unique
 }
 
-/// Span names of an exit span for an effect, under each agent the language has.
-pub fn effect_names(language: Language, effect: &Effect) -> Vec<Matcher> {
-    match language {
-        Language::Java => java::effect_names(effect),
-        Language::Python => python::effect_names(effect),
-        Language::Go => go::effect_names(effect),
-    }
+/// A call through an interface a framework makes into remote calls (a declarative
+/// HTTP client), as an HTTP effect of the method's mapping.
+pub fn client_effect(language: Language, client: &TypeDecl, method: &Function) -> Option<Effect> {
+    let knowledge = knowledge::embedded();
+    knowledge
+        .frameworks_of(language)
+        .flat_map(|f| &f.clients)
+        .find_map(|rule| {
+            let annotation = client
+                .annotations
+                .iter()
+                .find(|a| base_name(&a.name) == rule.annotation)?;
+            let value = |keys: &[String]| argument_values(annotation, keys, "").into_iter().next();
+            let base = value(&rule.url_args)
+                .filter(|u| u.contains("://"))
+                .or_else(|| value(&rule.name_args).map(|name| format!("http://{name}")))?;
+            let prefix = value(&rule.path_args).unwrap_or_default();
+            let mappings = knowledge
+                .frameworks_of(language)
+                .flat_map(|f| &f.entries)
+                .find(|e| e.framework == rule.mappings_of)?;
+            let attrs = method
+                .annotations
+                .iter()
+                .find_map(|a| mapping_attrs(mappings, a, a))?;
+            let path = join_route(&prefix, first(&attrs, "path").unwrap_or(""));
+            let mut out = Attrs::new();
+            set(
+                &mut out,
+                "url",
+                format!("{}{path}", base.trim_end_matches('/')),
+            );
+            if let Some(method) = first(&attrs, "method") {
+                set(&mut out, "method", method);
+            }
+            Some(Effect {
+                kind: EffectKind::Http,
+                library: rule.library.clone(),
+                attrs: out,
+            })
+        })
 }
 
-/// Span names of an entry span, under each agent the language has.
-pub fn entry_names(language: Language, entry: &Entry, function: &Function) -> Vec<Matcher> {
-    match language {
-        Language::Java => java::entry_names(entry, function),
-        Language::Python => python::entry_names(entry),
-        Language::Go => go::entry_names(entry),
+/// What a registration call says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// What the handler serves.
+    pub kind: EntryKind,
+    /// Framework.
+    pub framework: String,
+    /// The route, for HTTP.
+    pub route: Option<String>,
+    /// The handler's name (a function or a class).
+    pub handler: Option<String>,
+    /// A module whose routes are included under `route`.
+    pub include: Option<String>,
+    /// Methods of a class handler that serve the HTTP method of their name.
+    pub class_handler_methods: Vec<String>,
+    /// HTTP methods, when the call lists them.
+    pub methods: Vec<String>,
+    /// The RPC service name.
+    pub service: Option<String>,
+    /// More attributes.
+    pub attrs: Attrs,
+}
+
+/// The value of a keyword argument (`prefix="/api"`) of a call, when literal.
+pub fn keyword_arg(call: &Call, keyword: &str) -> Option<String> {
+    call.arg_texts.iter().enumerate().find_map(|(i, text)| {
+        let (name, _) = text.split_once('=')?;
+        (name.trim() == keyword)
+            .then(|| call.args.get(i).cloned().flatten())
+            .flatten()
+    })
+}
+
+fn keyword_text<'a>(call: &'a Call, keyword: &str) -> Option<&'a str> {
+    call.arg_texts.iter().find_map(|text| {
+        let (name, value) = text.split_once('=')?;
+        (name.trim() == keyword).then_some(value.trim())
+    })
+}
+
+/// The last identifier of a handler expression: `http.HandlerFunc(s.search)` →
+/// `search`, `views.OrderView.as_view()` → `OrderView` (after the suffixes).
+fn handler_name(text: &str, suffixes: &[String]) -> Option<String> {
+    let mut text = text.trim();
+    for suffix in suffixes {
+        if let Some(stripped) = text.strip_suffix(suffix.as_str()) {
+            text = stripped;
+        }
     }
+    let inner = text
+        .rsplit('(')
+        .next()
+        .unwrap_or(text)
+        .trim_end_matches(')')
+        .trim();
+    let name = inner.rsplit('.').next().unwrap_or(inner).trim();
+    (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .then(|| name.to_string())
+}
+
+/// Reads a registration call (`mux.HandleFunc("/x", h)`, `path("x/", views.x)`,
+/// `pb.RegisterGeoServer(s, srv)`), if a framework rule of the language knows it.
+pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<Registration> {
+    knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.registrations)
+        .find_map(|rule| {
+            if rule.top_level && !top_level {
+                return None;
+            }
+            if rule
+                .receiver
+                .is_some_and(|wanted| wanted != call.receiver.is_some())
+            {
+                return None;
+            }
+            let captures = first_match(&rule.callees, &call.callee)?;
+            let mut base = Attrs::new();
+            set(&mut base, "callee", call.callee.clone());
+            for (name, value) in &captures {
+                set(&mut base, name, value.clone());
+            }
+            let route = match rule.route_arg {
+                Some(index) => {
+                    let route = call.args.get(index)?.clone()?;
+                    if !rule.route_patterns.is_empty()
+                        && !compile(&rule.route_patterns)
+                            .iter()
+                            .any(|p| p.matches(&route))
+                    {
+                        return None;
+                    }
+                    Some(route)
+                }
+                None => None,
+            };
+            let handler_text = rule
+                .handler_kwarg
+                .as_deref()
+                .and_then(|k| keyword_text(call, k))
+                .or_else(|| {
+                    rule.handler_arg
+                        .and_then(|i| call.arg_texts.get(i))
+                        .map(String::as_str)
+                        .filter(|t| !t.contains('='))
+                });
+            let include = handler_text.and_then(|text| {
+                compile(&rule.include_patterns)
+                    .iter()
+                    .find_map(|p| p.captures(text.trim()))
+                    .and_then(|c| c.get("module").cloned())
+            });
+            let handler = if include.is_some() {
+                None
+            } else {
+                handler_text.and_then(|t| handler_name(t, &rule.handler_suffixes))
+            };
+            if rule.kind == EntryKind::Http && handler.is_none() && include.is_none() {
+                return None;
+            }
+            let methods: Vec<String> = rule
+                .methods_kwarg
+                .as_deref()
+                .and_then(|k| keyword_text(call, k))
+                .map(|list| {
+                    list.split(',')
+                        .filter_map(|m| normalize("method", m))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut attrs = Attrs::new();
+            expand_into(&rule.attrs, &base, &mut attrs);
+            let methods = if methods.is_empty() {
+                attrs.get("method").cloned().unwrap_or_default()
+            } else {
+                methods
+            };
+            Some(Registration {
+                kind: rule.kind,
+                framework: rule.framework.clone(),
+                route,
+                handler,
+                include,
+                class_handler_methods: rule.class_handler_methods.clone(),
+                methods,
+                service: rule
+                    .service_capture
+                    .as_deref()
+                    .and_then(|c| captures.get(c).cloned()),
+                attrs,
+            })
+        })
+}
+
+/// An HTTP entry for a registered route.
+pub fn registered_entry(registration: &Registration, route: String, methods: &[String]) -> Entry {
+    http_entry(&registration.framework, route, methods, &registration.attrs)
+}
+
+/// Route prefixes of module-level routers in a file (`bp = Blueprint(...,
+/// url_prefix=...)`): (variable, prefix).
+pub fn router_prefixes(language: Language, file: &FileFacts) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for rule in knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.routers)
+    {
+        let types = compile(&rule.types);
+        let globals = file
+            .globals
+            .iter()
+            .filter(|g| types.iter().any(|p| p.matches(base_name(&g.type_name))));
+        let calls: Vec<&Call> = file
+            .top_level_calls
+            .iter()
+            .filter(|c| types.iter().any(|p| p.matches(&c.callee)))
+            .collect();
+        for (k, global) in globals.enumerate() {
+            let prefix = calls
+                .get(k)
+                .and_then(|call| {
+                    rule.prefix_kwargs
+                        .iter()
+                        .find_map(|kw| keyword_arg(call, kw))
+                })
+                .unwrap_or_default();
+            out.push((global.name.clone(), prefix));
+        }
+    }
+    out
+}
+
+/// Prefixes routers are mounted with (`app.include_router(router, prefix="/api")`):
+/// (variable, prefix).
+pub fn mount_prefix(language: Language, call: &Call) -> Option<(String, String)> {
+    knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.routers)
+        .find_map(|rule| {
+            if !compile(&rule.mounts)
+                .iter()
+                .any(|p| p.matches(&call.callee))
+            {
+                return None;
+            }
+            let variable = call
+                .arg_texts
+                .first()?
+                .rsplit('.')
+                .next()?
+                .trim()
+                .to_string();
+            let prefix = rule
+                .prefix_kwargs
+                .iter()
+                .find_map(|kw| keyword_arg(call, kw))
+                .unwrap_or_default();
+            Some((variable, prefix))
+        })
+}
+
+/// Service attributes from configuration files (`(dotted key, value)` pairs) and
+/// build dependencies (lower-case names), by the frameworks of a language.
+pub fn service_attrs(
+    language: Language,
+    config: &[(String, String)],
+    dependencies: &[String],
+) -> Attrs {
+    let mut attrs = Attrs::new();
+    for file in knowledge::embedded().frameworks_of(language) {
+        for rule in &file.config {
+            if attrs.contains_key(&rule.attr) {
+                continue;
+            }
+            let Some(value) = rule
+                .keys
+                .iter()
+                .find_map(|key| config.iter().find(|(k, _)| k == key).map(|(_, v)| v))
+            else {
+                continue;
+            };
+            let value = deployment_placeholders(value);
+            let found = match &rule.pattern {
+                Some(pattern) => Pattern::parse(pattern)
+                    .ok()
+                    .and_then(|p| p.captures(&value))
+                    .and_then(|c| c.get(&rule.attr).cloned()),
+                None => Some(value),
+            };
+            if let Some(found) = found {
+                set(&mut attrs, &rule.attr, rule.value.clone().unwrap_or(found));
+            }
+        }
+        for rule in &file.dependencies {
+            let patterns = compile(&rule.dependencies);
+            if dependencies
+                .iter()
+                .any(|d| patterns.iter().any(|p| p.matches(d)))
+            {
+                for (name, values) in &rule.attrs {
+                    attrs.entry(name.clone()).or_insert_with(|| values.clone());
+                }
+            }
+        }
+    }
+    attrs
+}
+
+/// `${NAME:default}` placeholders are set at deployment: they become `*`, a value that
+/// makes the names built from it globs.
+fn deployment_placeholders(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let mut depth = 1;
+        let mut end = after.len();
+        for (i, c) in after.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push('*');
+        rest = after.get(end + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A span site as the profiles see it.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteView<'a> {
+    /// The kind of site.
+    pub class: SiteClass,
+    /// Everything known about it (the effect's or entry's attributes, the function's
+    /// `class` and `function`, `library` / `framework`, service attributes).
+    pub attrs: &'a Attrs,
+    /// The service's build dependencies, lower case; `None` when it has no build file.
+    pub dependencies: Option<&'a [String]>,
+}
+
+/// One predicted name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PredictedName {
+    /// The profile.
+    pub profile: String,
+    /// The matcher.
+    pub matcher: Matcher,
+    /// Whether the name is shared by every site with the same name (`GET`).
+    pub shared: bool,
+}
+
+fn rule_applies(rule: &NameRule, site: &SiteView<'_>) -> bool {
+    if rule.site != site.class {
+        return false;
+    }
+    for (name, list) in &rule.when {
+        let values = site.attrs.get(name).filter(|v| !v.is_empty());
+        let ok = match values {
+            None => list.is_empty(),
+            Some(values) => {
+                let patterns = compile(list);
+                !list.is_empty() && values.iter().any(|v| patterns.iter().any(|p| p.matches(v)))
+            }
+        };
+        if !ok {
+            return false;
+        }
+    }
+    if !rule.requires_dependency.is_empty()
+        && let Some(dependencies) = site.dependencies
+    {
+        let patterns = compile(&rule.requires_dependency);
+        if !dependencies
+            .iter()
+            .any(|d| patterns.iter().any(|p| p.matches(d)))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// The names a profile gives a site.
+pub fn profile_names(profile: &ProfileFile, site: &SiteView<'_>) -> Vec<PredictedName> {
+    let mut out: Vec<PredictedName> = Vec::new();
+    for rule in profile.names.iter().filter(|r| rule_applies(r, site)) {
+        for text in &rule.names {
+            let Ok(template) = Template::parse(text) else {
+                continue;
+            };
+            let wildcard = template.fields().any(|f| {
+                site.attrs
+                    .get(f)
+                    .is_some_and(|v| v.iter().any(|x| x.contains('*')))
+            });
+            for name in template.expand(site.attrs) {
+                let literal = name.replace(['*', '{', '}'], "");
+                if literal.trim().len() < 2 {
+                    continue;
+                }
+                let matcher = match rule.match_as {
+                    MatchAs::Glob => Matcher::Glob(name),
+                    MatchAs::Exact if wildcard => Matcher::Glob(name),
+                    MatchAs::Exact => Matcher::Exact(name),
+                    MatchAs::Path => path_matcher(&name),
+                };
+                let predicted = PredictedName {
+                    profile: profile.id.clone(),
+                    matcher,
+                    shared: rule.shared,
+                };
+                if !out.contains(&predicted) {
+                    out.push(predicted);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The names every given profile gives a site, in profile order.
+pub fn site_names(profiles: &[&ProfileFile], site: &SiteView<'_>) -> Vec<PredictedName> {
+    profiles
+        .iter()
+        .flat_map(|profile| profile_names(profile, site))
+        .collect()
+}
+
+/// The profiles `requested` selects for a language: every profile of the language for
+/// an empty request.
+pub fn profiles_for<'k>(
+    knowledge: &'k Knowledge,
+    language: Language,
+    requested: &[String],
+) -> Vec<&'k ProfileFile> {
+    knowledge
+        .profiles_of(language)
+        .filter(|p| requested.is_empty() || requested.contains(&p.id))
+        .collect()
+}
+
+/// The profiles whose detection patterns match a service's build dependencies or
+/// deployment lines (lower case).
+pub fn detected_profiles<'k>(
+    knowledge: &'k Knowledge,
+    language: Language,
+    dependencies: &[String],
+    deployment: &[String],
+) -> Vec<&'k ProfileFile> {
+    knowledge
+        .profiles_of(language)
+        .filter(|p| {
+            let deps = compile(&p.detect.dependencies);
+            let lines = compile(&p.detect.deployment);
+            dependencies
+                .iter()
+                .any(|d| deps.iter().any(|x| x.matches(d)))
+                || deployment
+                    .iter()
+                    .any(|l| lines.iter().any(|x| x.matches(l)))
+        })
+        .collect()
+}
+
+/// Every framework file of a language (for listings and tests).
+pub fn frameworks(language: Language) -> Vec<&'static FrameworkFile> {
+    knowledge::embedded().frameworks_of(language).collect()
 }
 
 /// The last identifier of a type or receiver as written: `pb.GeoClient` → `GeoClient`,
@@ -264,15 +1158,23 @@ pub fn path_matcher(path: &str) -> Matcher {
 
 /// The HTTP method a call names in its arguments (`HttpMethod.POST`, `"POST"`).
 pub fn method_in_args(call: &Call) -> Option<String> {
-    const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
     call.arg_texts.iter().find_map(|text| {
         let last = text
             .rsplit('.')
             .next()
             .unwrap_or(text)
             .trim_matches(['"', '\'']);
-        METHODS.contains(&last).then(|| last.to_string())
+        HTTP_METHODS.contains(&last).then(|| last.to_string())
     })
+}
+
+/// gRPC-style full method names: `/pkg.Service/Method`.
+pub fn rpc_full_method(package: &str, service: &str, method: &str) -> String {
+    if package.is_empty() {
+        format!("/{service}/{method}")
+    } else {
+        format!("/{package}.{service}/{method}")
+    }
 }
 
 #[cfg(test)]
@@ -321,5 +1223,24 @@ mod tests {
         );
         assert_eq!(base_name("*mgo.Session"), "Session");
         assert_eq!(base_name("pb.GeoClient"), "GeoClient");
+    }
+
+    #[test]
+    fn routes_join_and_placeholders_become_wildcards() {
+        assert_eq!(join_route("/api/v1/x", "/{id}"), "/api/v1/x/{id}");
+        assert_eq!(join_route("/api/v1/x/", "y"), "/api/v1/x/y");
+        assert_eq!(join_route("", ""), "/");
+        assert_eq!(
+            deployment_placeholders("jdbc:mysql://${H:db}:${P:3306}/${D:ts}?useSSL=false"),
+            "jdbc:mysql://*:*/*?useSSL=false"
+        );
+        assert_eq!(
+            handler_name("http.HandlerFunc(s.searchHandler)", &[]).as_deref(),
+            Some("searchHandler")
+        );
+        assert_eq!(
+            handler_name("views.OrderView.as_view()", &[".as_view()".into()]).as_deref(),
+            Some("OrderView")
+        );
     }
 }

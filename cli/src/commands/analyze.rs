@@ -42,6 +42,16 @@ pub struct AnalysisArgs {
     /// Trace files (any format autoscope reads) to measure span volume with.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub traces: Vec<PathBuf>,
+    /// Instrumentation profiles whose span names to predict (comma-separated, e.g.
+    /// `otel-java@2,skywalking`); `auto` detects them per service from build files and
+    /// uses every profile of a language where nothing is detected.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "PROFILES",
+        default_value = "auto"
+    )]
+    pub instrumentation: Vec<String>,
 }
 
 /// Arguments of `autoscope analyze`.
@@ -114,6 +124,35 @@ pub fn default_source() -> Result<PathBuf> {
         .ok_or_else(|| super::input_error("no PATH given and no sample codebase (testdata/) found; give the source tree to analyze"))
 }
 
+/// The profile ids `--instrumentation` names (empty for `auto`); an unknown id is a
+/// usage error listing the known ones.
+fn instrumentation_profiles(requested: &[String]) -> Result<Vec<String>> {
+    let knowledge = autoscope_analysis::knowledge::embedded();
+    let requested: Vec<String> = requested
+        .iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if requested.is_empty() || requested.iter().any(|p| p == "auto") {
+        if requested.len() > 1 {
+            return Err(super::input_error(
+                "--instrumentation auto cannot be combined with named profiles",
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    for id in &requested {
+        if knowledge.profile(id).is_none() {
+            let known: Vec<&str> = knowledge.profiles.iter().map(|p| p.id.as_str()).collect();
+            return Err(super::input_error(format!(
+                "--instrumentation: unknown profile {id:?} (known: auto, {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(requested)
+}
+
 /// Runs the analysis with a summary (unless quiet) and maps input problems to exit 2.
 pub fn run_analysis(
     root: &Path,
@@ -126,6 +165,7 @@ pub fn run_analysis(
             "--target-reduction {target_reduction} is outside [0, 1]"
         )));
     }
+    let instrumentation = instrumentation_profiles(&args.instrumentation)?;
     let started = Instant::now();
     let trace_docs = read_traces(&args.traces)?;
     let (trace_spans, trace_error_spans) = trace_span_names(&trace_docs);
@@ -148,6 +188,7 @@ pub fn run_analysis(
         source_root_label: Some(root.display().to_string()),
         trace_spans,
         trace_error_spans,
+        instrumentation,
     };
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let bar = indicatif::ProgressBar::hidden();

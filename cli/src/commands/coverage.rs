@@ -36,6 +36,11 @@ struct NameRow {
     name: String,
     count: u64,
     rule: Option<String>,
+    /// The matching rule's instrumentation profile(s).
+    profile: Option<String>,
+    /// Whether the matching rule is specific: derived from a span site in the code
+    /// (its evidence names a source file), not a catch-all or hand-written rule.
+    specific: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,6 +51,13 @@ struct Summary {
     names: u64,
     names_matched: u64,
     name_share: f64,
+    spans_specific: u64,
+    span_specific_share: f64,
+    names_specific: u64,
+    name_specific_share: f64,
+    /// Span occurrences matched per profile (a rule naming several profiles counts for
+    /// each).
+    by_profile: std::collections::BTreeMap<String, u64>,
 }
 
 /// Runs `autoscope coverage`.
@@ -67,15 +79,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut rows: Vec<NameRow> = counts
         .into_iter()
         .map(|((service, name), count)| {
-            let rule = sampler
+            let matched = sampler
                 .rule_for(&service, &name)
-                .and_then(|hit| policy.rules.get(hit.rule as usize))
-                .map(|rule| rule.id.clone());
+                .and_then(|hit| policy.rules.get(hit.rule as usize));
             NameRow {
                 service,
                 name,
                 count,
-                rule,
+                rule: matched.map(|rule| rule.id.clone()),
+                profile: matched.and_then(|rule| rule.profile.clone()),
+                specific: matched
+                    .is_some_and(|rule| rule.evidence.as_ref().is_some_and(|e| e.file.is_some())),
             }
         })
         .collect();
@@ -92,6 +106,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .map(|r| r.count)
         .sum();
     let names_matched = rows.iter().filter(|r| r.rule.is_some()).count() as u64;
+    let spans_specific: u64 = rows.iter().filter(|r| r.specific).map(|r| r.count).sum();
+    let names_specific = rows.iter().filter(|r| r.specific).count() as u64;
+    let mut by_profile = std::collections::BTreeMap::new();
+    for row in &rows {
+        for profile in row.profile.iter().flat_map(|p| p.split(',')) {
+            *by_profile.entry(profile.to_string()).or_insert(0) += row.count;
+        }
+    }
     let share = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let summary = Summary {
         spans,
@@ -100,6 +122,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         names: rows.len() as u64,
         names_matched,
         name_share: share(names_matched, rows.len() as u64),
+        spans_specific,
+        span_specific_share: share(spans_specific, spans),
+        names_specific,
+        name_specific_share: share(names_specific, rows.len() as u64),
+        by_profile,
     };
     let shown: Vec<&NameRow> = rows
         .iter()
@@ -118,16 +145,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "{:>9}  {:<28} {:<60} rule",
-        "count", "service", "span name"
+        "{:>9}  {:<28} {:<60} {:<24} rule",
+        "count", "service", "span name", "profile"
     );
     for row in &shown {
         let _ = writeln!(
             text,
-            "{:>9}  {:<28} {:<60} {}",
+            "{:>9}  {:<28} {:<60} {:<24} {}",
             row.count,
             row.service,
             row.name,
+            row.profile.as_deref().unwrap_or("-"),
             row.rule.as_deref().unwrap_or("(default)")
         );
     }
@@ -148,6 +176,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         summary.names,
         100.0 * summary.name_share,
     );
+    let _ = writeln!(
+        text,
+        "matched by a specific rule (derived from a span site): {} of {} span occurrences ({:.1}%), {} of {} distinct pairs ({:.1}%)",
+        summary.spans_specific,
+        summary.spans,
+        100.0 * summary.span_specific_share,
+        summary.names_specific,
+        summary.names,
+        100.0 * summary.name_specific_share,
+    );
+    for (profile, count) in &summary.by_profile {
+        let _ = writeln!(text, "  profile {profile}: {count} span occurrences");
+    }
     print!("{text}");
     Ok(ExitCode::SUCCESS)
 }

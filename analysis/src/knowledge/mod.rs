@@ -1,0 +1,364 @@
+//! Framework and instrumentation knowledge as data: every file under `frameworks/` and
+//! `profiles/` is embedded here, parsed and checked once, and served to the stages
+//! that classify calls, find entries and name spans. This is the only module that
+//! lists the data files; adding a framework or a profile is adding a file here and
+//! its fixture (see `docs/architecture.md`).
+
+pub mod model;
+pub mod pattern;
+
+use crate::facts::Language;
+use model::{FrameworkFile, ProfileFile};
+use pattern::{Pattern, Template};
+use std::sync::OnceLock;
+
+/// The framework files: (path inside the crate, text).
+pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
+    (
+        "frameworks/java/spring-web.toml",
+        include_str!("../../frameworks/java/spring-web.toml"),
+    ),
+    (
+        "frameworks/java/spring-cloud-openfeign.toml",
+        include_str!("../../frameworks/java/spring-cloud-openfeign.toml"),
+    ),
+    (
+        "frameworks/java/spring-data.toml",
+        include_str!("../../frameworks/java/spring-data.toml"),
+    ),
+    (
+        "frameworks/java/spring-amqp.toml",
+        include_str!("../../frameworks/java/spring-amqp.toml"),
+    ),
+    (
+        "frameworks/java/spring-scheduling.toml",
+        include_str!("../../frameworks/java/spring-scheduling.toml"),
+    ),
+    (
+        "frameworks/python/flask.toml",
+        include_str!("../../frameworks/python/flask.toml"),
+    ),
+    (
+        "frameworks/python/fastapi.toml",
+        include_str!("../../frameworks/python/fastapi.toml"),
+    ),
+    (
+        "frameworks/python/django.toml",
+        include_str!("../../frameworks/python/django.toml"),
+    ),
+    (
+        "frameworks/python/requests.toml",
+        include_str!("../../frameworks/python/requests.toml"),
+    ),
+    (
+        "frameworks/python/sqlalchemy.toml",
+        include_str!("../../frameworks/python/sqlalchemy.toml"),
+    ),
+    (
+        "frameworks/python/pymongo.toml",
+        include_str!("../../frameworks/python/pymongo.toml"),
+    ),
+    (
+        "frameworks/python/redis.toml",
+        include_str!("../../frameworks/python/redis.toml"),
+    ),
+    (
+        "frameworks/go/net-http.toml",
+        include_str!("../../frameworks/go/net-http.toml"),
+    ),
+    (
+        "frameworks/go/grpc.toml",
+        include_str!("../../frameworks/go/grpc.toml"),
+    ),
+    (
+        "frameworks/go/mongo.toml",
+        include_str!("../../frameworks/go/mongo.toml"),
+    ),
+    (
+        "frameworks/go/memcache.toml",
+        include_str!("../../frameworks/go/memcache.toml"),
+    ),
+];
+
+/// The instrumentation profiles: (path inside the crate, text).
+pub const PROFILE_FILES: &[(&str, &str)] = &[
+    (
+        "profiles/skywalking-8.toml",
+        include_str!("../../profiles/skywalking-8.toml"),
+    ),
+    (
+        "profiles/skywalking.toml",
+        include_str!("../../profiles/skywalking.toml"),
+    ),
+    (
+        "profiles/otel-java-1.toml",
+        include_str!("../../profiles/otel-java-1.toml"),
+    ),
+    (
+        "profiles/otel-java-2.toml",
+        include_str!("../../profiles/otel-java-2.toml"),
+    ),
+    (
+        "profiles/otel-python.toml",
+        include_str!("../../profiles/otel-python.toml"),
+    ),
+    (
+        "profiles/otel-go.toml",
+        include_str!("../../profiles/otel-go.toml"),
+    ),
+    (
+        "profiles/opentracing-go.toml",
+        include_str!("../../profiles/opentracing-go.toml"),
+    ),
+];
+
+/// Everything the data files say, parsed and checked.
+#[derive(Debug)]
+pub struct Knowledge {
+    /// Framework files, in registry order (the order rules are tried in).
+    pub frameworks: Vec<FrameworkFile>,
+    /// Profiles, in registry order.
+    pub profiles: Vec<ProfileFile>,
+}
+
+/// What is wrong with a data file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct DataError {
+    /// The file.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Knowledge {
+    /// The frameworks of a language.
+    pub fn frameworks_of(&self, language: Language) -> impl Iterator<Item = &FrameworkFile> {
+        self.frameworks
+            .iter()
+            .filter(move |f| f.language == language)
+    }
+
+    /// The profiles of a language.
+    pub fn profiles_of(&self, language: Language) -> impl Iterator<Item = &ProfileFile> {
+        self.profiles.iter().filter(move |p| p.language == language)
+    }
+
+    /// A profile by id.
+    pub fn profile(&self, id: &str) -> Option<&ProfileFile> {
+        self.profiles.iter().find(|p| p.id == id)
+    }
+}
+
+/// Parses and checks data files: TOML shape, ids matching file names, unique ids,
+/// and every pattern and template compiling.
+pub fn load(
+    frameworks: &[(&str, &str)],
+    profiles: &[(&str, &str)],
+) -> Result<Knowledge, DataError> {
+    let mut knowledge = Knowledge {
+        frameworks: Vec::new(),
+        profiles: Vec::new(),
+    };
+    for (path, text) in frameworks {
+        let file: FrameworkFile = parse(path, text)?;
+        check_id(path, &file.id)?;
+        check_framework(&file).map_err(|message| DataError {
+            path: path.to_string(),
+            message,
+        })?;
+        knowledge.frameworks.push(file);
+    }
+    for (path, text) in profiles {
+        let file: ProfileFile = parse(path, text)?;
+        check_id(path, &file.id.replace('@', "-"))?;
+        check_profile(&file).map_err(|message| DataError {
+            path: path.to_string(),
+            message,
+        })?;
+        knowledge.profiles.push(file);
+    }
+    let mut ids: Vec<&str> = knowledge
+        .frameworks
+        .iter()
+        .map(|f| f.id.as_str())
+        .chain(knowledge.profiles.iter().map(|p| p.id.as_str()))
+        .collect();
+    ids.sort_unstable();
+    if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(DataError {
+            path: pair[0].to_string(),
+            message: "id used by two data files".into(),
+        });
+    }
+    Ok(knowledge)
+}
+
+/// The embedded knowledge, loaded once. The files are part of the build and checked by
+/// the unit tests, so a failure here is a defect of the build, not of the input.
+pub fn embedded() -> &'static Knowledge {
+    static KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
+    KNOWLEDGE.get_or_init(|| {
+        load(FRAMEWORK_FILES, PROFILE_FILES)
+            .unwrap_or_else(|e| panic!("embedded data file is invalid (checked by tests): {e}"))
+    })
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, DataError> {
+    toml::from_str(text).map_err(|e| DataError {
+        path: path.to_string(),
+        message: e.to_string().trim().replace('\n', " "),
+    })
+}
+
+fn check_id(path: &str, id: &str) -> Result<(), DataError> {
+    let stem = path
+        .rsplit('/')
+        .next()
+        .and_then(|name| name.strip_suffix(".toml"))
+        .unwrap_or(path);
+    if stem == id {
+        Ok(())
+    } else {
+        Err(DataError {
+            path: path.to_string(),
+            message: format!("id {id:?} does not match the file name"),
+        })
+    }
+}
+
+fn patterns(list: &[String]) -> Result<(), String> {
+    for text in list {
+        Pattern::parse(text).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn templates<'a>(list: impl IntoIterator<Item = &'a String>) -> Result<(), String> {
+    for text in list {
+        Template::parse(text).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn check_framework(file: &FrameworkFile) -> Result<(), String> {
+    for rule in &file.calls {
+        for list in [
+            &rule.receiver_types,
+            &rule.receiver_written,
+            &rule.receiver_supertypes,
+            &rule.receiver_imports,
+            &rule.not_receiver_imports,
+            &rule.receiver_texts,
+            &rule.not_receiver_texts,
+            &rule.file_imports,
+            &rule.not_file_imports,
+            &rule.callees,
+            &rule.not_callees,
+        ] {
+            patterns(list)?;
+        }
+        templates(rule.attrs.values().flatten())?;
+        for by in &rule.by_callee {
+            patterns(&by.callees)?;
+            templates(by.attrs.values().flatten())?;
+        }
+        for (pattern, _) in rule.system_by_supertype.iter().chain(&rule.entity_stores) {
+            Pattern::parse(pattern).map_err(|e| e.to_string())?;
+        }
+    }
+    for rule in &file.entries {
+        patterns(&rule.owner_annotations)?;
+        for (pattern, attrs) in &rule.annotations {
+            Pattern::parse(pattern).map_err(|e| e.to_string())?;
+            templates(attrs.values().flatten())?;
+        }
+        templates(rule.defaults.values().flatten())?;
+    }
+    for rule in &file.registrations {
+        patterns(&rule.callees)?;
+        patterns(&rule.route_patterns)?;
+        patterns(&rule.include_patterns)?;
+        templates(rule.attrs.values().flatten())?;
+    }
+    for rule in &file.routers {
+        patterns(&rule.types)?;
+        patterns(&rule.mounts)?;
+    }
+    for rule in &file.config {
+        if let Some(pattern) = &rule.pattern {
+            Pattern::parse(pattern).map_err(|e| e.to_string())?;
+        }
+    }
+    for rule in &file.dependencies {
+        patterns(&rule.dependencies)?;
+    }
+    for client in &file.clients {
+        if !file
+            .entries
+            .iter()
+            .any(|entry| entry.framework == client.mappings_of)
+            && !FRAMEWORK_FILES
+                .iter()
+                .any(|(_, text)| text.contains(&format!("framework = \"{}\"", client.mappings_of)))
+        {
+            return Err(format!(
+                "client {} names mappings of unknown framework {:?}",
+                client.library, client.mappings_of
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_profile(file: &ProfileFile) -> Result<(), String> {
+    if file.cites.is_empty() {
+        return Err("a profile cites the agent's naming code it follows".into());
+    }
+    patterns(&file.detect.dependencies)?;
+    patterns(&file.detect.deployment)?;
+    for rule in &file.names {
+        templates(&rule.names)?;
+        patterns(&rule.requires_dependency)?;
+        for list in rule.when.values() {
+            patterns(list)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_file_loads() {
+        let knowledge = load(FRAMEWORK_FILES, PROFILE_FILES).unwrap();
+        assert_eq!(knowledge.frameworks.len(), FRAMEWORK_FILES.len());
+        assert_eq!(knowledge.profiles.len(), PROFILE_FILES.len());
+    }
+
+    #[test]
+    fn bad_files_are_reported_with_their_path() {
+        let bad = load(&[("frameworks/java/x.toml", "id = 1")], &[]).unwrap_err();
+        assert_eq!(bad.path, "frameworks/java/x.toml");
+        let misnamed = load(
+            &[(
+                "frameworks/java/x.toml",
+                "id = \"y\"\nlanguage = \"java\"\ntitle = \"t\"\n",
+            )],
+            &[],
+        )
+        .unwrap_err();
+        assert!(misnamed.message.contains("file name"), "{misnamed}");
+        let bad_pattern = load(
+            &[(
+                "frameworks/java/x.toml",
+                "id = \"x\"\nlanguage = \"java\"\ntitle = \"t\"\n[[calls]]\neffect = \"http\"\nlibrary = \"l\"\ncallees = [\"{oops\"]\n",
+            )],
+            &[],
+        )
+        .unwrap_err();
+        assert!(bad_pattern.message.contains("unclosed"), "{bad_pattern}");
+    }
+}

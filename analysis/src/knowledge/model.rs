@@ -1,0 +1,416 @@
+//! The shape of the data files: frameworks (`frameworks/<language>/<id>.toml`: which
+//! calls leave the process, which functions serve requests) and instrumentation
+//! profiles (`profiles/<id>.toml`: the span names an agent gives each kind of site).
+//! Every field is documented here; `docs/architecture.md` shows how to add a file.
+
+use crate::facts::Language;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Attribute templates: attribute name → templates (each may expand to several values).
+pub type AttrTemplates = BTreeMap<String, Vec<String>>;
+
+/// A framework or library file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkFile {
+    /// Unique id, the file's name without extension.
+    pub id: String,
+    /// Language of the code it reads.
+    pub language: Language,
+    /// One line on what it covers.
+    pub title: String,
+    /// Where the conventions come from (documentation, source files and versions).
+    #[serde(default)]
+    pub cites: Vec<String>,
+    /// Calls that leave the process or reach a store.
+    #[serde(default)]
+    pub calls: Vec<CallRule>,
+    /// Functions that serve requests, declared by annotations or decorators.
+    #[serde(default)]
+    pub entries: Vec<EntryRule>,
+    /// Interfaces whose methods are remote calls (declarative HTTP clients).
+    #[serde(default)]
+    pub clients: Vec<ClientRule>,
+    /// Calls that register a handler for a route or an RPC service.
+    #[serde(default)]
+    pub registrations: Vec<RegistrationRule>,
+    /// Router objects that carry a route prefix, and calls that mount them under one.
+    #[serde(default)]
+    pub routers: Vec<RouterRule>,
+    /// Service attributes read from configuration files (context paths, database names).
+    #[serde(default)]
+    pub config: Vec<ConfigRule>,
+    /// Service attributes implied by build dependencies (the database vendor of a
+    /// driver).
+    #[serde(default)]
+    pub dependencies: Vec<DependencyRule>,
+}
+
+/// What kind of exit an effect is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EffectKind {
+    /// An HTTP client call (attributes `method`, `url`).
+    Http,
+    /// A database or cache call (attributes `system`, `operation`, `target`, ...).
+    Database,
+    /// A message sent (attributes `system`, `exchange`, `destination`).
+    Produce,
+    /// An RPC stub call (attributes `package`, `service`, `method`).
+    Rpc,
+}
+
+/// A rule that classifies calls. Every condition given must hold; patterns follow
+/// [`super::pattern`] and their captures become attributes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallRule {
+    /// What the call is.
+    pub effect: EffectKind,
+    /// Library name, shown in evidence and usable in profiles (`library`).
+    pub library: String,
+    /// Patterns on the receiver's declared type, last identifier (`RestTemplate`).
+    #[serde(default)]
+    pub receiver_types: Vec<String>,
+    /// Patterns on the receiver's declared type as written (`*.{service}Client`).
+    #[serde(default)]
+    pub receiver_written: Vec<String>,
+    /// Patterns on the receiver type's supertypes, last identifiers (`*Repository`).
+    #[serde(default)]
+    pub receiver_supertypes: Vec<String>,
+    /// Patterns on the import path the receiver resolves to (`requests`, `net/http`).
+    #[serde(default)]
+    pub receiver_imports: Vec<String>,
+    /// The rule does not apply when the receiver's import path matches one of these.
+    #[serde(default)]
+    pub not_receiver_imports: Vec<String>,
+    /// Patterns on the receiver's text, lower case.
+    #[serde(default)]
+    pub receiver_texts: Vec<String>,
+    /// The receiver text must not match these (lower case).
+    #[serde(default)]
+    pub not_receiver_texts: Vec<String>,
+    /// Only when neither the receiver's type nor its import is known.
+    #[serde(default)]
+    pub untyped: bool,
+    /// Only when the receiver is an imported package or module itself (`http.Get`).
+    #[serde(default)]
+    pub package_call: bool,
+    /// The calling file must import a module matching one of these.
+    #[serde(default)]
+    pub file_imports: Vec<String>,
+    /// The calling file must import no module matching these.
+    #[serde(default)]
+    pub not_file_imports: Vec<String>,
+    /// Patterns on the called method; empty matches any.
+    #[serde(default)]
+    pub callees: Vec<String>,
+    /// Methods never classified (`toString`, ...).
+    #[serde(default)]
+    pub not_callees: Vec<String>,
+    /// Fewest arguments.
+    #[serde(default)]
+    pub min_args: Option<usize>,
+    /// Most arguments.
+    #[serde(default)]
+    pub max_args: Option<usize>,
+    /// Attributes of the effect: templates over the call's attributes (`callee`,
+    /// `receiver`, `receiver_type`, `receiver_import`, `arg0`, `arg1`, ...,
+    /// `method_arg`: an HTTP method named in the arguments, `store`: the store of a
+    /// repository's entity or service) and the captures of the patterns above.
+    #[serde(default)]
+    pub attrs: AttrTemplates,
+    /// More attributes by called method, the first matching entry wins.
+    #[serde(default)]
+    pub by_callee: Vec<ByCallee>,
+    /// The `system` attribute from the receiver's supertypes, the first match wins.
+    #[serde(default)]
+    pub system_by_supertype: Vec<(String, String)>,
+    /// Which generic argument of the receiver's supertype names the entity it stores
+    /// (`CrudRepository<Order, String>`: 0); gives `entity`, `entity_qualified`,
+    /// `table` and `store`.
+    #[serde(default)]
+    pub entity_arg: Option<usize>,
+    /// Entity annotations and the store each implies (`Document` → `mongo`).
+    #[serde(default)]
+    pub entity_stores: Vec<(String, String)>,
+    /// (annotation, argument) pairs naming the entity's table; otherwise the table is
+    /// the entity's name in snake case.
+    #[serde(default)]
+    pub entity_tables: Vec<(String, String)>,
+}
+
+/// Attributes that apply when the called method matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByCallee {
+    /// Patterns on the called method (case-insensitive: matched in lower case).
+    pub callees: Vec<String>,
+    /// Attribute templates.
+    pub attrs: AttrTemplates,
+}
+
+/// What kind of entry a function is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    /// Serves an HTTP route (attributes `route`, `method`).
+    Http,
+    /// Serves an RPC method (attribute `full_method`).
+    Rpc,
+    /// Handles messages (attributes `system`, `destination`).
+    Consumer,
+    /// Runs on a schedule.
+    Scheduled,
+}
+
+/// Entries declared by an annotation or decorator on the function.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRule {
+    /// What the function serves.
+    pub kind: EntryKind,
+    /// Framework name, usable in profiles (`framework`).
+    pub framework: String,
+    /// Patterns on the owner type's annotations: one must be present.
+    #[serde(default)]
+    pub owner_annotations: Vec<String>,
+    /// Function annotation patterns and the attributes each implies (captures too).
+    pub annotations: BTreeMap<String, AttrTemplates>,
+    /// Read the arguments of this owner annotation instead of the function's own
+    /// (a class-level listener whose methods carry a marker annotation).
+    #[serde(default)]
+    pub args_from_owner: Option<String>,
+    /// Attribute → annotation argument names giving its values (`""`: positional).
+    #[serde(default)]
+    pub args: BTreeMap<String, Vec<String>>,
+    /// Attribute defaults when neither the annotation table nor the arguments give one.
+    #[serde(default)]
+    pub defaults: AttrTemplates,
+    /// Owner annotation whose path arguments (`value`, `path`, positional) prefix the
+    /// route.
+    #[serde(default)]
+    pub prefix_annotation: Option<String>,
+    /// Attribute (a capture of the annotation pattern) naming a router variable whose
+    /// prefix applies (Python blueprints and routers).
+    #[serde(default)]
+    pub router_capture: Option<String>,
+}
+
+/// Interfaces whose methods call a remote service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRule {
+    /// Library name.
+    pub library: String,
+    /// The interface annotation.
+    pub annotation: String,
+    /// Arguments holding a full base URL.
+    #[serde(default)]
+    pub url_args: Vec<String>,
+    /// Arguments holding a service name (`""`: positional), called as `http://name`.
+    #[serde(default)]
+    pub name_args: Vec<String>,
+    /// Arguments holding a path prefix.
+    #[serde(default)]
+    pub path_args: Vec<String>,
+    /// The framework (an [`EntryRule`] of it) whose mapping annotations give each
+    /// method's HTTP method and path.
+    pub mappings_of: String,
+}
+
+/// A call that registers handlers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationRule {
+    /// What the handlers serve.
+    pub kind: EntryKind,
+    /// Framework name.
+    pub framework: String,
+    /// Patterns on the called function or method (captures become attributes).
+    pub callees: Vec<String>,
+    /// Whether the call has a receiver (`mux.HandleFunc`) or is bare (`path(...)`);
+    /// `None`: either.
+    #[serde(default)]
+    pub receiver: Option<bool>,
+    /// Only calls at the top level of a file (module bodies, package `var`s).
+    #[serde(default)]
+    pub top_level: bool,
+    /// Index of the route argument.
+    #[serde(default)]
+    pub route_arg: Option<usize>,
+    /// Patterns the route must match.
+    #[serde(default)]
+    pub route_patterns: Vec<String>,
+    /// Index of the handler argument (its last identifier names the handler).
+    #[serde(default)]
+    pub handler_arg: Option<usize>,
+    /// Keyword argument naming the handler, when given by keyword.
+    #[serde(default)]
+    pub handler_kwarg: Option<String>,
+    /// Keyword argument listing the HTTP methods.
+    #[serde(default)]
+    pub methods_kwarg: Option<String>,
+    /// Patterns on the handler argument's text that include another module's routes
+    /// under this route (`include("{module}")`).
+    #[serde(default)]
+    pub include_patterns: Vec<String>,
+    /// Methods of a class handler that serve the HTTP method of their name.
+    #[serde(default)]
+    pub class_handler_methods: Vec<String>,
+    /// Text after the handler's name to ignore (`.as_view()`).
+    #[serde(default)]
+    pub handler_suffixes: Vec<String>,
+    /// For RPC registrations: the capture naming the service, whose methods come from
+    /// the `.proto` files.
+    #[serde(default)]
+    pub service_capture: Option<String>,
+    /// Attribute templates.
+    #[serde(default)]
+    pub attrs: AttrTemplates,
+}
+
+/// Router objects and where they are mounted.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterRule {
+    /// Router constructors (type or callee name): `Blueprint`, `APIRouter`.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Keyword arguments of the constructor holding its prefix.
+    #[serde(default)]
+    pub prefix_kwargs: Vec<String>,
+    /// Calls that mount a router (first argument) under a prefix.
+    #[serde(default)]
+    pub mounts: Vec<String>,
+}
+
+/// A service attribute from a configuration key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigRule {
+    /// Attribute to set.
+    pub attr: String,
+    /// Dotted configuration keys (YAML paths or properties keys), first found wins.
+    pub keys: Vec<String>,
+    /// A pattern the value must match; its capture named like the attribute is the
+    /// value (the whole value when absent).
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Value to use instead of the matched one (`mongo` for a MongoDB URI).
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// Service attributes implied by a build dependency.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyRule {
+    /// Patterns on dependency names (`group:artifact`, Go module paths, Python
+    /// distributions, lower case).
+    pub dependencies: Vec<String>,
+    /// Attributes.
+    pub attrs: BTreeMap<String, Vec<String>>,
+}
+
+/// An instrumentation profile: how one agent (and version range) names spans.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFile {
+    /// Id as given to `--instrumentation` (`otel-java@2`).
+    pub id: String,
+    /// Language it instruments.
+    pub language: Language,
+    /// One line.
+    pub title: String,
+    /// The agent's own naming code this follows: repository, version, file.
+    pub cites: Vec<String>,
+    /// Build-file evidence that a service runs under this instrumentation.
+    #[serde(default)]
+    pub detect: Detect,
+    /// Naming rules, in order.
+    pub names: Vec<NameRule>,
+}
+
+/// Evidence of an instrumentation in build files.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Detect {
+    /// Patterns on dependency names (lower case).
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    /// Patterns on Dockerfile and manifest lines (lower case).
+    #[serde(default)]
+    pub deployment: Vec<String>,
+}
+
+/// Site kinds a naming rule can apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+pub enum SiteClass {
+    /// An HTTP route's server span.
+    #[serde(rename = "http.server")]
+    HttpServer,
+    /// An RPC server method.
+    #[serde(rename = "rpc.server")]
+    RpcServer,
+    /// A message listener.
+    #[serde(rename = "messaging.consumer")]
+    Consumer,
+    /// A scheduled method.
+    #[serde(rename = "scheduled")]
+    Scheduled,
+    /// An HTTP client call.
+    #[serde(rename = "http.client")]
+    HttpClient,
+    /// An RPC stub call.
+    #[serde(rename = "rpc.client")]
+    RpcClient,
+    /// A database or cache call.
+    #[serde(rename = "db")]
+    Database,
+    /// A message sent.
+    #[serde(rename = "messaging.producer")]
+    Producer,
+    /// A span opened by hand.
+    #[serde(rename = "manual")]
+    Manual,
+}
+
+/// How a predicted name matches span names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchAs {
+    /// Literally (a `*` value makes it a glob).
+    #[default]
+    Exact,
+    /// As a path whose `{}` and `{var}` parts stand for any segment text.
+    Path,
+    /// As a glob: `*` in the template's literal text matches any run of characters.
+    Glob,
+}
+
+/// One naming rule of a profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameRule {
+    /// The kind of site.
+    pub site: SiteClass,
+    /// Attribute conditions: each named attribute must have a value matching one of
+    /// the patterns (`[]`: the attribute must be absent).
+    #[serde(default)]
+    pub when: BTreeMap<String, Vec<String>>,
+    /// The service must depend on one of these (patterns on dependency names), when
+    /// its build files are known: the instrumentation only names clients it wraps.
+    #[serde(default)]
+    pub requires_dependency: Vec<String>,
+    /// Name templates.
+    pub names: Vec<String>,
+    /// How the names match.
+    #[serde(default, rename = "match")]
+    pub match_as: MatchAs,
+    /// The names do not tell call sites apart (`GET`, `HTTP GET`): one rule per
+    /// (service, name) gathers every site behind it.
+    #[serde(default)]
+    pub shared: bool,
+}
