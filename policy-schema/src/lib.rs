@@ -100,6 +100,37 @@ pub enum Matcher {
     Glob(String),
 }
 
+/// An OpenTelemetry span kind, as rule conditions name it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanKind {
+    /// `SERVER`: the handling of a synchronous remote request.
+    Server,
+    /// `CLIENT`: a synchronous remote call.
+    Client,
+    /// `PRODUCER`: the sending of an asynchronous message.
+    Producer,
+    /// `CONSUMER`: the processing of an asynchronous message.
+    Consumer,
+    /// `INTERNAL`: an operation inside a process.
+    Internal,
+}
+
+impl SpanKind {
+    /// The name used in policies (`server`, `client`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Server => "server",
+            Self::Client => "client",
+            Self::Producer => "producer",
+            Self::Consumer => "consumer",
+            Self::Internal => "internal",
+        }
+    }
+}
+
 /// Keep, or sample at a rate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]

@@ -6,7 +6,7 @@
 //! so what `eval` measures is exactly what `sample` writes.
 
 use ahash::AHashMap;
-use runtime_sampler::{KeepReason, NewParent, Sampler, SpanOutcome, SpanView};
+use runtime_sampler::{KeepReason, NewParent, Sampler, SpanKind, SpanOutcome, SpanView};
 use trace_formats::{KeptSpan, ParentEdit, Span, TraceDocument};
 
 /// The spans of a document grouped by trace id, traces in order of first appearance,
@@ -60,11 +60,26 @@ pub fn view(span: &Span) -> SpanView<'_> {
         trace_id: &span.trace_id,
         span_id: &span.span_id,
         parent_span_id: Some(span.parent_span_id.as_slice()),
+        trace_state: &span.trace_state,
         name: &span.name,
         service: span.service_name(),
+        kind: span_kind(span.kind),
         is_error: span.is_error(),
         start_unix_nano: span.start_time_unix_nano,
         duration_nanos: span.duration_nanos(),
+        ..SpanView::default()
+    }
+}
+
+/// The model's span kind as rule conditions see it (`None` when unspecified).
+pub fn span_kind(kind: trace_formats::SpanKind) -> Option<SpanKind> {
+    match kind {
+        trace_formats::SpanKind::Unspecified => None,
+        trace_formats::SpanKind::Internal => Some(SpanKind::Internal),
+        trace_formats::SpanKind::Server => Some(SpanKind::Server),
+        trace_formats::SpanKind::Client => Some(SpanKind::Client),
+        trace_formats::SpanKind::Producer => Some(SpanKind::Producer),
+        trace_formats::SpanKind::Consumer => Some(SpanKind::Consumer),
     }
 }
 

@@ -15,6 +15,7 @@
 //! - prefixes: the same trie shape, where reaching a node is the match;
 //! - globs: a list in rank order, the first match wins.
 
+use crate::span::SpanStart;
 use policy_schema::{Matcher, Policy, Template};
 use std::collections::BTreeMap;
 
@@ -160,6 +161,11 @@ impl CompiledMatchers {
         compiled.prefixes.finish(|id| prefix_ranks[id as usize]);
         compiled.globs.sort_by_key(|(e, _)| e.rank);
         Ok(compiled)
+    }
+
+    /// The rule that decides a span at its start, if any.
+    pub fn find_for(&self, start: &SpanStart<'_>) -> Option<RuleMatch> {
+        self.find(start.service, start.name)
     }
 
     /// The rule that decides a span named `name` in `service`, if any.
