@@ -41,6 +41,8 @@ fn realistic_policy(latency_override: bool) -> Policy {
             service,
             matchers: vec![matcher],
             action,
+            kind: None,
+            attributes: Vec::new(),
             evidence: None,
         });
     };

@@ -28,6 +28,7 @@
 //! ```
 
 pub mod budget;
+pub mod canonical;
 pub mod consistent;
 pub mod head;
 pub mod latency;

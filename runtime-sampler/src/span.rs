@@ -161,21 +161,28 @@ impl SpanAttributes for NoAttributes {
     }
 }
 
-/// Pairs in a slice; the first pair with the key wins.
-impl SpanAttributes for [(&str, AttributeValue<'_>)] {
+/// The first pair with the key wins.
+fn find_pair<'p>(pairs: &'p [(&str, AttributeValue<'_>)], key: &str) -> Option<AttributeValue<'p>> {
+    pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+/// Pairs in a slice (pass `&slice`, a `&&[…]`, where a `&dyn SpanAttributes` is wanted).
+impl SpanAttributes for &[(&str, AttributeValue<'_>)] {
     fn attribute(&self, key: &str) -> Option<AttributeValue<'_>> {
-        self.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        find_pair(self, key)
     }
 }
 
+/// Pairs in an array.
 impl<const N: usize> SpanAttributes for [(&str, AttributeValue<'_>); N] {
     fn attribute(&self, key: &str) -> Option<AttributeValue<'_>> {
-        self.as_slice().attribute(key)
+        find_pair(self, key)
     }
 }
 
+/// Pairs in a vector.
 impl SpanAttributes for Vec<(&str, AttributeValue<'_>)> {
     fn attribute(&self, key: &str) -> Option<AttributeValue<'_>> {
-        self.as_slice().attribute(key)
+        find_pair(self, key)
     }
 }

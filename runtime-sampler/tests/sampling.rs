@@ -32,6 +32,8 @@ fn sample_rule(id: &str, name: &str, rate: f64) -> Rule {
         service: None,
         matchers: vec![Matcher::Exact(name.into())],
         action: Action::Sample { rate },
+        kind: None,
+        attributes: Vec::new(),
         evidence: None,
     }
 }
