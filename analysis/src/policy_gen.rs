@@ -335,6 +335,8 @@ fn assemble(drafts: &[RuleDraft], actions: &[Action], options: &PolicyOptions) -
             profile: draft.profile.clone(),
             matchers: draft.matchers.clone(),
             action: *action,
+            kind: None,
+            attributes: Vec::new(),
             evidence: Some(draft.evidence.clone()),
         })
         .collect();
