@@ -837,6 +837,18 @@ pub fn build(program: &Program) -> CallGraph {
                     .first()
                     .map(|&ty| index.decl(ty))
             };
+            let callee_annotations: &[crate::facts::Annotation] = if receiver.types.is_empty() {
+                &[]
+            } else {
+                index
+                    .methods_of(&receiver.types, &call.callee, service)
+                    .first()
+                    .map(|&target| {
+                        let (tf, tj) = index.graph_nodes[target.index()];
+                        program.files[tf].functions[tj].annotations.as_slice()
+                    })
+                    .unwrap_or(&[])
+            };
             let mut classified: Vec<Effect> = Vec::new();
             for args in argument_variants(index.substitute_constants(fi, call), call) {
                 let context = CallContext {
@@ -850,6 +862,7 @@ pub fn build(program: &Program) -> CallGraph {
                     args: &args,
                     resolve_type: &resolve,
                     service_attrs,
+                    callee_annotations,
                 };
                 if let Some(effect) = conventions::classify(language, &context)
                     && !classified.contains(&effect)

@@ -45,6 +45,8 @@ pub struct CallContext<'a, 'p> {
     pub resolve_type: &'a dyn Fn(&str) -> Option<&'p TypeDecl>,
     /// Attributes of the calling service (from its configuration and dependencies).
     pub service_attrs: &'a Attrs,
+    /// Annotations of the called method's declaration, when resolution found it.
+    pub callee_annotations: &'a [Annotation],
 }
 
 /// A call that leaves the process (or reaches a store): what tracing agents make exit
@@ -286,11 +288,24 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Eff
                         })
                 })
             });
-            set(
-                &mut base,
-                "table",
-                table.unwrap_or_else(|| knowledge::pattern::snake_case(&simple)),
-            );
+            let table = table.unwrap_or_else(|| knowledge::pattern::snake_case(&simple));
+            let mut tables = vec![table.clone()];
+            if let Some(decl) = decl {
+                for field in &decl.fields {
+                    let collection = field.annotations.iter().any(|a| {
+                        rule.entity_collection_annotations
+                            .iter()
+                            .any(|c| *c == base_name(&a.name))
+                    });
+                    if collection {
+                        tables.push(format!(
+                            "{table}_{}",
+                            knowledge::pattern::snake_case(&field.name)
+                        ));
+                    }
+                }
+            }
+            base.insert("table".into(), tables);
             entity_store = decl.and_then(|d| {
                 rule.entity_stores.iter().find_map(|(annotation, store)| {
                     d.annotations
@@ -337,6 +352,34 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Eff
             attrs.insert(name.to_string(), value.clone());
         }
     }
+    if let Some((annotation, arg)) = &rule.query_annotation
+        && let Some(query) = context
+            .callee_annotations
+            .iter()
+            .find(|a| base_name(&a.name) == annotation)
+    {
+        let text = query
+            .args
+            .iter()
+            .find(|(k, _)| k.as_deref().is_none_or(|k| k == arg))
+            .map(|(_, v)| v.as_str());
+        if let Some((operation, target)) = text.and_then(sql_summary) {
+            let native = rule.native_query_arg.as_deref().is_some_and(|flag| {
+                query
+                    .args
+                    .iter()
+                    .any(|(k, v)| k.as_deref() == Some(flag) && v.trim() == "true")
+            });
+            set(&mut attrs, "query_statement", operation.clone());
+            set(&mut attrs, "query_target", target.clone());
+            // The method's own statement replaces what its name suggested.
+            attrs.remove("lookup");
+            if native {
+                set(&mut attrs, "statement", operation);
+                set(&mut attrs, "table", target);
+            }
+        }
+    }
     for (name, value) in captured {
         attrs.entry(name).or_insert_with(|| vec![value]);
     }
@@ -345,6 +388,28 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Eff
         library: rule.library.clone(),
         attrs,
     })
+}
+
+/// The operation and main table of a SQL or JPQL statement, as tracing agents
+/// summarize it: the first keyword, and the identifier after `FROM` (`SELECT`,
+/// `DELETE`), `INTO` (`INSERT`) or the keyword (`UPDATE`).
+pub fn sql_summary(statement: &str) -> Option<(String, String)> {
+    let words: Vec<&str> = statement.split_whitespace().collect();
+    let operation = words.first()?.to_ascii_uppercase();
+    let after = |keyword: &str| {
+        words
+            .iter()
+            .position(|w| w.eq_ignore_ascii_case(keyword))
+            .and_then(|i| words.get(i + 1))
+    };
+    let target = match operation.as_str() {
+        "SELECT" | "DELETE" => after("from"),
+        "INSERT" => after("into"),
+        "UPDATE" => words.get(1),
+        _ => None,
+    }?;
+    let target = target.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'));
+    (!target.is_empty()).then(|| (operation, target.to_string()))
 }
 
 /// The owner type of a function, declared in its file.
@@ -1233,6 +1298,18 @@ mod tests {
         assert_eq!(
             deployment_placeholders("jdbc:mysql://${H:db}:${P:3306}/${D:ts}?useSSL=false"),
             "jdbc:mysql://*:*/*?useSSL=false"
+        );
+        assert_eq!(
+            sql_summary("SELECT * FROM price_config WHERE route_id IN ?1"),
+            Some(("SELECT".into(), "price_config".into()))
+        );
+        assert_eq!(
+            sql_summary("select r from Route r where r.id = ?1"),
+            Some(("SELECT".into(), "Route".into()))
+        );
+        assert_eq!(
+            sql_summary("update `orders` set x = 1"),
+            Some(("UPDATE".into(), "orders".into()))
         );
         assert_eq!(
             handler_name("http.HandlerFunc(s.searchHandler)", &[]).as_deref(),

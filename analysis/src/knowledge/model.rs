@@ -139,6 +139,18 @@ pub struct CallRule {
     /// the entity's name in snake case.
     #[serde(default)]
     pub entity_tables: Vec<(String, String)>,
+    /// Field annotations of the entity whose values live in a table of their own,
+    /// named `<entity table>_<field in snake case>`; added to `table`.
+    #[serde(default)]
+    pub entity_collection_annotations: Vec<String>,
+    /// (annotation, argument) on the called method holding its query statement; its
+    /// operation and main table become `query_statement` and `query_target`.
+    #[serde(default)]
+    pub query_annotation: Option<(String, String)>,
+    /// Argument of that annotation that marks the statement as native SQL: its table
+    /// and operation then replace `table` and `statement`.
+    #[serde(default)]
+    pub native_query_arg: Option<String>,
 }
 
 /// Attributes that apply when the called method matches.
