@@ -741,6 +741,40 @@ impl<'a> Index<'a> {
             .unwrap_or_default()
     }
 
+    /// The function with annotation arguments that name a string constant of its service
+    /// (`queues = Queues.QUEUE`, declared in another file) replaced by the constant's
+    /// value; `None` when there are none.
+    fn annotations_with_constants(&self, fi: usize, function: &Function) -> Option<Function> {
+        let service = self.program.services[fi].as_str();
+        let value_of = |text: &str| {
+            let name = text.rsplit('.').next()?.trim();
+            if name.is_empty()
+                || text.contains(['"', '\'', ' ', '('])
+                || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
+            {
+                return None;
+            }
+            self.constants.get(&(service, name)).map(|v| v.to_string())
+        };
+        let any = function
+            .annotations
+            .iter()
+            .flat_map(|a| &a.args)
+            .any(|(_, v)| value_of(v).is_some());
+        if !any {
+            return None;
+        }
+        let mut resolved = function.clone();
+        for annotation in &mut resolved.annotations {
+            for (_, value) in &mut annotation.args {
+                if let Some(constant) = value_of(value) {
+                    *value = constant;
+                }
+            }
+        }
+        Some(resolved)
+    }
+
     fn substitute_constants(&self, fi: usize, call: &crate::facts::Call) -> Vec<Option<String>> {
         let service = self.program.services[fi].as_str();
         call.args
@@ -809,8 +843,10 @@ pub fn build(program: &Program) -> CallGraph {
                 .cloned()
                 .unwrap_or_default()
         };
+        let resolved = index.annotations_with_constants(fi, function);
+        let annotated = resolved.as_ref().unwrap_or(function);
         for (entry, position) in
-            conventions::declared_entries(language, file, function, &prefix_of, service_attrs)
+            conventions::declared_entries(language, file, annotated, &prefix_of, service_attrs)
         {
             entries.push(EntrySite {
                 node,
