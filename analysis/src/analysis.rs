@@ -243,7 +243,7 @@ fn describe_services(
     });
     for file in ordered {
         match file.kind {
-            ConfigKind::SpringConfig => config
+            kind if kind.is_application_config() => config
                 .entry(services_map.service_of(&file.rel_path))
                 .or_default()
                 .extend(crate::services::config_pairs(file)),

@@ -95,6 +95,13 @@ pub enum ConfigKind {
     Requirements,
 }
 
+impl ConfigKind {
+    /// Application configuration a framework reads at run time (keys and values).
+    pub fn is_application_config(self) -> bool {
+        self == ConfigKind::SpringConfig
+    }
+}
+
 /// A configuration file with its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigFile {

@@ -156,8 +156,8 @@ pub enum EdgeKind {
     Call,
     /// An HTTP client call matched to a route of another service.
     Http,
-    /// A gRPC stub call matched to the server method.
-    Grpc,
+    /// An RPC stub call matched to the server method.
+    Rpc,
 }
 
 /// A call edge.
@@ -1380,7 +1380,7 @@ fn cross_service_edges(
                 };
                 for &node in by_method.get(full).into_iter().flatten() {
                     if graph[node].service != caller.service {
-                        edges.push((site.node, node, edge(EdgeKind::Grpc)));
+                        edges.push((site.node, node, edge(EdgeKind::Rpc)));
                     }
                 }
             }
