@@ -171,7 +171,8 @@ def check_expectations(spans: list[Span], by_id: dict, expect: dict) -> list[str
                 edges += 1
         if edges == 0:
             problems.append(
-                f"no {protocol} CLIENT span of {caller!r} is the parent of a SERVER span of {callee!r}"
+                f"no {protocol} CLIENT span of {caller!r} is the parent"
+                f" of a SERVER span of {callee!r}"
             )
     for failing in expect.get("failing", []):
         service, status = failing["service"], failing["http_status"]

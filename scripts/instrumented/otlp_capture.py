@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import binascii
 import gzip
 import json
 import os
@@ -49,22 +48,22 @@ DEFAULT_MAX_BODY = 64 * 1024 * 1024
 INVALID_ARGUMENT = 3
 
 
-class BadRequest(Exception):
+class BadRequestError(Exception):
     """A request body that is not a valid ExportTraceServiceRequest."""
 
 
 def hex_to_b64(value: Any, field: str, size: int) -> str:
     """Turns an OTLP/JSON hex id into the base64 form protobuf's JSON parser expects."""
     if not isinstance(value, str):
-        raise BadRequest(f"{field} must be a hex string")
+        raise BadRequestError(f"{field} must be a hex string")
     if value == "":
         return ""
     if len(value) != 2 * size:
-        raise BadRequest(f"{field} must be {2 * size} hex digits, got {len(value)}")
+        raise BadRequestError(f"{field} must be {2 * size} hex digits, got {len(value)}")
     try:
         raw = bytes.fromhex(value)
     except ValueError as err:
-        raise BadRequest(f"{field} is not hex: {value!r}") from err
+        raise BadRequestError(f"{field} is not hex: {value!r}") from err
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -109,28 +108,28 @@ def convert_ids(document: dict, convert, span_fields: dict, link_fields: dict) -
 
 
 def parse_body(body: bytes, content_type: str) -> trace_service_pb2.ExportTraceServiceRequest:
-    """Decodes a request body; raises BadRequest with a readable reason."""
+    """Decodes a request body; raises BadRequestError with a readable reason."""
     request = trace_service_pb2.ExportTraceServiceRequest()
     if content_type == PROTOBUF:
         try:
             request.ParseFromString(body)
         except DecodeError as err:
-            raise BadRequest(f"body is not an ExportTraceServiceRequest: {err}") from err
+            raise BadRequestError(f"body is not an ExportTraceServiceRequest: {err}") from err
         return request
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise BadRequest(f"body is not JSON: {err}") from err
+        raise BadRequestError(f"body is not JSON: {err}") from err
     if not isinstance(document, dict):
-        raise BadRequest("body must be a JSON object")
+        raise BadRequestError("body must be a JSON object")
     try:
         convert_ids(document, hex_to_b64, SPAN_IDS, LINK_IDS)
         # The specification tells receivers to ignore fields they do not know.
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
     except (AttributeError, TypeError) as err:
-        raise BadRequest(f"body is not an OTLP/JSON trace request: {err}") from err
+        raise BadRequestError(f"body is not an OTLP/JSON trace request: {err}") from err
     except json_format.ParseError as err:
-        raise BadRequest(f"body is not an OTLP/JSON trace request: {err}") from err
+        raise BadRequestError(f"body is not an OTLP/JSON trace request: {err}") from err
     return request
 
 
@@ -164,13 +163,17 @@ class Capture:
         self.spans = 0
         self.rejected_requests = 0
 
-    def record(self, request: trace_service_pb2.ExportTraceServiceRequest) -> None:
+    def record(self, request: trace_service_pb2.ExportTraceServiceRequest) -> bool:
+        """Appends one request; False once the capture is finished (nothing is written)."""
         line = to_otlp_json(request)
         with self.lock:
+            if self.file.closed:
+                return False
             self.file.write(line + "\n")
             self.file.flush()
             self.requests += 1
             self.spans += span_count(request)
+        return True
 
     def reject(self) -> None:
         with self.lock:
@@ -197,7 +200,7 @@ class Handler(BaseHTTPRequestHandler):
     """OTLP/HTTP request handling; the server object carries the capture."""
 
     protocol_version = "HTTP/1.1"
-    server: "CaptureServer"
+    server: CaptureServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
         if self.server.verbose:
@@ -287,16 +290,20 @@ class Handler(BaseHTTPRequestHandler):
             if encoding == "gzip":
                 body = gzip.decompress(body)
             elif encoding not in ("", "identity"):
-                raise BadRequest(f"unsupported Content-Encoding {encoding!r}")
+                raise BadRequestError(f"unsupported Content-Encoding {encoding!r}")
             request = parse_body(body, content_type)
-        except (BadRequest, OSError, EOFError, zlib.error) as err:
+        except (BadRequestError, OSError, EOFError, zlib.error) as err:
             self.server.capture.reject()
             self.reply_error(HTTPStatus.BAD_REQUEST, str(err), content_type)
             return
-        self.server.capture.record(request)
+        if not self.server.capture.record(request):
+            self.reply_error(HTTPStatus.SERVICE_UNAVAILABLE, "receiver is stopping", content_type)
+            return
         response = trace_service_pb2.ExportTraceServiceResponse()
         if content_type == JSON:
-            self.reply(HTTPStatus.OK, json_format.MessageToJson(response, indent=None).encode(), JSON)
+            self.reply(
+                HTTPStatus.OK, json_format.MessageToJson(response, indent=None).encode(), JSON
+            )
         else:
             self.reply(HTTPStatus.OK, response.SerializeToString(), PROTOBUF)
 

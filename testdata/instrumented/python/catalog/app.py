@@ -12,7 +12,7 @@ PRODUCTS = {
 app = FastAPI(title="catalog")
 
 
-class ReviewsUnavailable(RuntimeError):
+class ReviewsUnavailableError(RuntimeError):
     """The reviews store is not part of this deployment."""
 
 
@@ -35,7 +35,7 @@ def get_product(product_id: int):
 
 @app.get("/products/{product_id}/reviews")
 def get_reviews(product_id: int):
-    raise ReviewsUnavailable(f"no reviews store for product {product_id}")
+    raise ReviewsUnavailableError(f"no reviews store for product {product_id}")
 
 
 def list_categories():
