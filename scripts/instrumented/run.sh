@@ -10,6 +10,9 @@
 #                        --jvm-opt -Dotel.javaagent.extensions=autoscope-otel.jar
 #   --env NAME=VALUE     extra environment for every service (repeatable), e.g.
 #                        --env OTEL_TRACES_SAMPLER=autoscope
+#   --pip-install SPEC   also install SPEC (a path or requirement) into the Python
+#                        services' virtualenv, e.g. the Autoscope sampler package; a local
+#                        path is reinstalled on every run (repeatable)
 #   --rounds N           times the load file is replayed (default 3)
 #   --no-check           skip check_capture.py on the result
 #   --emitted-names      rewrite testdata/instrumented/LANG/emitted-names[-agentN].txt
@@ -33,6 +36,12 @@ die() {
   exit 2
 }
 
+# run.sh --print-venv: make the virtualenv (capture tools, Python services), print its path.
+PRINT_VENV=0
+if [ "${1:-}" = --print-venv ]; then
+  PRINT_VENV=1
+  set -- python "${TMPDIR:-/tmp}"
+fi
 [ $# -ge 2 ] || die "usage: run.sh LANG OUT_DIR [--java-agent 1|2] [--jvm-opt OPT]... [--env NAME=VALUE]... [--rounds N] [--no-check] [--emitted-names]"
 LANG_NAME=$1
 OUT_DIR=$2
@@ -40,6 +49,7 @@ shift 2
 AGENT=2
 JVM_OPTS=()
 EXTRA_ENV=()
+PIP_EXTRA=()
 ROUNDS=3
 CHECK=1
 EMITTED=0
@@ -50,6 +60,7 @@ while [ $# -gt 0 ]; do
   --env)
     [[ ${2:-} == *=* ]] || die "--env needs NAME=VALUE"
     EXTRA_ENV+=("$2"); shift 2 ;;
+  --pip-install) PIP_EXTRA+=("${2:?--pip-install needs a path or requirement}"); shift 2 ;;
   --rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
   --no-check) CHECK=0; shift ;;
   --emitted-names) EMITTED=1; shift ;;
@@ -103,7 +114,7 @@ log() { echo "run.sh [$TAG] $*" >&2; }
 python_env() {
   local reqs=("$HERE/requirements.txt" "$ROOT"/testdata/instrumented/python/*/requirements.txt)
   local key
-  key=$(cat "${reqs[@]}" | sha256sum | cut -c1-12)
+  key=$( (cat "${reqs[@]}"; printf '%s\n' "${PIP_EXTRA[@]}") | sha256sum | cut -c1-12)
   VENV="$CACHE/venv-instrumented-$key"
   if [ ! -x "$VENV/bin/python" ] || [ ! -f "$VENV/.complete" ]; then
     log "installing Python packages into $VENV"
@@ -113,10 +124,22 @@ python_env() {
     local args=()
     for r in "${reqs[@]}"; do args+=(-r "$r"); done
     timeout 900 "$VENV/bin/pip" install --quiet --disable-pip-version-check "${args[@]}"
+    for spec in "${PIP_EXTRA[@]}"; do timeout 900 "$VENV/bin/pip" install --quiet "$spec"; done
     touch "$VENV/.complete"
   fi
+  for spec in "${PIP_EXTRA[@]}"; do
+    if [ -e "$spec" ]; then # a local package may have changed since the last run
+      timeout 900 "$VENV/bin/pip" install --quiet --no-deps --force-reinstall "$spec"
+    fi
+  done
   PY="$VENV/bin/python"
 }
+
+if [ $PRINT_VENV -eq 1 ]; then
+  python_env
+  echo "$VENV"
+  exit 0
+fi
 
 java_agent() {
   local version=${JAVA_AGENT_VERSIONS[$AGENT]}

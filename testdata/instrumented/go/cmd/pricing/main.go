@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
@@ -77,6 +78,22 @@ func rateHandler(db *sql.DB) http.HandlerFunc {
 	}
 }
 
+// openDB opens the named in-memory SQLite database through otelsql and loads its data.
+func openDB(ctx context.Context, name string) (*sql.DB, error) {
+	db, err := otelsql.Open("sqlite", "file:"+name+"?mode=memory&cache=shared",
+		otelsql.WithAttributes(semconv.DBSystemNameSQLite))
+	if err != nil {
+		return nil, err
+	}
+	// One connection keeps the shared in-memory database alive and serialises writes.
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return db, nil
+}
+
 func main() {
 	grpcAddr := flag.String("grpc", "127.0.0.1:9090", "gRPC listen address")
 	httpAddr := flag.String("http", "127.0.0.1:9091", "HTTP listen address")
@@ -89,14 +106,8 @@ func main() {
 		log.Fatal(err)
 	}
 
-	db, err := otelsql.Open("sqlite", "file:pricing?mode=memory&cache=shared",
-		otelsql.WithAttributes(semconv.DBSystemNameSQLite))
+	db, err := openDB(ctx, "pricing")
 	if err != nil {
-		log.Fatal(err)
-	}
-	// One connection keeps the shared in-memory database alive and serialises writes.
-	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, schema); err != nil {
 		log.Fatal(err)
 	}
 
