@@ -7,6 +7,7 @@
 # usage: scripts/instrumented/check-naming.sh LANG CAPTURE [--java-agent 1|2]
 #            [--threshold PERCENT] [--report-only]
 #   CAPTURE        OUT_DIR/LANG[-agentN].otlp.jsonl written by run.sh
+#   --java-agent   the agent the capture was made with: 1, 2 (default) or X.Y.Z
 #   --report-only  print the figure and the misses, exit 0 whatever the share
 # The autoscope binary is $AUTOSCOPE, else target/release or target/debug, else built.
 # When `analyze` has --instrumentation, the profile of the capture's instrumentation is
@@ -36,7 +37,11 @@ SUITE="$ROOT/testdata/instrumented/$LANG_NAME"
 [ -d "$SUITE" ] || die "no services for '$LANG_NAME' in testdata/instrumented"
 [ -s "$CAPTURE" ] || die "$CAPTURE: no such capture (run scripts/instrumented/run.sh first)"
 case $LANG_NAME in
-java) PROFILE="otel-java@$AGENT"; LABEL="java-agent$AGENT" ;;
+java)
+  # --java-agent 1|2 or a full version X.Y.Z (as run.sh takes it); the profile is by major.
+  PROFILE="otel-java@${AGENT%%.*}"
+  if [[ $AGENT == *.* ]]; then LABEL="java-agent-$AGENT"; else LABEL="java-agent$AGENT"; fi
+  ;;
 python) PROFILE=otel-python; LABEL=python ;;
 go) PROFILE=otel-go; LABEL=go ;;
 *) die "LANG must be java, python or go" ;;

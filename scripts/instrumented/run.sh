@@ -5,7 +5,8 @@
 #
 # usage: scripts/instrumented/run.sh LANG OUT_DIR [options]
 #   LANG                 java | python | go
-#   --java-agent 1|2     OpenTelemetry Java agent major version (default 2)
+#   --java-agent 1|2|X.Y.Z  OpenTelemetry Java agent: 2 = 2.21.0 (default), 1 = 1.33.6,
+#                        or any released version (output java-agent-X.Y.Z.otlp.jsonl)
 #   --jvm-opt OPT        extra JVM option for every Java service (repeatable), e.g.
 #                        --jvm-opt -Dotel.javaagent.extensions=autoscope-otel.jar
 #   --env NAME=VALUE     extra environment for every service (repeatable), e.g.
@@ -68,14 +69,22 @@ while [ $# -gt 0 ]; do
   esac
 done
 case $LANG_NAME in java | python | go) ;; *) die "LANG must be java, python or go, not '$LANG_NAME'" ;; esac
-[ -n "${JAVA_AGENT_VERSIONS[$AGENT]:-}" ] || die "--java-agent must be 1 or 2, not '$AGENT'"
+if [[ $AGENT =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+  AGENT_VERSION=$AGENT
+  AGENT_TAG="-$AGENT"
+elif [[ $AGENT =~ ^[12]$ ]]; then
+  AGENT_VERSION=${JAVA_AGENT_VERSIONS[$AGENT]}
+  AGENT_TAG=$AGENT
+else
+  die "--java-agent must be 1, 2 or a version X.Y.Z, not '$AGENT'"
+fi
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive number"
 mkdir -p "$OUT_DIR" || die "cannot create $OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
 
 SUITE="$ROOT/testdata/instrumented/$LANG_NAME"
 TAG=$LANG_NAME
-[ "$LANG_NAME" = java ] && TAG="java-agent$AGENT"
+[ "$LANG_NAME" = java ] && TAG="java-agent$AGENT_TAG"
 CAPTURE="$OUT_DIR/$TAG.otlp.jsonl"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/instrumented-$TAG.XXXXXX")
 LOGS="$WORK/logs"
@@ -142,7 +151,7 @@ if [ $PRINT_VENV -eq 1 ]; then
 fi
 
 java_agent() {
-  local version=${JAVA_AGENT_VERSIONS[$AGENT]}
+  local version=$AGENT_VERSION
   AGENT_JAR="$CACHE/javaagent/opentelemetry-javaagent-$version.jar"
   if [ ! -s "$AGENT_JAR" ]; then
     log "fetching opentelemetry-javaagent $version from Maven Central"
