@@ -87,6 +87,9 @@ TAG=$LANG_NAME
 [ "$LANG_NAME" = java ] && TAG="java-agent$AGENT_TAG"
 CAPTURE="$OUT_DIR/$TAG.otlp.jsonl"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/instrumented-$TAG.XXXXXX")
+# The receiver writes here; the capture reaches OUT_DIR only when the run got that far,
+# so a failed run neither leaves a partial capture nor replaces an earlier one.
+RECEIVED="$WORK/$TAG.otlp.jsonl"
 LOGS="$WORK/logs"
 mkdir -p "$LOGS"
 PIDS=()
@@ -168,7 +171,7 @@ build() {
   java)
     java_agent
     log "building the Maven project"
-    timeout 1200 mvn -B -q -f "$SUITE/pom.xml" package >"$LOGS/mvn.log" 2>&1 || die "mvn package failed"
+    timeout 1200 mvn -B -q -Dstyle.color=never -f "$SUITE/pom.xml" package >"$LOGS/mvn.log" 2>&1 || die "mvn package failed"
     ;;
   go)
     log "building the Go services"
@@ -236,7 +239,7 @@ python_env
 build
 
 log "starting the capture receiver"
-timeout "$SERVICE_TIMEOUT" "$PY" "$HERE/otlp_capture.py" --output "$CAPTURE" --port-file "$WORK/receiver.port" \
+timeout "$SERVICE_TIMEOUT" "$PY" "$HERE/otlp_capture.py" --output "$RECEIVED" --port-file "$WORK/receiver.port" \
   >"$LOGS/receiver.log" 2>&1 &
 RECEIVER_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/receiver.port" ] && break; sleep 0.1; done
@@ -315,7 +318,9 @@ kill -TERM "$RECEIVER_PID"
 wait "$RECEIVER_PID" || die "the capture receiver failed (see its log)"
 RECEIVER_PID=
 cat "$LOGS/receiver.log" >&2
-[ -s "$CAPTURE" ] || die "no capture written to $CAPTURE"
+[ -s "$RECEIVED" ] || die "the receiver wrote no spans"
+cp "$RECEIVED" "$CAPTURE.tmp.$$"
+mv -f "$CAPTURE.tmp.$$" "$CAPTURE"
 
 if [ $CHECK -eq 1 ] || [ $EMITTED -eq 1 ]; then
   args=("$CAPTURE" --expect "$SUITE/expect.json")
