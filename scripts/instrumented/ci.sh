@@ -36,18 +36,18 @@ step "Go: gofmt, go vet, go test"
 
 passed=0
 failed=0
+# capture LABEL LANG [run.sh options]
 capture() {
-  local label=$1
-  shift
+  local label=$1 lang=$2
+  shift 2
   step "capture $label"
-  if timeout 900 "$HERE/run.sh" "$@" "$OUT"; then
+  if timeout 900 "$HERE/run.sh" "$lang" "$OUT" "$@"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
     echo "instrumented: capture $label FAILED" >&2
   fi
 }
-# run.sh LANG OUT_DIR [options]: LANG first, then the output folder (appended above).
 capture python python
 capture go go
 capture java-agent2 java --java-agent 2
