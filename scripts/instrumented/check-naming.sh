@@ -57,10 +57,6 @@ if [ -z "${AUTOSCOPE:-}" ]; then
   (cd "$ROOT" && cargo build -q -p autoscope) || die "cargo build failed"
   AUTOSCOPE="$ROOT/target/debug/autoscope"
 fi
-PY=python3
-for venv in "${AUTOSCOPE_CACHE:-$HOME/.cache/autoscope}"/venv-instrumented-*/bin/python; do
-  [ -x "$venv" ] && PY=$venv && break
-done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/check-naming.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -74,7 +70,7 @@ timeout 300 "${ANALYZE[@]}" || die "analyze failed"
 timeout 300 "$AUTOSCOPE" coverage --policy "$WORK/policy.json" "$CAPTURE" --json --limit 0 >"$WORK/coverage.json" ||
   die "coverage failed"
 rc=0
-"$PY" "$ROOT/scripts/instrumented/naming_coverage.py" --policy "$WORK/policy.json" \
+python3 "$ROOT/scripts/instrumented/naming_coverage.py" --policy "$WORK/policy.json" \
   --coverage "$WORK/coverage.json" --label "$LABEL" --threshold "$THRESHOLD" || rc=$?
 [ $rc -le 1 ] || exit $rc
 [ $REPORT_ONLY -eq 1 ] && exit 0
