@@ -70,6 +70,7 @@ fn views(owned: &Owned) -> Vec<SpanView<'_>> {
             is_error: owned.errors[i],
             start_unix_nano: 0,
             duration_nanos: 1,
+            ..SpanView::default()
         })
         .collect()
 }
@@ -167,6 +168,7 @@ fn hundred_thousand_span_traces_of_every_shape() {
                 is_error: false,
                 start_unix_nano: 0,
                 duration_nanos: 1,
+                ..SpanView::default()
             })
             .collect();
         for mode in [StructureMode::KeepAncestors, StructureMode::Reparent] {
@@ -228,6 +230,7 @@ proptest! {
                 is_error: *is_error,
                 start_unix_nano: *start,
                 duration_nanos: *duration,
+                ..SpanView::default()
             })
             .collect();
         let outcome = sampler.sample_trace(&spans);
