@@ -394,3 +394,44 @@ fn coverage_and_explain_honour_rule_conditions() {
     let bad = autoscope(&["explain", "--policy", "x.json", "GET", "--kind", "sever"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
 }
+
+/// `eval --head`: the policy applied per span at start, as the SDK samplers do, with its
+/// ancestor integrity beside the other methods.
+#[test]
+fn eval_head_mode_reports_ancestor_integrity() {
+    let policy = testdata("policies/example.json");
+    let input = testdata("traces/shop.csv");
+    let run = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "--head".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let head = &report["head_mode"];
+    let kept = head["kept"].as_u64().unwrap();
+    assert!(kept > 0 && head["kept_with_parent"].as_u64().unwrap() <= kept);
+    assert!(head["error_kept"].as_u64().unwrap() >= 1, "{head}");
+    let methods = report["total"].as_array().unwrap();
+    let row = methods
+        .iter()
+        .find(|m| m["method"] == "policy, head mode")
+        .unwrap();
+    assert_eq!(row["kept_spans"].as_u64().unwrap(), kept);
+    let table = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "--head".as_ref(),
+    ]);
+    let table = text(&table.stdout);
+    assert!(
+        table.contains("Head mode (per-span decisions at start"),
+        "{table}"
+    );
+    assert!(table.contains("error-kept spans missing a cross-service ancestor"));
+}
