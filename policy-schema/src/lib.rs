@@ -19,10 +19,22 @@ use serde::{Deserialize, Serialize};
 /// The only policy format version this crate reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The `$id` of the published JSON Schema (`policy.schema.json`), under the
+/// repository's address; a policy may name it in `"$schema"`.
+pub const SCHEMA_ID: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/policy-schema/policy.schema.json"
+);
+
 /// A whole sampling policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("$id" = SCHEMA_ID))]
 pub struct Policy {
+    /// The JSON Schema the document follows, as editors add it (e.g. [`SCHEMA_ID`]);
+    /// not checked, and not needed.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// Format version; only [`FORMAT_VERSION`] is accepted.
     pub version: u32,
     /// What produced this policy.
@@ -58,9 +70,16 @@ pub struct Generator {
     pub tool: String,
     /// Tool version.
     pub version: String,
-    /// Source root the policy was derived from, relative as given on the command line.
+    /// Source root the policy was derived from: `autoscope analyze` writes it relative
+    /// to the policy file's folder (relative to the current folder for a policy
+    /// written to standard output), with `/` separators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_root: Option<String>,
+    /// The analysis options the policy was generated with, as `autoscope analyze`
+    /// arguments (only those that differ from the defaults; paths relative like
+    /// `source_root`), so that `autoscope check` regenerates it exactly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arguments: Vec<String>,
 }
 
 /// One rule: which spans, what to do with them, and why.
