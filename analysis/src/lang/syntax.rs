@@ -88,6 +88,29 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     text[..end].to_string()
 }
 
+/// Where the first ERROR or MISSING node starts (in document order), without
+/// recursion, entering only subtrees with errors.
+pub(crate) fn first_syntax_error(root: Node<'_>) -> Option<Position> {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            return Some(position(node));
+        }
+        if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return None;
+            }
+        }
+    }
+}
+
 /// Counts ERROR and MISSING nodes without recursion, entering only subtrees with errors.
 pub(crate) fn count_syntax_errors(root: Node<'_>) -> u32 {
     let mut cursor = root.walk();
