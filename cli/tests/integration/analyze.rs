@@ -272,8 +272,9 @@ fn traces_set_rates_by_volume_and_bad_trace_files_exit_2() {
 }
 
 #[test]
-fn without_a_path_analyze_runs_on_the_shipped_samples() {
+fn without_a_path_analyze_reads_the_current_folder() {
     let dir = tempfile::tempdir().unwrap();
+    write_shop(dir.path());
     let out = autoscope(&["analyze", "-o", "-", "-q"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let policy = policy_schema::from_json_str(&text(&out.stdout)).unwrap();
@@ -282,12 +283,22 @@ fn without_a_path_analyze_runs_on_the_shipped_samples() {
         .iter()
         .filter_map(|r| r.service.as_deref())
         .collect();
-    for expected in ["shop-order-service", "orders", "frontend"] {
-        assert!(
-            services.contains(expected),
-            "{expected} missing from {services:?}"
-        );
-    }
+    assert_eq!(
+        services,
+        ["orders", "payments"].into_iter().collect(),
+        "the user's code, not the bundled samples"
+    );
+    assert_eq!(policy.generator.source_root.as_deref(), Some("."));
+    // In a folder without code it says so rather than analyzing anything else.
+    let empty = tempfile::tempdir().unwrap();
+    let out = autoscope(&["analyze", "-o", "-"], empty.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(".: no Java, Python or Go source files"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
 }
 
 #[test]

@@ -4,5 +4,6 @@
 mod analyze;
 mod convert;
 mod latency;
+mod output;
 mod traces;
 mod zip;
