@@ -2,6 +2,7 @@
 //! module per command family.
 
 mod analyze;
+mod cli;
 mod convert;
 mod latency;
 mod output;
