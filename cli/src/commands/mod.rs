@@ -48,6 +48,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 struct GlobalArgs {
     /// Print only errors: no summary, no warnings, no progress.
     #[arg(short, long, global = true)]
