@@ -480,7 +480,7 @@ pub fn print_summary(run: &AnalysisRun) {
         stats.rules,
         stats.syntax_errors,
         syntax.len(),
-        warnings.len(),
+        syntax.len() + warnings.len(),
         seconds,
         stats.lines as f64 / seconds.max(1e-9),
     ));

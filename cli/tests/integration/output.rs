@@ -471,6 +471,19 @@ fn a_closed_pipe_ends_quietly_and_a_full_stdout_exits_2() {
             "GET /x".into(),
         ],
         vec!["man".into()],
+        vec![
+            "analyze".into(),
+            testdata("python-shop").into(),
+            "-o".into(),
+            "-".into(),
+            "-q".into(),
+        ],
+        vec![
+            "check".into(),
+            "-p".into(),
+            testdata("python-shop/expected-policy.json").into(),
+            "-q".into(),
+        ],
         vec!["completions".into(), "bash".into()],
         vec!["--help".into()],
     ];
