@@ -22,13 +22,10 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => return commands::usage_error_exit(&e),
     };
-    let outcome = commands::run(args);
-    if console::reader_gone() {
-        // `autoscope ... | head`: the reader has what it wanted.
-        return ExitCode::SUCCESS;
-    }
-    match outcome {
+    match commands::run(args) {
         Ok(code) => code,
+        // `autoscope ... | head`: the reader has what it wanted.
+        Err(e) if commands::reader_went_away(&e) => ExitCode::SUCCESS,
         Err(e) => {
             console::error(&commands::render_error(&e));
             ExitCode::from(commands::exit_code_of(&e))

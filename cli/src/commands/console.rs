@@ -9,7 +9,6 @@
 use super::output::{OutputError, io_message};
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// When to color the text written to a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -37,9 +36,6 @@ pub struct Settings {
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
-
-/// A reader of standard output or error went away (EPIPE).
-static READER_GONE: AtomicBool = AtomicBool::new(false);
 
 /// Fixes the settings for the process (the first call wins).
 pub fn init(quiet: bool, verbose: bool, color: ColorWhen) {
@@ -70,30 +66,14 @@ pub fn settings() -> Settings {
     SETTINGS.get().copied().unwrap_or_default()
 }
 
-/// Records that a reader of standard output or error went away.
-pub fn mark_reader_gone() {
-    READER_GONE.store(true, Ordering::Relaxed);
-}
-
-/// Whether a reader of standard output or error went away: the command then ends
-/// quietly with exit 0.
-pub fn reader_gone() -> bool {
-    READER_GONE.load(Ordering::Relaxed)
-}
-
 fn write_stream(name: &str, stream: &mut dyn Write, text: &str) -> Result<(), OutputError> {
     stream
         .write_all(text.as_bytes())
         .and_then(|()| stream.flush())
-        .map_err(|error| {
-            if error.kind() == std::io::ErrorKind::BrokenPipe {
-                mark_reader_gone();
-            }
-            OutputError {
-                target: name.to_string(),
-                message: io_message(&error),
-                kind: error.kind(),
-            }
+        .map_err(|error| OutputError {
+            target: name.to_string(),
+            message: io_message(&error),
+            kind: error.kind(),
         })
 }
 
@@ -112,12 +92,9 @@ pub fn report_to_stderr(text: &str) -> Result<(), OutputError> {
 /// report its own failure either).
 fn message(text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let written = stderr
+    let _ = stderr
         .write_all(text.as_bytes())
         .and_then(|()| stderr.write_all(b"\n"));
-    if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
-        mark_reader_gone();
-    }
 }
 
 /// A status line (`wrote x`, a summary) on standard error, unless quiet.

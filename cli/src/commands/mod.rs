@@ -151,6 +151,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// Whether the command failed only because the reader of its output went away
+/// (EPIPE on standard output, standard error or a FIFO): that ends it quietly, exit 0.
+pub fn reader_went_away(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<output::OutputError>()
+            .is_some_and(|e| e.kind == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// The error and its causes, each said once: a cause whose text an earlier message
 /// already holds (`x: cannot read: No such file or directory` over the same I/O
 /// error) is left out, and so are `(os error N)` suffixes.

@@ -27,7 +27,6 @@
 //! folder, keeping the inputs' paths relative to their common folder so that two
 //! inputs never write the same output.
 
-use super::console;
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::fs::{File, Metadata};
@@ -487,21 +486,12 @@ impl Sink {
             Sink::Temp { writer, .. } => writer,
         }
     }
-
-    fn is_stream(&self) -> bool {
-        matches!(self, Sink::Stdout(_) | Sink::Stderr(_))
-    }
 }
 
 impl Output {
     fn record(&mut self, error: &io::Error) {
         if self.first_error.is_none() {
             self.first_error = Some((error.kind(), io_message(error)));
-        }
-        if error.kind() == io::ErrorKind::BrokenPipe
-            && self.sink.as_ref().is_some_and(Sink::is_stream)
-        {
-            console::mark_reader_gone();
         }
     }
 

@@ -578,3 +578,22 @@ fn errors_say_their_cause_once_and_name_the_file() {
     assert_eq!(stderr.matches("no such file").count(), 1, "{stderr}");
     assert!(!stderr.contains("os error"), "{stderr}");
 }
+
+#[test]
+fn a_closed_stderr_does_not_hide_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.csv");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = bin()
+        .args([
+            "coverage".as_ref(),
+            "-p".as_ref(),
+            policy().as_os_str(),
+            missing.as_os_str(),
+        ])
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "the input error still exits 2");
+}
