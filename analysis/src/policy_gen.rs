@@ -290,6 +290,8 @@ fn assemble(drafts: &[RuleDraft], actions: &[Action], options: &PolicyOptions) -
             service: Some(draft.service.clone()),
             matchers: draft.matchers.clone(),
             action: *action,
+            kind: None,
+            attributes: Vec::new(),
             evidence: Some(draft.evidence.clone()),
         })
         .collect();

@@ -16,8 +16,17 @@ pub use template::{Template, TemplateError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The only policy format version this crate reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The policy format version this crate writes. It reads every version in
+/// [`READABLE_VERSIONS`].
+///
+/// - 1: rules match a span by service and name.
+/// - 2: rules may also hold conditions on the span's kind and start attributes
+///   ([`Rule::kind`], [`Rule::attributes`]); a version 1 policy is a version 2 policy
+///   without conditions.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The policy format versions this crate reads.
+pub const READABLE_VERSIONS: std::ops::RangeInclusive<u32> = 1..=2;
 
 /// The `$id` of the published JSON Schema (`policy.schema.json`), under the
 /// repository's address; a policy may name it in `"$schema"`.
@@ -35,7 +44,7 @@ pub struct Policy {
     /// not checked, and not needed.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
-    /// Format version; only [`FORMAT_VERSION`] is accepted.
+    /// Format version: 1 or 2 ([`READABLE_VERSIONS`]); rule conditions need 2.
     pub version: u32,
     /// What produced this policy.
     pub generator: Generator,
@@ -54,11 +63,15 @@ pub struct Policy {
     pub budget: Option<Budget>,
     /// Rules, in a stable order (the analyzer sorts them).
     ///
-    /// Precedence when several rules match a span: first the kind of the matcher that
-    /// matched (exact beats template beats prefix beats glob), then a rule naming the
-    /// span's service beats a service-less one, then the earlier rule wins. So a
-    /// service-less exact rule beats a service-specific template rule, and among prefix
-    /// rules the earlier one wins, not the longest.
+    /// A rule matches a span when one of its name matchers matches the span name, its
+    /// service (if any) is the span's, and all of its conditions ([`Rule::kind`],
+    /// [`Rule::attributes`]) hold. Precedence when several rules match a span: first the
+    /// kind of the name matcher that matched (exact beats template beats prefix beats
+    /// glob), then a rule naming the span's service beats a service-less one, then a rule
+    /// with conditions beats one without, then the earlier rule wins. So a service-less
+    /// exact rule beats a service-specific template rule, a conditional rule refines an
+    /// unconditional one of the same matcher kind and scope wherever it is in the list,
+    /// and among prefix rules the earlier one wins, not the longest.
     pub rules: Vec<Rule>,
 }
 
@@ -94,6 +107,13 @@ pub struct Rule {
     /// The span names this rule covers: any matcher matching means the rule matches.
     #[serde(rename = "match")]
     pub matchers: Vec<Matcher>,
+    /// Only spans of this kind (policy version 2); `None`: any kind, unspecified too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SpanKind>,
+    /// Conditions on the span's start attributes, all of which must hold (policy version
+    /// 2). Empty: no condition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<AttributeCondition>,
     /// What to do with matching spans.
     pub action: Action,
     /// Why, so a person can audit the rule.
@@ -117,6 +137,177 @@ pub enum Matcher {
     Prefix(String),
     /// A glob: `*` matches any run of characters, `?` one character.
     Glob(String),
+}
+
+impl Rule {
+    /// Whether the rule has a kind or attribute condition.
+    pub fn has_conditions(&self) -> bool {
+        self.kind.is_some() || !self.attributes.is_empty()
+    }
+
+    /// The conditions for people, e.g. `kind client; server.address exact "payments"`
+    /// (empty without conditions).
+    pub fn conditions_text(&self) -> String {
+        let kind = self.kind.map(|kind| format!("kind {}", kind.as_str()));
+        let attributes = self.attributes.iter().map(|c| {
+            let (how, value) = match &c.matcher {
+                Matcher::Exact(v) => ("exact", v),
+                Matcher::Template(v) => ("template", v),
+                Matcher::Prefix(v) => ("prefix", v),
+                Matcher::Glob(v) => ("glob", v),
+            };
+            format!("{} {how} {value:?}", c.key)
+        });
+        kind.into_iter()
+            .chain(attributes)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// A condition on one start attribute: the attribute `key` is present and its value, in
+/// canonical text, matches `matcher`.
+///
+/// Canonical text of a value: a string as it is; an integer in decimal (`-12`); a bool
+/// `true` or `false`; a double as the shortest decimal that reads back as the same
+/// double, laid out as ECMAScript's `Number.prototype.toString` does (`0.5`, `100`,
+/// `1e+21`, `1.5e-7`, `NaN`, `Infinity`, `-Infinity`; `-0` is `0`). An absent attribute,
+/// or one holding bytes, an array or a map, fails the condition. Matchers work as on
+/// names (a template's placeholders stop at `/`); an empty `exact` matches the empty
+/// string and an empty `prefix` any present value.
+///
+/// In JSON: `{"key": "server.address", "exact": "payments"}` — the key and exactly one
+/// of `exact`, `template`, `prefix`, `glob`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawAttributeCondition", into = "RawAttributeCondition")]
+pub struct AttributeCondition {
+    /// The attribute key, e.g. `http.route`.
+    pub key: String,
+    /// What its value must match.
+    pub matcher: Matcher,
+}
+
+/// The JSON shape of an [`AttributeCondition`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAttributeCondition {
+    key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    glob: Option<String>,
+}
+
+impl TryFrom<RawAttributeCondition> for AttributeCondition {
+    type Error = String;
+
+    fn try_from(raw: RawAttributeCondition) -> Result<Self, String> {
+        let mut given = [
+            raw.exact.map(Matcher::Exact),
+            raw.template.map(Matcher::Template),
+            raw.prefix.map(Matcher::Prefix),
+            raw.glob.map(Matcher::Glob),
+        ]
+        .into_iter()
+        .flatten();
+        match (given.next(), given.next()) {
+            (Some(matcher), None) => Ok(Self {
+                key: raw.key,
+                matcher,
+            }),
+            _ => Err(format!(
+                "attribute condition on {:?} needs exactly one of exact, template, prefix, glob",
+                raw.key
+            )),
+        }
+    }
+}
+
+impl From<AttributeCondition> for RawAttributeCondition {
+    fn from(condition: AttributeCondition) -> Self {
+        let mut raw = Self {
+            key: condition.key,
+            exact: None,
+            template: None,
+            prefix: None,
+            glob: None,
+        };
+        match condition.matcher {
+            Matcher::Exact(v) => raw.exact = Some(v),
+            Matcher::Template(v) => raw.template = Some(v),
+            Matcher::Prefix(v) => raw.prefix = Some(v),
+            Matcher::Glob(v) => raw.glob = Some(v),
+        }
+        raw
+    }
+}
+
+impl JsonSchema for AttributeCondition {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AttributeCondition".into()
+    }
+
+    fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let value = |what: &str| {
+            serde_json::json!({
+                "type": "string",
+                "description": format!("The value's canonical text {what}.")
+            })
+        };
+        let one_of: Vec<serde_json::Value> = ["exact", "template", "prefix", "glob"]
+            .iter()
+            .map(|kind| serde_json::json!({ "required": [kind] }))
+            .collect();
+        schemars::json_schema!({
+            "description": "A condition on one start attribute: the key and exactly one of exact, template, prefix, glob, matched against the value's canonical text (strings as they are, ints in decimal, bools true/false, doubles as ECMAScript's Number.prototype.toString writes them). An absent attribute fails the condition.",
+            "type": "object",
+            "properties": {
+                "key": { "type": "string", "description": "The attribute key, e.g. `http.route`." },
+                "exact": value("exactly"),
+                "template": value("matching this template"),
+                "prefix": value("starting with this text"),
+                "glob": value("matching this glob")
+            },
+            "required": ["key"],
+            "additionalProperties": false,
+            "oneOf": one_of
+        })
+    }
+}
+
+/// An OpenTelemetry span kind, as rule conditions name it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanKind {
+    /// `SERVER`: the handling of a synchronous remote request.
+    Server,
+    /// `CLIENT`: a synchronous remote call.
+    Client,
+    /// `PRODUCER`: the sending of an asynchronous message.
+    Producer,
+    /// `CONSUMER`: the processing of an asynchronous message.
+    Consumer,
+    /// `INTERNAL`: an operation inside a process.
+    Internal,
+}
+
+impl SpanKind {
+    /// The name used in policies (`server`, `client`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Server => "server",
+            Self::Client => "client",
+            Self::Producer => "producer",
+            Self::Consumer => "consumer",
+            Self::Internal => "internal",
+        }
+    }
 }
 
 /// Keep, or sample at a rate.

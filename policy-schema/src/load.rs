@@ -6,7 +6,7 @@
 //! (`line_at`) maps the JSON path of an offending value (`rules[3].action.rate`) to the
 //! line where that value starts. The scanner only runs when a check fails.
 
-use crate::{Action, FORMAT_VERSION, Matcher, Policy, Template};
+use crate::{Action, FORMAT_VERSION, Matcher, Policy, READABLE_VERSIONS, Template};
 use std::collections::HashMap;
 use std::path::Path;
 use thiserror::Error;
@@ -224,12 +224,14 @@ fn problem(path: Vec<Step>, message: String) -> Option<Problem> {
 /// The first semantic problem, in document order of the checks.
 fn first_problem(policy: &Policy) -> Option<Problem> {
     use Step::{Index, Key};
-    if policy.version != FORMAT_VERSION {
+    if !READABLE_VERSIONS.contains(&policy.version) {
         return problem(
             vec![Key("version")],
             format!(
-                "unknown version {} (this build reads version {FORMAT_VERSION})",
-                policy.version
+                "unknown version {} (this build reads versions {} to {})",
+                policy.version,
+                READABLE_VERSIONS.start(),
+                READABLE_VERSIONS.end()
             ),
         );
     }
@@ -304,6 +306,43 @@ fn first_problem(policy: &Policy) -> Option<Problem> {
                     return problem(at(kind), format!("empty {kind} matcher"));
                 }
                 _ => {}
+            }
+        }
+        if policy.version < 2 {
+            let needs_v2 = |what| {
+                format!(
+                    "{what} conditions need policy version 2 (this policy says version {}); \
+                     set \"version\": {FORMAT_VERSION}",
+                    policy.version
+                )
+            };
+            if rule.kind.is_some() {
+                return problem(vec![Key("rules"), Index(i), Key("kind")], needs_v2("kind"));
+            }
+            if !rule.attributes.is_empty() {
+                return problem(
+                    vec![Key("rules"), Index(i), Key("attributes")],
+                    needs_v2("attribute"),
+                );
+            }
+        }
+        for (j, condition) in rule.attributes.iter().enumerate() {
+            let at = |field| {
+                vec![
+                    Key("rules"),
+                    Index(i),
+                    Key("attributes"),
+                    Index(j),
+                    Key(field),
+                ]
+            };
+            if condition.key.is_empty() {
+                return problem(at("key"), "empty attribute key".into());
+            }
+            if let Matcher::Template(text) = &condition.matcher
+                && let Err(e) = Template::parse(text)
+            {
+                return problem(at("template"), format!("invalid template {text:?}: {e}"));
             }
         }
         if let Some(message) = action_problem(&rule.action) {

@@ -318,3 +318,131 @@ fn large_policy_loads_fast() {
     assert_eq!(error.field(), Some("rules[5001].action.rate"));
     assert!(started.elapsed().as_secs_f64() < 2.0);
 }
+
+/// BASE as version 2, with conditions on rule `a` (lines 10 and 11).
+fn with_conditions(kind: &str, attributes: &str) -> String {
+    BASE.replace(r#""version": 1,"#, r#""version": 2,"#)
+        .replace(
+            r#""match": [{ "exact": "GET /a" }],"#,
+            &format!("\"match\": [{{ \"exact\": \"GET /a\" }}],\n      {kind}\n      {attributes}"),
+        )
+}
+
+#[test]
+fn version_2_conditions_load_and_round_trip() {
+    let text = with_conditions(
+        r#""kind": "client","#,
+        r#""attributes": [{ "key": "server.address", "exact": "payments" }, { "key": "url.template", "template": "/pay/{id}" }],"#,
+    );
+    let policy = from_json_str(&text).unwrap();
+    let rule = &policy.rules[0];
+    assert_eq!(rule.kind, Some(policy_schema::SpanKind::Client));
+    assert_eq!(
+        rule.attributes,
+        [
+            policy_schema::AttributeCondition {
+                key: "server.address".into(),
+                matcher: policy_schema::Matcher::Exact("payments".into()),
+            },
+            policy_schema::AttributeCondition {
+                key: "url.template".into(),
+                matcher: policy_schema::Matcher::Template("/pay/{id}".into()),
+            },
+        ]
+    );
+    assert!(rule.has_conditions() && !policy.rules[1].has_conditions());
+    let written = serde_json::to_string(&policy).unwrap();
+    assert!(
+        written.contains(r#""attributes":[{"key":"server.address","exact":"payments"}"#),
+        "{written}"
+    );
+    assert_eq!(from_json_str(&written).unwrap(), policy);
+}
+
+#[test]
+fn version_1_still_loads_and_has_no_conditions() {
+    let policy = from_json_str(BASE).unwrap();
+    assert_eq!(policy.version, 1);
+    assert!(policy.rules.iter().all(|r| !r.has_conditions()));
+}
+
+#[test]
+fn conditions_in_a_version_1_policy_are_rejected() {
+    let text =
+        with_conditions(r#""kind": "server","#, "").replace(r#""version": 2,"#, r#""version": 1,"#);
+    assert_error(
+        &text,
+        "rules[0].kind",
+        10,
+        "kind conditions need policy version 2",
+    );
+    let text = with_conditions("", r#""attributes": [{ "key": "k", "exact": "v" }],"#)
+        .replace(r#""version": 2,"#, r#""version": 1,"#);
+    assert_error(
+        &text,
+        "rules[0].attributes",
+        11,
+        "attribute conditions need policy version 2",
+    );
+}
+
+#[test]
+fn unknown_kind_is_rejected() {
+    let text = with_conditions(r#""kind": "sever","#, "");
+    assert_error(&text, "rules[0].kind", 10, "unknown variant `sever`");
+}
+
+#[test]
+fn attribute_condition_needs_exactly_one_matcher() {
+    for attributes in [
+        r#""attributes": [{ "key": "k", "exact": "v", "prefix": "v" }],"#,
+        r#""attributes": [{ "key": "k" }],"#,
+    ] {
+        let text = with_conditions("", attributes);
+        let error = load_error(&text);
+        assert_eq!(error.field(), Some("rules[0].attributes[0]"), "{error}");
+        assert_eq!(error.line(), Some(11), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("needs exactly one of exact, template, prefix, glob"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn unknown_field_in_an_attribute_condition_is_rejected() {
+    let text = with_conditions("", r#""attributes": [{ "key": "k", "regex": "v" }],"#);
+    let error = load_error(&text);
+    assert!(
+        error.to_string().contains("unknown field `regex`"),
+        "{error}"
+    );
+    assert_eq!(error.line(), Some(11));
+}
+
+#[test]
+fn empty_attribute_key_is_rejected() {
+    let text = with_conditions("", r#""attributes": [{ "key": "", "exact": "v" }],"#);
+    assert_error(
+        &text,
+        "rules[0].attributes[0].key",
+        11,
+        "empty attribute key",
+    );
+}
+
+#[test]
+fn invalid_attribute_template_is_rejected() {
+    let text = with_conditions(
+        "",
+        r#""attributes": [{ "key": "k", "exact": "" }, { "key": "http.route", "template": "/a/{" }],"#,
+    );
+    assert_error(
+        &text,
+        "rules[0].attributes[1].template",
+        11,
+        "invalid template \"/a/{\"",
+    );
+}

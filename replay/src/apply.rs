@@ -6,8 +6,10 @@
 //! so what `eval` measures is exactly what `sample` writes.
 
 use ahash::AHashMap;
-use runtime_sampler::{KeepReason, NewParent, Sampler, SpanOutcome, SpanView};
-use trace_formats::{KeptSpan, ParentEdit, Span, TraceDocument};
+use runtime_sampler::{
+    AttributeValue, KeepReason, NewParent, Sampler, SpanAttributes, SpanKind, SpanOutcome, SpanView,
+};
+use trace_formats::{AnyValue, KeptSpan, KeyValue, ParentEdit, Span, TraceDocument};
 
 /// The spans of a document grouped by trace id, traces in order of first appearance,
 /// spans in input order within a trace.
@@ -54,17 +56,59 @@ impl TraceGroups {
     }
 }
 
-/// The sampler's view of a span of the model.
-pub fn view(span: &Span) -> SpanView<'_> {
+/// A span's attributes as rule conditions see them: strings, bools, ints and doubles;
+/// other values (bytes, arrays, maps) count as absent. The first attribute with a key
+/// wins.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelAttributes<'a>(pub &'a [KeyValue]);
+
+impl SpanAttributes for ModelAttributes<'_> {
+    fn attribute(&self, key: &str) -> Option<AttributeValue<'_>> {
+        let found = self.0.iter().find(|kv| kv.key == key)?;
+        match &found.value {
+            AnyValue::String(text) => Some(AttributeValue::Str(text)),
+            AnyValue::Bool(value) => Some(AttributeValue::Bool(*value)),
+            AnyValue::Int(value) => Some(AttributeValue::Int(*value)),
+            AnyValue::Double(value) => Some(AttributeValue::Double(*value)),
+            AnyValue::Empty | AnyValue::Bytes(_) | AnyValue::Array(_) | AnyValue::KvList(_) => None,
+        }
+    }
+}
+
+impl<'a> ModelAttributes<'a> {
+    /// One per span of `spans`, in order: a [`SpanView`] borrows its span's entry.
+    pub fn of(spans: &'a [Span]) -> Vec<Self> {
+        spans.iter().map(|span| Self(&span.attributes)).collect()
+    }
+}
+
+/// The sampler's view of a span of the model; `attributes` is the span's entry of
+/// [`ModelAttributes::of`].
+pub fn view<'a>(span: &'a Span, attributes: &'a ModelAttributes<'a>) -> SpanView<'a> {
     SpanView {
         trace_id: &span.trace_id,
         span_id: &span.span_id,
         parent_span_id: Some(span.parent_span_id.as_slice()),
+        trace_state: &span.trace_state,
         name: &span.name,
         service: span.service_name(),
+        kind: span_kind(span.kind),
+        attributes,
         is_error: span.is_error(),
         start_unix_nano: span.start_time_unix_nano,
         duration_nanos: span.duration_nanos(),
+    }
+}
+
+/// The model's span kind as rule conditions see it (`None` when unspecified).
+pub fn span_kind(kind: trace_formats::SpanKind) -> Option<SpanKind> {
+    match kind {
+        trace_formats::SpanKind::Unspecified => None,
+        trace_formats::SpanKind::Internal => Some(SpanKind::Internal),
+        trace_formats::SpanKind::Server => Some(SpanKind::Server),
+        trace_formats::SpanKind::Client => Some(SpanKind::Client),
+        trace_formats::SpanKind::Producer => Some(SpanKind::Producer),
+        trace_formats::SpanKind::Consumer => Some(SpanKind::Consumer),
     }
 }
 
@@ -94,10 +138,11 @@ pub fn sample_document(
     groups: &TraceGroups,
 ) -> Sampled {
     let mut outcomes: Vec<Option<SpanOutcome>> = vec![None; doc.spans.len()];
+    let attributes = ModelAttributes::of(&doc.spans);
     let mut views: Vec<SpanView<'_>> = Vec::new();
     for trace in &groups.traces {
         views.clear();
-        views.extend(trace.iter().map(|&i| view(&doc.spans[i])));
+        views.extend(trace.iter().map(|&i| view(&doc.spans[i], &attributes[i])));
         let outcome = sampler.sample_trace(&views);
         for (local, span_outcome) in outcome.spans.into_iter().enumerate() {
             outcomes[trace[local]] = Some(span_outcome);

@@ -41,6 +41,8 @@ fn realistic_policy(latency_override: bool) -> Policy {
             service,
             matchers: vec![matcher],
             action,
+            kind: None,
+            attributes: Vec::new(),
             evidence: None,
         });
     };
@@ -161,6 +163,7 @@ fn views(spans: &[OwnedSpan]) -> Vec<SpanView<'_>> {
             is_error: i.is_multiple_of(500),
             start_unix_nano: 1_700_000_000_000_000_000 + i as u64 * 50_000,
             duration_nanos: s.duration,
+            ..SpanView::default()
         })
         .collect()
 }
@@ -229,6 +232,7 @@ fn structure<M: Measurement>(c: &mut Criterion<M>, label: &str) {
                 is_error: false,
                 start_unix_nano: 0,
                 duration_nanos: 0,
+                ..SpanView::default()
             })
             .collect();
         let decided: Vec<Option<KeepReason>> = (0..size)

@@ -18,7 +18,7 @@
 //! let mut sampler = Sampler::new(&policy).unwrap();
 //! let span = |id: &'static str, parent: Option<&'static str>, name: &'static str| SpanView {
 //!     trace_id: b"t1", span_id: id.as_bytes(), parent_span_id: parent.map(str::as_bytes),
-//!     name, service: "shop", is_error: false, start_unix_nano: 0, duration_nanos: 1_000,
+//!     name, service: "shop", duration_nanos: 1_000, ..SpanView::default()
 //! };
 //! let spans = [span("a", None, "GET /"), span("b", Some("a"), "cache"), span("c", Some("b"), "/orders/7")];
 //! let outcome = sampler.sample_trace(&spans);
@@ -28,7 +28,9 @@
 //! ```
 
 pub mod budget;
+pub mod canonical;
 pub mod consistent;
+pub mod head;
 pub mod latency;
 pub mod matcher;
 pub mod report;
@@ -36,12 +38,15 @@ pub mod sampler;
 pub mod span;
 pub mod structure;
 
+pub use head::{Decider, HeadDecision};
 pub use matcher::{MatchKind, RuleMatch};
 pub use report::{Report, RuleCounts};
 pub use sampler::{
     CompileError, DecidedBy, Decision, OverrideKind, Sampler, SpanOutcome, TraceOutcome,
 };
-pub use span::SpanView;
+pub use span::{
+    AttributeValue, NO_ATTRIBUTES, NoAttributes, SpanAttributes, SpanKind, SpanStart, SpanView,
+};
 pub use structure::{
     KeepReason, NewParent, Placement, StructurePass, StructureRepairs, structure_pass,
 };

@@ -2,9 +2,14 @@
 //!
 //! Precedence (documented on `policy_schema::Policy::rules`): matcher kind first (exact,
 //! then template, then prefix, then glob), then a rule naming the span's service before a
-//! service-less one, then rule order. Each candidate gets a `Rank` encoding exactly
-//! that order, and the lowest rank wins; the kinds are tried cheapest first and the
-//! search stops at the first kind with a hit, since no later kind can beat it.
+//! service-less one, then a rule with conditions (span kind, start attributes) before
+//! one without, then rule order. Each candidate gets a `Rank` encoding exactly that
+//! order, and the lowest rank wins; the kinds are tried cheapest first and the search
+//! stops at the first kind with a hit, since no later kind can beat it. A candidate
+//! whose conditions fail is no hit: the search goes on past it. Conditions are checked
+//! only on candidates whose name (and service) matched, and a rule without conditions
+//! costs one branch for them, so attributes are looked up only when a candidate rule has
+//! conditions.
 //!
 //! - exact names: one probe of an open-addressing table (hashed with a folded multiply,
 //!   compared with [`bytes_eq`]; a name whose length no exact name has skips even the
@@ -15,10 +20,13 @@
 //! - prefixes: the same trie shape, where reaching a node is the match;
 //! - globs: a list in rank order, the first match wins.
 
-use policy_schema::{Matcher, Policy, Template};
+use crate::canonical::{CanonicalBuf, canonical_text};
+use crate::span::{NO_ATTRIBUTES, SpanKind, SpanStart};
+use policy_schema::{Matcher, Policy, Rule, Template};
 use std::collections::BTreeMap;
 
-/// Order of a candidate: lower wins. Packs (kind, service-less, rule index).
+/// Order of a candidate: lower wins. Packs (kind, service-less, unconditional, rule
+/// index).
 pub(crate) type Rank = u64;
 
 /// The kind of matcher that matched.
@@ -50,14 +58,19 @@ pub struct RuleMatch {
     pub matcher_id: u32,
 }
 
-fn rank(kind: MatchKind, has_service: bool, rule: u32) -> Rank {
-    ((kind as u64) << 40) | (u64::from(!has_service) << 32) | u64::from(rule)
+fn rank(kind: MatchKind, has_service: bool, has_conditions: bool, rule: u32) -> Rank {
+    ((kind as u64) << 40)
+        | (u64::from(!has_service) << 33)
+        | (u64::from(!has_conditions) << 32)
+        | u64::from(rule)
 }
 
 #[derive(Debug, Clone)]
 struct Entry {
     rank: Rank,
     service: Option<Box<str>>,
+    /// The rule's conditions; `None` for a rule without (the common, fast case).
+    conditions: Option<std::sync::Arc<Conditions>>,
     hit: RuleMatch,
 }
 
@@ -66,6 +79,85 @@ impl Entry {
         self.service
             .as_deref()
             .is_none_or(|s| bytes_eq(s.as_bytes(), service.as_bytes()))
+    }
+
+    /// The service matches and the conditions hold.
+    fn applies(&self, start: &SpanStart<'_>) -> bool {
+        self.applies_to(start.service)
+            && self
+                .conditions
+                .as_deref()
+                .is_none_or(|conditions| conditions.hold(start))
+    }
+}
+
+/// A rule's conditions on kind and start attributes, compiled.
+#[derive(Debug)]
+pub struct Conditions {
+    kind: Option<SpanKind>,
+    attributes: Vec<(Box<str>, ValueMatcher)>,
+}
+
+impl Conditions {
+    /// Compiles a rule's conditions; `None` when it has none.
+    fn compile(rule: &Rule, rule_index: usize) -> Result<Option<Self>, BadTemplate> {
+        if !rule.has_conditions() {
+            return Ok(None);
+        }
+        let mut attributes = Vec::with_capacity(rule.attributes.len());
+        for condition in &rule.attributes {
+            let matcher = match &condition.matcher {
+                Matcher::Exact(text) => ValueMatcher::Exact(text.as_str().into()),
+                Matcher::Prefix(text) => ValueMatcher::Prefix(text.as_str().into()),
+                Matcher::Glob(pattern) => ValueMatcher::Glob(Glob::new(pattern)),
+                Matcher::Template(text) => {
+                    ValueMatcher::Template(Template::parse(text).map_err(|error| BadTemplate {
+                        rule: rule_index,
+                        template: text.clone(),
+                        error,
+                    })?)
+                }
+            };
+            attributes.push((condition.key.as_str().into(), matcher));
+        }
+        Ok(Some(Self {
+            kind: rule.kind,
+            attributes,
+        }))
+    }
+
+    /// Whether the span's kind and start attributes satisfy every condition.
+    pub fn hold(&self, start: &SpanStart<'_>) -> bool {
+        if self.kind.is_some() && self.kind != start.kind {
+            return false;
+        }
+        self.attributes.iter().all(|(key, matcher)| {
+            let Some(value) = start.attributes.attribute(key) else {
+                return false;
+            };
+            let mut buf = CanonicalBuf::default();
+            matcher.matches(canonical_text(&value, &mut buf))
+        })
+    }
+}
+
+/// A matcher on an attribute's canonical text.
+#[derive(Debug)]
+enum ValueMatcher {
+    Exact(Box<str>),
+    Template(Template),
+    Prefix(Box<str>),
+    Glob(Glob),
+}
+
+impl ValueMatcher {
+    fn matches(&self, text: &str) -> bool {
+        match self {
+            Self::Exact(want) => bytes_eq(want.as_bytes(), text.as_bytes()),
+            Self::Template(template) => template.matches(text),
+            Self::Prefix(prefix) => text.starts_with(&**prefix),
+            Self::Glob(glob) => glob.matches(text),
+        }
     }
 }
 
@@ -101,6 +193,7 @@ impl CompiledMatchers {
         let mut matcher_id = 0u32;
         for (rule_index, rule) in policy.rules.iter().enumerate() {
             let rule_u32 = u32::try_from(rule_index).unwrap_or(u32::MAX);
+            let conditions = Conditions::compile(rule, rule_index)?.map(std::sync::Arc::new);
             for (matcher_index, matcher) in rule.matchers.iter().enumerate() {
                 let kind = match matcher {
                     Matcher::Exact(_) => MatchKind::Exact,
@@ -109,8 +202,9 @@ impl CompiledMatchers {
                     Matcher::Glob(_) => MatchKind::Glob,
                 };
                 let entry = Entry {
-                    rank: rank(kind, rule.service.is_some(), rule_u32),
+                    rank: rank(kind, rule.service.is_some(), conditions.is_some(), rule_u32),
                     service: rule.service.as_deref().map(Box::from),
+                    conditions: conditions.clone(),
                     hit: RuleMatch {
                         rule: rule_u32,
                         matcher: u32::try_from(matcher_index).unwrap_or(u32::MAX),
@@ -162,10 +256,24 @@ impl CompiledMatchers {
         Ok(compiled)
     }
 
-    /// The rule that decides a span named `name` in `service`, if any.
+    /// The rule that decides a span named `name` in `service` with no kind and no
+    /// attributes, if any (rules with conditions do not match it).
     pub fn find(&self, service: &str, name: &str) -> Option<RuleMatch> {
+        self.find_for(&SpanStart {
+            trace_id: &[],
+            trace_state: "",
+            service,
+            name,
+            kind: None,
+            attributes: &NO_ATTRIBUTES,
+        })
+    }
+
+    /// The rule that decides a span at its start, if any.
+    pub fn find_for(&self, start: &SpanStart<'_>) -> Option<RuleMatch> {
+        let name = start.name;
         if let Some(entries) = self.exact.get(name.as_bytes())
-            && let Some(entry) = entries.iter().find(|e| e.applies_to(service))
+            && let Some(entry) = entries.iter().find(|e| e.applies(start))
         {
             return Some(entry.hit);
         }
@@ -179,7 +287,10 @@ impl CompiledMatchers {
                 // The walk reached this node, so `name` starts with the template's literal
                 // prefix: only the rest needs matching.
                 let rest = name.get(*prefix_len..).unwrap_or_default();
-                if entry.applies_to(service) && template.matches_after_prefix(rest) {
+                if entry.applies_to(start.service)
+                    && template.matches_after_prefix(rest)
+                    && entry.applies(start)
+                {
                     best = Some(entry);
                     break;
                 }
@@ -192,8 +303,8 @@ impl CompiledMatchers {
             if let Some(entry) = ids
                 .iter()
                 .map(|&id| &self.prefix_entries[id as usize])
-                .find(|e| e.applies_to(service))
-                && best.is_none_or(|b| entry.rank < b.rank)
+                .take_while(|e| best.is_none_or(|b| e.rank < b.rank))
+                .find(|e| e.applies(start))
             {
                 best = Some(entry);
             }
@@ -203,7 +314,9 @@ impl CompiledMatchers {
         }
         self.globs
             .iter()
-            .find(|(entry, glob)| entry.applies_to(service) && glob.matches(name))
+            .find(|(entry, glob)| {
+                entry.applies_to(start.service) && glob.matches(name) && entry.applies(start)
+            })
             .map(|(entry, _)| entry.hit)
     }
 }
@@ -594,7 +707,8 @@ impl Glob {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use policy_schema::{Action, Generator, Rule};
+    use crate::span::AttributeValue;
+    use policy_schema::{Action, Generator};
 
     fn rule(id: &str, service: Option<&str>, matchers: Vec<Matcher>) -> Rule {
         Rule {
@@ -602,6 +716,8 @@ mod tests {
             service: service.map(Into::into),
             matchers,
             action: Action::Keep,
+            kind: None,
+            attributes: Vec::new(),
             evidence: None,
         }
     }
@@ -654,6 +770,178 @@ mod tests {
         assert_eq!(winner(&compiled, "b", "/orders"), Some(1));
         assert_eq!(winner(&compiled, "b", "/ord"), None);
         assert_eq!(winner(&compiled, "a", "/ordersX"), Some(2));
+    }
+
+    fn conditional(
+        id: &str,
+        service: Option<&str>,
+        matchers: Vec<Matcher>,
+        kind: Option<SpanKind>,
+        attributes: &[(&str, Matcher)],
+    ) -> Rule {
+        Rule {
+            kind,
+            attributes: attributes
+                .iter()
+                .map(|(key, matcher)| policy_schema::AttributeCondition {
+                    key: (*key).into(),
+                    matcher: matcher.clone(),
+                })
+                .collect(),
+            ..rule(id, service, matchers)
+        }
+    }
+
+    fn winner_of(
+        matchers: &CompiledMatchers,
+        service: &str,
+        name: &str,
+        kind: Option<SpanKind>,
+        attributes: &[(&str, AttributeValue<'_>)],
+    ) -> Option<u32> {
+        matchers
+            .find_for(&SpanStart {
+                trace_id: b"",
+                trace_state: "",
+                service,
+                name,
+                kind,
+                attributes: &attributes,
+            })
+            .map(|m| m.rule)
+    }
+
+    #[test]
+    fn conditions_come_after_kind_and_service_and_before_order() {
+        use crate::span::AttributeValue as V;
+        use Matcher::*;
+        let compiled = CompiledMatchers::compile(&policy(vec![
+            rule("get-any", None, vec![Exact("GET".into())]),
+            conditional(
+                "get-payments",
+                None,
+                vec![Exact("GET".into())],
+                Some(SpanKind::Client),
+                &[("server.address", Exact("payments".into()))],
+            ),
+            rule("get-a", Some("a"), vec![Exact("GET".into())]),
+            conditional(
+                "get-route",
+                None,
+                vec![Template("{verb}".into())],
+                None,
+                &[("http.route", Template("/orders/{id}".into()))],
+            ),
+        ]))
+        .unwrap();
+        let payments = [("server.address", V::Str("payments"))];
+        // The conditional rule beats the earlier unconditional one of the same kind.
+        assert_eq!(
+            winner_of(&compiled, "b", "GET", Some(SpanKind::Client), &payments),
+            Some(1)
+        );
+        // A failing condition (kind, value, absence) falls through to the next rank.
+        assert_eq!(
+            winner_of(&compiled, "b", "GET", Some(SpanKind::Server), &payments),
+            Some(0)
+        );
+        assert_eq!(winner_of(&compiled, "b", "GET", None, &payments), Some(0));
+        let other = [("server.address", V::Str("orders"))];
+        assert_eq!(
+            winner_of(&compiled, "b", "GET", Some(SpanKind::Client), &other),
+            Some(0)
+        );
+        assert_eq!(
+            winner_of(&compiled, "b", "GET", Some(SpanKind::Client), &[]),
+            Some(0)
+        );
+        // A service-specific rule beats a service-less conditional one.
+        assert_eq!(
+            winner_of(&compiled, "a", "GET", Some(SpanKind::Client), &payments),
+            Some(2)
+        );
+        // `find` sees no attributes: conditional rules never match there.
+        assert_eq!(winner(&compiled, "b", "GET"), Some(0));
+        assert_eq!(winner(&compiled, "b", "POST"), None);
+        // A template condition on a name the exact rules do not cover.
+        let route = [("http.route", V::Str("/orders/7"))];
+        assert_eq!(winner_of(&compiled, "b", "POST", None, &route), Some(3));
+        let route = [("http.route", V::Str("/orders/7/items"))];
+        assert_eq!(winner_of(&compiled, "b", "POST", None, &route), None);
+    }
+
+    #[test]
+    fn conditions_compare_canonical_text_of_every_type() {
+        use crate::span::AttributeValue as V;
+        use Matcher::*;
+        let compiled = CompiledMatchers::compile(&policy(vec![
+            conditional(
+                "int",
+                None,
+                vec![Prefix("op".into())],
+                None,
+                &[("n", Exact("-12".into()))],
+            ),
+            conditional(
+                "bool",
+                None,
+                vec![Prefix("op".into())],
+                None,
+                &[("b", Exact("true".into()))],
+            ),
+            conditional(
+                "double",
+                None,
+                vec![Prefix("op".into())],
+                None,
+                &[("d", Glob("0.5*".into()))],
+            ),
+            conditional(
+                "both",
+                None,
+                vec![Glob("x*".into())],
+                Some(SpanKind::Producer),
+                &[("q", Prefix("".into())), ("q", Exact("".into()))],
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(
+            winner_of(&compiled, "s", "op", None, &[("n", V::Int(-12))]),
+            Some(0)
+        );
+        assert_eq!(
+            winner_of(&compiled, "s", "op", None, &[("n", V::Str("-12"))]),
+            Some(0)
+        );
+        assert_eq!(
+            winner_of(&compiled, "s", "op", None, &[("n", V::Int(12))]),
+            None
+        );
+        assert_eq!(
+            winner_of(&compiled, "s", "op", None, &[("b", V::Bool(true))]),
+            Some(1)
+        );
+        assert_eq!(
+            winner_of(&compiled, "s", "op", None, &[("d", V::Double(0.5))]),
+            Some(2)
+        );
+        assert_eq!(
+            winner_of(&compiled, "s", "op", None, &[("d", V::Double(0.25))]),
+            None
+        );
+        let empty = [("q", V::Str(""))];
+        assert_eq!(
+            winner_of(&compiled, "s", "xy", Some(SpanKind::Producer), &empty),
+            Some(3)
+        );
+        assert_eq!(
+            winner_of(&compiled, "s", "xy", Some(SpanKind::Consumer), &empty),
+            None
+        );
+        assert_eq!(
+            winner_of(&compiled, "s", "xy", Some(SpanKind::Producer), &[]),
+            None
+        );
     }
 
     #[test]
@@ -717,6 +1005,7 @@ mod tests {
         let entry = |i: u32| Entry {
             rank: u64::from(i),
             service: None,
+            conditions: None,
             hit: RuleMatch {
                 rule: i,
                 matcher: 0,

@@ -43,6 +43,9 @@ pub struct Report {
     pub rules: Vec<RuleCounts>,
     /// Structure repairs summed over traces.
     pub repairs: StructureRepairs,
+    /// Traces (runs of spans of one trace id and tracestate) whose tracestate had an
+    /// `rv` that was not 14 lowercase hex digits: ignored, randomness from the trace id.
+    pub malformed_rv: u64,
 }
 
 impl Report {
@@ -63,6 +66,7 @@ impl Report {
             traces: 0,
             rules,
             repairs: StructureRepairs::default(),
+            malformed_rv: 0,
         }
     }
 
@@ -166,6 +170,14 @@ impl fmt::Display for Report {
             "structure: roots {roots}, traces with several roots {several_roots}, \
              missing parents {missing_parents}, duplicate span ids {duplicate_span_ids}, \
              cycles broken {cycles_broken}"
-        )
+        )?;
+        if self.malformed_rv > 0 {
+            writeln!(
+                f,
+                "tracestate: {} malformed rv values ignored (randomness from the trace id)",
+                self.malformed_rv
+            )?;
+        }
+        Ok(())
     }
 }

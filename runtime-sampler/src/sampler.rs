@@ -7,11 +7,12 @@
 //! ancestors of kept spans or reparents them.
 
 use crate::budget::BudgetController;
-use crate::consistent::{keeps, threshold, trace_randomness};
+use crate::consistent::{Randomness, adjusted_count, keeps, randomness, threshold};
+use crate::head::{CompiledAction, Decider};
 use crate::latency::{LatencyKey, LatencyTracker};
-use crate::matcher::{BadTemplate, CompiledMatchers, MatchKind, RuleMatch, bytes_eq};
+use crate::matcher::{MatchKind, RuleMatch, bytes_eq};
 use crate::report::Report;
-use crate::span::SpanView;
+use crate::span::{SpanStart, SpanView};
 use crate::structure::{KeepReason, NewParent, Placement, StructurePass, StructureRepairs};
 use policy_schema::{Action, Policy, StructureMode};
 use thiserror::Error;
@@ -69,12 +70,17 @@ pub struct Decision {
     /// The rule (or default) whose action applied.
     pub decided_by: DecidedBy,
     /// How many spans this one stands for if kept: 1 for `keep` actions and overrides,
-    /// `1 / p` for a span kept by sampling at effective rate `p`; 0 when dropped.
+    /// `2^56 / (2^56 - threshold)` (about `1 / p`) for a span kept by sampling at
+    /// effective rate `p`; 0 when dropped.
     pub adjusted_count: f64,
     /// The override that kept a span the rule dropped, if any.
     pub override_fired: Option<OverrideKind>,
     /// The effective rate (after the budget) when the action was `sample`.
     pub effective_rate: Option<f64>,
+    /// The consistent-sampling threshold the rule's action applied (after the budget):
+    /// 0 for `keep`, `2^56` for rate 0; the span passed iff its randomness reached it
+    /// (or an override kept it). Its `th` encoding is `consistent::encode_th`.
+    pub threshold: u64,
 }
 
 /// A span's fate after decisions, overrides and the structure pass.
@@ -126,17 +132,17 @@ impl TraceOutcome {
 /// pass is wanted); read the totals from [`Sampler::report`].
 #[derive(Debug)]
 pub struct Sampler {
-    matchers: CompiledMatchers,
-    /// Per rule, then the default action last: the action and, for `sample`, its
-    /// threshold and adjusted count (1 / rate) at full rate.
-    actions: Vec<(Action, u64, f64)>,
+    decider: Decider,
     keep_errors: bool,
     latency: Option<LatencyTracker>,
     budget: Option<BudgetController>,
     mode: StructureMode,
     report: Report,
+    /// The last (trace id, tracestate) seen and its randomness: spans come in runs of
+    /// one trace.
     last_trace: Vec<u8>,
-    last_randomness: u64,
+    last_trace_state: String,
+    last_randomness: Option<Randomness>,
     /// Scratch space reused across traces.
     structure: StructurePass,
     decided: Vec<Option<KeepReason>>,
@@ -146,36 +152,7 @@ pub struct Sampler {
 impl Sampler {
     /// Compiles `policy`.
     pub fn new(policy: &Policy) -> Result<Self, CompileError> {
-        let matchers = CompiledMatchers::compile(policy).map_err(
-            |BadTemplate {
-                 rule,
-                 template,
-                 error,
-             }| CompileError::Template {
-                rule,
-                template,
-                error,
-            },
-        )?;
-        let mut actions = Vec::with_capacity(policy.rules.len() + 1);
-        let all = policy
-            .rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (format!("rules[{i}].action"), r.action))
-            .chain([("default_action".to_string(), policy.default_action)]);
-        for (field, action) in all {
-            let full_threshold = match action {
-                Action::Keep => 0,
-                Action::Sample { rate } if (0.0..=1.0).contains(&rate) => threshold(rate),
-                Action::Sample { rate } => return Err(CompileError::Rate { field, rate }),
-            };
-            let inverse = match action {
-                Action::Sample { rate } if rate > 0.0 => 1.0 / rate,
-                _ => 1.0,
-            };
-            actions.push((action, full_threshold, inverse));
-        }
+        let decider = Decider::new(policy)?;
         let budget = match &policy.budget {
             Some(b) if b.spans_per_second.is_finite() && b.spans_per_second > 0.0 => {
                 Some(BudgetController::new(b.spans_per_second))
@@ -184,8 +161,7 @@ impl Sampler {
             None => None,
         };
         Ok(Self {
-            matchers,
-            actions,
+            decider,
             keep_errors: policy.overrides.keep_errors,
             latency: policy.overrides.latency.as_ref().map(|config| {
                 let matcher_count = policy.rules.iter().map(|r| r.matchers.len()).sum();
@@ -195,16 +171,29 @@ impl Sampler {
             mode: policy.structure.mode,
             report: Report::new(policy),
             last_trace: Vec::new(),
-            last_randomness: 0,
+            last_trace_state: String::new(),
+            last_randomness: None,
             structure: StructurePass::default(),
             decided: Vec::new(),
             placements: Vec::new(),
         })
     }
 
-    /// The rule that decides a span named `name` in `service` (pure; no state changes).
+    /// The stateless head decision of this policy (what the SDK samplers decide).
+    pub fn decider(&self) -> &Decider {
+        &self.decider
+    }
+
+    /// The rule that decides a span named `name` in `service` with no kind and no
+    /// attributes (pure; no state changes). Rules with conditions never match here: use
+    /// [`Sampler::rule_for_span`] for a real span.
     pub fn rule_for(&self, service: &str, name: &str) -> Option<RuleMatch> {
-        self.matchers.find(service, name)
+        self.decider.matchers.find(service, name)
+    }
+
+    /// The rule that decides a span at its start (pure; no state changes).
+    pub fn rule_for_span(&self, start: &SpanStart<'_>) -> Option<RuleMatch> {
+        self.decider.rule_for(start)
     }
 
     /// The totals so far.
@@ -228,46 +217,52 @@ impl Sampler {
     /// Decides one span; `trace_scale` is the budget scale fixed for the whole trace
     /// (`None`: advance the budget clock to this span's start).
     fn decide_quietly(&mut self, span: &SpanView<'_>, trace_scale: Option<f64>) -> Decision {
-        let found = self.matchers.find(span.service, span.name);
+        let found = self.decider.matchers.find_for(&span.start());
         let (decided_by, action_index) = match found {
             Some(m) => (DecidedBy::Rule(m.rule as usize), m.rule as usize),
-            None => (DecidedBy::Default, self.actions.len() - 1),
+            None => (DecidedBy::Default, self.decider.actions.len() - 1),
         };
-        let (action, full_threshold, full_inverse) = self.actions[action_index];
-        let (mut keep, mut adjusted_count, effective_rate) = match (action, &mut self.budget) {
-            // Without a budget, `keep` (threshold 0, count 1) and `sample` share one
-            // branch-free path: which action a span meets and whether it passes are
-            // both unpredictable, so branches on them mispredict.
-            (_, None) => {
-                let keep = keeps(self.randomness(span.trace_id), full_threshold);
-                let effective_rate = match action {
-                    Action::Keep => None,
-                    Action::Sample { rate } => Some(rate),
-                };
-                (keep, if keep { full_inverse } else { 0.0 }, effective_rate)
-            }
-            (Action::Keep, Some(_)) => (true, 1.0, None),
-            (Action::Sample { rate }, Some(budget)) => {
-                let full_rate = rate;
-                let scale = match trace_scale {
-                    Some(scale) => scale,
-                    None => budget.advance(span.start_unix_nano),
-                };
-                budget.record(rate);
-                let (rate, limit) = if scale < 1.0 {
-                    (rate * scale, threshold(rate * scale))
-                } else {
-                    (rate, full_threshold)
-                };
-                let keep = keeps(self.randomness(span.trace_id), limit);
-                let adjusted = match (keep, rate == full_rate) {
-                    (false, _) => 0.0,
-                    (true, true) => full_inverse,
-                    (true, false) => 1.0 / rate,
-                };
-                (keep, adjusted, Some(rate))
-            }
-        };
+        let CompiledAction {
+            action,
+            threshold: full_threshold,
+            adjusted_count: full_count,
+        } = self.decider.actions[action_index];
+        let randomness = self.randomness(span.trace_id, span.trace_state);
+        let (mut keep, mut adjusted, effective_rate, applied_threshold) =
+            match (action, &mut self.budget) {
+                // Without a budget, `keep` (threshold 0, count 1) and `sample` share one
+                // branch-free path: which action a span meets and whether it passes are
+                // both unpredictable, so branches on them mispredict.
+                (_, None) => {
+                    let keep = keeps(randomness, full_threshold);
+                    let effective_rate = match action {
+                        Action::Keep => None,
+                        Action::Sample { rate } => Some(rate),
+                    };
+                    (
+                        keep,
+                        if keep { full_count } else { 0.0 },
+                        effective_rate,
+                        full_threshold,
+                    )
+                }
+                (Action::Keep, Some(_)) => (true, 1.0, None, 0),
+                (Action::Sample { rate }, Some(budget)) => {
+                    let scale = match trace_scale {
+                        Some(scale) => scale,
+                        None => budget.advance(span.start_unix_nano),
+                    };
+                    budget.record(rate);
+                    let (rate, limit, count) = if scale < 1.0 {
+                        let limit = threshold(rate * scale);
+                        (rate * scale, limit, adjusted_count(limit))
+                    } else {
+                        (rate, full_threshold, full_count)
+                    };
+                    let keep = keeps(randomness, limit);
+                    (keep, if keep { count } else { 0.0 }, Some(rate), limit)
+                }
+            };
         // Every span feeds its latency window, kept or not, so the window sees the
         // true distribution.
         let latency_outlier = match &mut self.latency {
@@ -295,26 +290,39 @@ impl Sampler {
             }
             if override_fired.is_some() {
                 keep = true;
-                adjusted_count = 1.0;
+                adjusted = 1.0;
             }
         }
         Decision {
             keep,
             decided_by,
-            adjusted_count,
+            adjusted_count: adjusted,
             override_fired,
             effective_rate,
+            threshold: applied_threshold,
         }
     }
 
-    /// The trace's randomness, cached for runs of spans of one trace.
-    fn randomness(&mut self, trace_id: &[u8]) -> u64 {
-        if !bytes_eq(&self.last_trace, trace_id) || self.last_trace.is_empty() {
-            self.last_trace.clear();
-            self.last_trace.extend_from_slice(trace_id);
-            self.last_randomness = trace_randomness(trace_id);
+    /// The trace's randomness, cached for runs of spans of one trace (and tracestate).
+    fn randomness(&mut self, trace_id: &[u8], trace_state: &str) -> u64 {
+        match self.last_randomness {
+            Some(cached)
+                if bytes_eq(&self.last_trace, trace_id)
+                    && bytes_eq(self.last_trace_state.as_bytes(), trace_state.as_bytes()) =>
+            {
+                cached.value
+            }
+            _ => {
+                let fresh = randomness(trace_id, trace_state);
+                self.report.malformed_rv += u64::from(fresh.malformed_rv);
+                self.last_trace.clear();
+                self.last_trace.extend_from_slice(trace_id);
+                self.last_trace_state.clear();
+                self.last_trace_state.push_str(trace_state);
+                self.last_randomness = Some(fresh);
+                fresh.value
+            }
         }
-        self.last_randomness
     }
 
     /// Decides every span of one trace, applies the overrides and the structure pass,

@@ -317,6 +317,7 @@ mod tests {
             is_error: false,
             start_unix_nano: 0,
             duration_nanos: 0,
+            ..SpanView::default()
         }
     }
 

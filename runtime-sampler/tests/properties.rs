@@ -72,6 +72,7 @@ fn views(owned: &Owned) -> Vec<SpanView<'_>> {
             is_error: owned.errors[i],
             start_unix_nano: 0,
             duration_nanos: 1,
+            ..SpanView::default()
         })
         .collect()
 }
@@ -169,6 +170,7 @@ fn hundred_thousand_span_traces_of_every_shape() {
                 is_error: false,
                 start_unix_nano: 0,
                 duration_nanos: 1,
+                ..SpanView::default()
             })
             .collect();
         for mode in [StructureMode::KeepAncestors, StructureMode::Reparent] {
@@ -230,6 +232,7 @@ proptest! {
                 is_error: *is_error,
                 start_unix_nano: *start,
                 duration_nanos: *duration,
+                ..SpanView::default()
             })
             .collect();
         let outcome = sampler.sample_trace(&spans);

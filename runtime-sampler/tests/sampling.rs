@@ -34,6 +34,8 @@ fn sample_rule(id: &str, name: &str, rate: f64) -> Rule {
         service: None,
         matchers: vec![Matcher::Exact(name.into())],
         action: Action::Sample { rate },
+        kind: None,
+        attributes: Vec::new(),
         evidence: None,
     }
 }
@@ -48,6 +50,7 @@ fn view<'a>(trace: &'a [u8], span: &'a [u8], name: &'a str) -> SpanView<'a> {
         is_error: false,
         start_unix_nano: 1_700_000_000_000_000_000,
         duration_nanos: 1_000_000,
+        ..SpanView::default()
     }
 }
 
@@ -288,6 +291,7 @@ fn example_policy_on_a_shop_trace() {
         is_error: false,
         start_unix_nano: 1_700_000_000_000_000_000,
         duration_nanos: 2_000_000,
+        ..SpanView::default()
     };
     let mut spans = vec![
         span("1", None, "frontend", "HTTP POST"),
@@ -383,4 +387,34 @@ fn under_budget_pressure_a_trace_is_decided_as_a_whole() {
     // 3 s at a budget of 50 spans/s is 150 spans, 15 traces; the first second of the
     // burst admits about 50 * (1 + ln(10000 / 50)) = 315 spans before the scale settles.
     assert!((10..=60).contains(&kept_traces), "{kept_traces}");
+}
+
+#[test]
+fn randomness_follows_opentelemetry_and_the_decision_carries_its_threshold() {
+    let mut sampler =
+        Sampler::new(&policy(vec![sample_rule("r", "op", 0.5)], Action::Keep)).unwrap();
+    // Low 56 bits 0x80000000000000 - 1: just under the threshold of rate 0.5.
+    let below = b"000000000000000000007fffffffffff";
+    let mut span = view(below, b"s", "op");
+    let decision = sampler.decide(&span);
+    assert!(!decision.keep);
+    assert_eq!(decision.threshold, 1 << 55);
+    assert_eq!(
+        consistent::encode_th(decision.threshold).unwrap().as_str(),
+        "8"
+    );
+    // Binary bytes of the id with the top bit of its randomness set: kept.
+    let mut binary = [0u8; 16];
+    binary[9] = 0x80;
+    span.trace_id = &binary;
+    let decision = sampler.decide(&span);
+    assert!(decision.keep);
+    assert_eq!(decision.adjusted_count, 2.0);
+    // An explicit rv beats the trace id; a malformed one is ignored and counted.
+    span.trace_state = "ot=rv:00000000000000";
+    assert!(!sampler.decide(&span).keep);
+    span.trace_state = "ot=rv:0000000000000X";
+    assert!(sampler.decide(&span).keep);
+    assert_eq!(sampler.report().malformed_rv, 1);
+    assert!(sampler.report().to_string().contains("1 malformed rv"));
 }

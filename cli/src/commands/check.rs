@@ -186,6 +186,12 @@ pub fn diff_policies(committed: &Policy, fresh: &Policy) -> Vec<String> {
                         a.matchers, b.matchers
                     ));
                 }
+                if a.kind != b.kind || a.attributes != b.attributes {
+                    out.push(format!(
+                        "~ {id}: conditions kind {:?} attributes {:?} -> kind {:?} attributes {:?}",
+                        a.kind, a.attributes, b.kind, b.attributes
+                    ));
+                }
             }
             (None, None) => {}
         }

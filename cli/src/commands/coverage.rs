@@ -5,6 +5,7 @@
 use super::console;
 use super::traces::{check_inputs, load_sampler, progress, read_traces};
 use anyhow::Result;
+use autoscope_replay::apply::{ModelAttributes, view};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -37,6 +38,9 @@ struct NameRow {
     name: String,
     count: u64,
     rule: Option<String>,
+    /// The matching rule's kind and attribute conditions, when it has some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conditions: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,13 +57,19 @@ struct Summary {
 pub fn run(args: Args) -> Result<ExitCode> {
     check_inputs(&args.inputs)?;
     let (policy, sampler) = load_sampler(&args.policy)?;
-    let mut counts: HashMap<(String, String), u64> = HashMap::new();
+    // Per (service, name, deciding rule): with kind and attribute conditions, spans of
+    // one name can be decided by different rules.
+    let mut counts: HashMap<(String, String, Option<u32>), u64> = HashMap::new();
     let bar = progress(args.inputs.len());
     for input in &args.inputs {
         bar.set_message(input.display().to_string());
         let doc = read_traces(input)?;
-        for span in &doc.spans {
-            let key = (span.service_name().to_string(), span.name.clone());
+        let attributes = ModelAttributes::of(&doc.spans);
+        for (span, attributes) in doc.spans.iter().zip(&attributes) {
+            let rule = sampler
+                .rule_for_span(&view(span, attributes).start())
+                .map(|hit| hit.rule);
+            let key = (span.service_name().to_string(), span.name.clone(), rule);
             *counts.entry(key).or_default() += 1;
         }
         bar.inc(1);
@@ -67,16 +77,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
     bar.finish_and_clear();
     let mut rows: Vec<NameRow> = counts
         .into_iter()
-        .map(|((service, name), count)| {
-            let rule = sampler
-                .rule_for(&service, &name)
-                .and_then(|hit| policy.rules.get(hit.rule as usize))
-                .map(|rule| rule.id.clone());
+        .map(|((service, name, rule), count)| {
+            let rule = rule.and_then(|index| policy.rules.get(index as usize));
             NameRow {
                 service,
                 name,
                 count,
-                rule,
+                rule: rule.map(|rule| rule.id.clone()),
+                conditions: rule
+                    .filter(|rule| rule.has_conditions())
+                    .map(|rule| rule.conditions_text()),
             }
         })
         .collect();
@@ -85,6 +95,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .cmp(&a.count)
             .then_with(|| a.service.cmp(&b.service))
             .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.rule.cmp(&b.rule))
     });
     let spans: u64 = rows.iter().map(|r| r.count).sum();
     let spans_matched: u64 = rows
@@ -92,15 +103,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .filter(|r| r.rule.is_some())
         .map(|r| r.count)
         .sum();
-    let names_matched = rows.iter().filter(|r| r.rule.is_some()).count() as u64;
+    let names: std::collections::HashSet<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.service.as_str(), r.name.as_str()))
+        .collect();
+    let names_matched = rows
+        .iter()
+        .filter(|r| r.rule.is_some())
+        .map(|r| (r.service.as_str(), r.name.as_str()))
+        .collect::<std::collections::HashSet<_>>()
+        .len() as u64;
     let share = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let summary = Summary {
         spans,
         spans_matched,
         span_share: share(spans_matched, spans),
-        names: rows.len() as u64,
+        names: names.len() as u64,
         names_matched,
-        name_share: share(names_matched, rows.len() as u64),
+        name_share: share(names_matched, names.len() as u64),
     };
     let shown: Vec<&NameRow> = rows
         .iter()
@@ -129,7 +149,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             row.count,
             row.service,
             row.name,
-            row.rule.as_deref().unwrap_or("(default)")
+            match (&row.rule, &row.conditions) {
+                (Some(rule), Some(conditions)) => format!("{rule} [{conditions}]"),
+                (Some(rule), None) => rule.clone(),
+                (None, _) => "(default)".into(),
+            }
         );
     }
     if shown.len() < rows.len() {

@@ -7,6 +7,7 @@ use super::console;
 use anyhow::Result;
 use policy_schema::{Action, Matcher, Policy, Rule};
 use runtime_sampler::matcher::CompiledMatchers;
+use runtime_sampler::{AttributeValue, SpanStart};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,13 @@ pub struct Args {
     /// Service that recorded the span [default: every service with a matching rule].
     #[arg(long, value_name = "SERVICE")]
     pub service: Option<String>,
+    /// The span's kind, for rules with a kind condition.
+    #[arg(long, value_name = "KIND", value_parser = parse_kind)]
+    pub kind: Option<policy_schema::SpanKind>,
+    /// A start attribute of the span, for rules with attribute conditions (repeatable;
+    /// the value is compared as text).
+    #[arg(long = "attribute", value_name = "KEY=VALUE", value_parser = parse_attribute)]
+    pub attributes: Vec<(String, String)>,
     /// Source tree to show code from [default: the policy's source root].
     #[arg(long = "source-dir", value_name = "SOURCE")]
     pub source_dir: Option<PathBuf>,
@@ -65,8 +73,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut found = BTreeSet::new();
     let mut out = String::new();
     let mut matches = Vec::new();
+    let attributes: Vec<(&str, AttributeValue<'_>)> = args
+        .attributes
+        .iter()
+        .map(|(key, value)| (key.as_str(), AttributeValue::Str(value)))
+        .collect();
     for service in &services {
-        if let Some(hit) = matchers.find(service, &args.span_name)
+        let start = SpanStart {
+            trace_id: &[],
+            trace_state: "",
+            service,
+            name: &args.span_name,
+            kind: args.kind,
+            attributes: &attributes,
+        };
+        if let Some(hit) = matchers.find_for(&start)
             && found.insert(hit.rule)
         {
             let rule = &policy.rules[hit.rule as usize];
@@ -76,6 +97,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "rule": rule.id,
                 "service": rule.service,
                 "matched_by": matcher,
+                "kind": rule.kind,
+                "attributes": rule.attributes,
                 "action": rule.action,
                 "evidence": rule.evidence,
             }));
@@ -108,6 +131,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn parse_kind(text: &str) -> Result<policy_schema::SpanKind, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_string()))
+        .map_err(|_| "expected one of server, client, producer, consumer, internal".to_string())
+}
+
+fn parse_attribute(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .filter(|(key, _)| !key.is_empty())
+        .ok_or_else(|| format!("expected KEY=VALUE, got {text:?}"))
+}
+
 fn action_text(action: &Action) -> String {
     match action {
         Action::Keep => "keep".into(),
@@ -138,6 +173,9 @@ fn describe(out: &mut String, rule: &Rule, matcher: &Matcher, source_root: Optio
         let _ = writeln!(out, "  service: {service}");
     }
     let _ = writeln!(out, "  matched by: {}", matcher_text(matcher));
+    if rule.has_conditions() {
+        let _ = writeln!(out, "  conditions: {}", rule.conditions_text());
+    }
     let _ = writeln!(out, "  action: {}", action_text(&rule.action));
     let Some(evidence) = &rule.evidence else {
         let _ = writeln!(out, "  (no evidence recorded)");

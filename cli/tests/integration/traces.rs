@@ -416,3 +416,71 @@ fn an_is_error_that_is_neither_true_nor_false_exits_2_with_its_line() {
         assert!(run.stdout.is_empty(), "{command}");
     }
 }
+
+/// A version 2 policy whose rules have kind and attribute conditions: `coverage` and
+/// `explain` decide with the span's kind and start attributes and show the conditions.
+#[test]
+fn coverage_and_explain_honour_rule_conditions() {
+    let policy = testdata("policies/conditions.json");
+    let input = testdata("traces/otlp.json");
+    let run = autoscope(&[
+        "coverage".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "--limit".as_ref(),
+        "0".as_ref(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let table = text(&run.stdout);
+    let row = table
+        .lines()
+        .find(|l| l.contains("GET /hotels"))
+        .unwrap_or_default();
+    assert!(
+        row.ends_with(
+            r#"hotels-failing [kind server; http.status_code glob "5??"; ratio exact "0.25"]"#
+        ),
+        "{table}"
+    );
+    // The search span is a server span: the client-only rule does not take it.
+    let row = table
+        .lines()
+        .find(|l| l.contains("search.Search/Nearby"))
+        .unwrap_or_default();
+    assert!(row.ends_with("(default)"), "{table}");
+
+    let explain = |extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "explain".into(),
+            "--policy".into(),
+            policy.clone().into(),
+            "GET /hotels".into(),
+            "--service".into(),
+            "frontend".into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        let run = autoscope(&args);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        text(&run.stdout)
+    };
+    let plain = explain(&[]);
+    assert!(plain.starts_with("rule hotels\n"), "{plain}");
+    let failing = explain(&[
+        "--kind",
+        "server",
+        "--attribute",
+        "http.status_code=503",
+        "--attribute",
+        "ratio=0.25",
+    ]);
+    assert!(failing.starts_with("rule hotels-failing\n"), "{failing}");
+    assert!(
+        failing.contains(
+            r#"conditions: kind server; http.status_code glob "5??"; ratio exact "0.25""#
+        ),
+        "{failing}"
+    );
+    let bad = autoscope(&["explain", "--policy", "x.json", "GET", "--kind", "sever"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+}
