@@ -1,6 +1,7 @@
 //! `autoscope eval`: what a policy keeps of trace files, beside head and tail sampling
 //! computed in the same run on the same data.
 
+use super::console;
 use super::traces::{check_inputs, load_sampler, progress, read_traces};
 use anyhow::Result;
 use autoscope_replay::apply::{TraceGroups, sample_document};
@@ -19,10 +20,10 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The policy file.
-    #[arg(long, short = 'p')]
+    #[arg(short = 'p', long, value_name = "FILE")]
     policy: PathBuf,
     /// Trace files (any format `autoscope sample` reads).
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Print JSON instead of tables.
     #[arg(long)]
@@ -199,12 +200,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .collect();
     let total: Vec<Row> = totals.into_iter().map(Row::from).collect();
     if args.json {
-        let mut value =
-            serde_json::json!({ "files": files, "total": total, "healthy_kept": healthy });
+        let mut value = serde_json::json!({
+            "files": files,
+            "total": total,
+            "healthy_kept": healthy,
+            "structure": super::traces::structure_json(sampler.report()),
+        });
         if args.head {
             value["head_mode"] = serde_json::to_value(&head_total)?;
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        super::traces::print_json_report(&value, false)?;
     } else {
         let mut text = String::new();
         for file in &files {
@@ -233,10 +238,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 share.kept, share.rule, share.evidence
             );
         }
+        let repairs = &sampler.report().repairs;
+        let _ = writeln!(
+            text,
+            "\nTrace structure: {} duplicate span ids, {} parent cycles cut, {} spans with a parent not in the file, {} traces with several roots",
+            repairs.duplicate_span_ids,
+            repairs.cycles_broken,
+            repairs.missing_parents,
+            repairs.several_roots
+        );
         if args.head {
             head_text(&mut text, &head_total);
         }
-        print!("{text}");
+        console::out(&text)?;
     }
     Ok(ExitCode::SUCCESS)
 }
