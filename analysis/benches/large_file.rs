@@ -60,10 +60,13 @@ fn sized(generate: fn(usize) -> String, bytes: usize) -> String {
     generate(bytes / per_unit.max(1))
 }
 
+/// A language, the generated file's name, and its generator.
+type Generator = (&'static str, &'static str, fn(usize) -> String);
+
 fn bench_large_files(c: &mut Criterion) {
     let mut group = c.benchmark_group("large_file");
     group.sample_size(10);
-    let generators: [(&str, &str, fn(usize) -> String); 3] = [
+    let generators: [Generator; 3] = [
         ("java", "Big.java", java),
         ("python", "big.py", python),
         ("go", "big.go", go),

@@ -137,10 +137,15 @@ pub fn analyze_facts(
     let mut diagnostics = Vec::new();
     for file in &files {
         if file.syntax_errors > 0 {
-            diagnostics.push(Diagnostic::note(
+            let mut diagnostic = Diagnostic::warning(
                 file.path.clone(),
-                format!("{} syntax error(s) tolerated", file.syntax_errors),
-            ));
+                format!(
+                    "{} syntax error(s), the first here; facts were read around them",
+                    file.syntax_errors
+                ),
+            );
+            diagnostic.line = file.first_syntax_error.map(|p| p.line);
+            diagnostics.push(diagnostic);
         }
     }
     let mut program = Program::new(files, services, configs);

@@ -2,6 +2,10 @@
 //! are build or configuration files that name services (pom.xml, application.yml,
 //! go.mod, docker-compose, .proto, ...).
 //!
+//! Discovery stays inside the source tree: symbolic links below the root are not
+//! followed unless [`DiscoverOptions::follow_symlinks`] says so, and a followed link
+//! that leads out of the tree is reported.
+//!
 //! Vendored, generated and build output is skipped by default, and so are tests unless
 //! asked for. Nothing here panics on a strange tree: unreadable entries and symlink
 //! loops become warnings.
@@ -48,6 +52,9 @@ pub struct DiscoverOptions {
     pub exclude: Vec<String>,
     /// Files larger than this are skipped with a warning.
     pub max_file_size: u64,
+    /// Follow symbolic links (off by default: the analysis stays inside the tree).
+    /// A followed link that leads out of the tree gets a warning.
+    pub follow_symlinks: bool,
 }
 
 impl Default for DiscoverOptions {
@@ -57,6 +64,7 @@ impl Default for DiscoverOptions {
             include: Vec::new(),
             exclude: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            follow_symlinks: false,
         }
     }
 }
@@ -175,8 +183,11 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovery, Dis
             &mut found,
         );
     } else {
+        // The root itself is entered even when it is a link; links below it are
+        // followed only when asked.
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let walker = walkdir::WalkDir::new(root)
-            .follow_links(true)
+            .follow_links(options.follow_symlinks)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|entry| entry.depth() == 0 || !is_skipped_dir(entry));
@@ -202,6 +213,27 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> Result<Discovery, Dis
                     continue;
                 }
             };
+            if entry.depth() > 0 && entry.path_is_symlink() {
+                let rel = relative(root, entry.path());
+                if !options.follow_symlinks {
+                    found.diagnostics.push(Diagnostic::note(
+                        rel,
+                        "symbolic link, not followed (--follow-symlinks follows links)",
+                    ));
+                    continue;
+                }
+                if let Ok(target) = entry.path().canonicalize()
+                    && !target.starts_with(&canonical_root)
+                {
+                    found.diagnostics.push(Diagnostic::warning(
+                        rel,
+                        format!(
+                            "symbolic link out of the source tree, followed to {}",
+                            target.display()
+                        ),
+                    ));
+                }
+            }
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -469,8 +501,56 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("a")).unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
         std::fs::write(dir.path().join("a/x.py"), "x = 1\n").unwrap();
-        let found = discover(dir.path(), &DiscoverOptions::default()).unwrap();
+        let follow = DiscoverOptions {
+            follow_symlinks: true,
+            ..DiscoverOptions::default()
+        };
+        let found = discover(dir.path(), &follow).unwrap();
         assert_eq!(found.sources.len(), 1);
         assert!(found.diagnostics.iter().any(|d| d.message.contains("loop")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_not_followed_unless_asked_and_leaving_the_tree_is_said() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.py"), "x = 1\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.py"), "y = 2\n").unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.py"),
+            dir.path().join("linked.py"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink("app.py", dir.path().join("alias.py")).unwrap();
+        let found = discover(dir.path(), &DiscoverOptions::default()).unwrap();
+        let paths: Vec<&str> = found.sources.iter().map(|s| s.rel_path.as_str()).collect();
+        assert_eq!(paths, ["app.py"]);
+        let notes: Vec<&str> = found
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("not followed"))
+            .filter_map(|d| d.path.as_deref())
+            .collect();
+        assert_eq!(notes, ["alias.py", "elsewhere", "linked.py"]);
+
+        let follow = DiscoverOptions {
+            follow_symlinks: true,
+            ..DiscoverOptions::default()
+        };
+        let found = discover(dir.path(), &follow).unwrap();
+        let paths: Vec<&str> = found.sources.iter().map(|s| s.rel_path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["alias.py", "app.py", "elsewhere/secret.py", "linked.py"]
+        );
+        let out_of_tree: Vec<&str> = found
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("out of the source tree"))
+            .filter_map(|d| d.path.as_deref())
+            .collect();
+        assert_eq!(out_of_tree, ["elsewhere", "linked.py"]);
     }
 }

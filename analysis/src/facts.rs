@@ -51,6 +51,9 @@ pub struct FileFacts {
     pub string_constants: Vec<StringConstant>,
     /// Number of ERROR / MISSING nodes in the tree (syntax errors tolerated).
     pub syntax_errors: u32,
+    /// Where the first syntax error starts, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_syntax_error: Option<Position>,
     /// Lines of source.
     pub lines: u32,
     /// Module- / package-level variables with a declared or obvious type (Python

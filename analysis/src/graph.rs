@@ -811,13 +811,7 @@ pub fn build(program: &Program) -> CallGraph {
     let mut effects = Vec::new();
     let mut entries = Vec::new();
     let mut edges: Vec<(NodeIndex, NodeIndex, CallEdge)> = Vec::new();
-    let mut registrations: Vec<(
-        usize,
-        Option<NodeIndex>,
-        conventions::Registration,
-        Position,
-        Option<String>,
-    )> = Vec::new();
+    let mut registrations: Vec<Registered> = Vec::new();
     let route_prefixes = router_prefixes(program);
     let no_attrs = Attrs::new();
     for (fi, file) in program.files.iter().enumerate() {

@@ -135,6 +135,9 @@ impl Parsers {
         facts.syntax_errors = facts
             .syntax_errors
             .max(lang::syntax::count_syntax_errors(tree.root_node()));
+        if facts.syntax_errors > 0 && facts.first_syntax_error.is_none() {
+            facts.first_syntax_error = lang::syntax::first_syntax_error(tree.root_node());
+        }
         if facts.lines == 0 {
             facts.lines = u32::try_from(source.lines().count()).unwrap_or(u32::MAX);
         }
@@ -163,6 +166,20 @@ mod tests {
             .parse(lang::spec(Language::Java), "x", "class A { void f( }")
             .unwrap();
         assert!(broken.syntax_errors > 0);
+        let first = broken.first_syntax_error.expect("a position");
+        assert_eq!(first.line, 1);
+        let broken = parsers
+            .parse(
+                lang::spec(Language::Python),
+                "x",
+                "def f():\n    return 1\n\ndef g(:\n    pass\n",
+            )
+            .unwrap();
+        assert_eq!(broken.first_syntax_error.map(|p| p.line), Some(4));
+        let fine = parsers
+            .parse(lang::spec(Language::Go), "x", "package a\n")
+            .unwrap();
+        assert_eq!(fine.first_syntax_error, None);
     }
 
     #[test]

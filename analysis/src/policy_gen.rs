@@ -341,11 +341,13 @@ fn assemble(drafts: &[RuleDraft], actions: &[Action], options: &PolicyOptions) -
         })
         .collect();
     Policy {
+        schema: None,
         version: policy_schema::FORMAT_VERSION,
         generator: Generator {
             tool: "autoscope".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             source_root: options.source_root.clone(),
+            arguments: Vec::new(),
         },
         target_reduction: options.target_reduction,
         default_action: Action::Sample { rate: DEFAULT_RATE },

@@ -1,11 +1,14 @@
 //! The `autoscope` command line: parses arguments, runs one command, and maps its
-//! outcome to an exit code (0 success, 1 a check that found differences, 2 usage or
-//! input errors).
+//! outcome to an exit code: 0 success (also when the reader of standard output went
+//! away), 1 `check` found differences, 2 usage, input or output errors, 3 internal
+//! errors; a stopping signal exits with 128 + its number after removing temporary
+//! files.
 
-use clap::Parser;
 use std::process::ExitCode;
 
 mod commands;
+
+use commands::console;
 
 // The trace commands build and drop millions of small strings; glibc's allocator spends
 // a fifth of `unzip` and `sample` freeing them (measured with perf), mimalloc far less.
@@ -13,19 +16,34 @@ mod commands;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = match commands::Cli::try_parse() {
+    commands::output::install_signal_handler();
+    install_panic_hook();
+    let args = match commands::parse_args() {
         Ok(args) => args,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+        Err(e) => return commands::usage_error_exit(&e),
     };
     match commands::run(args) {
         Ok(code) => code,
+        // `autoscope ... | head`: the reader has what it wanted.
+        Err(e) if commands::reader_went_away(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("autoscope: {e:#}");
+            console::error(&commands::render_error(&e));
             ExitCode::from(commands::exit_code_of(&e))
         }
     }
+}
+
+/// A panic is a bug: say so once, without a backtrace unless asked for, and exit 3 so
+/// that it is never mistaken for `check`'s 1 or an input error's 2.
+fn install_panic_hook() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            default_hook(info);
+        }
+        console::error(&format!(
+            "internal error (a bug in autoscope, please report it): {info}"
+        ));
+        std::process::exit(i32::from(commands::EXIT_INTERNAL));
+    }));
 }

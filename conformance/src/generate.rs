@@ -681,11 +681,13 @@ pub fn generate() -> Generated {
     // Randomness: every kind of trace id under every tracestate.
     for trace_id in special_trace_ids() {
         for state in special_trace_states() {
-            for name in ["quarter", "op"] {
+            // The policy has no kind conditions: a kind lets SDKs (whose spans always
+            // have one) run these cases through their own sampler interface.
+            for (name, kind) in [("quarter", Some(SpanKind::Server)), ("op", None)] {
                 b.add(
                     "randomness",
                     "randomness",
-                    span("svc", name, None, trace_id.clone(), state, vec![]),
+                    span("svc", name, kind, trace_id.clone(), state, vec![]),
                 );
             }
         }

@@ -9,7 +9,7 @@ pub mod generate;
 
 use policy_schema::{Policy, SpanKind};
 use runtime_sampler::consistent::{NEVER, encode_th};
-use runtime_sampler::{AttributeValue, DecidedBy, Decider, SpanStart};
+use runtime_sampler::{AttributeValue, DecidedBy, Decider, HeadDecision, SpanStart};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -180,11 +180,7 @@ pub struct Expect {
 /// The decision the Rust runtime reaches for `span` under `policy`.
 pub fn decide(decider: &Decider, policy: &Policy, span: &SpanCase) -> Result<Expect, String> {
     let trace_id = span.trace_id.bytes()?;
-    let typed: Vec<(String, TypedValue)> = span
-        .attributes
-        .iter()
-        .map(|a| Ok((a.key.clone(), a.typed()?)))
-        .collect::<Result<_, String>>()?;
+    let typed = typed_attributes(span)?;
     let attributes: Vec<(&str, AttributeValue<'_>)> = typed
         .iter()
         .map(|(key, value)| {
@@ -205,11 +201,24 @@ pub fn decide(decider: &Decider, policy: &Policy, span: &SpanCase) -> Result<Exp
         kind: span.kind,
         attributes: &attributes,
     });
+    Ok(expect_of(policy, &decision))
+}
+
+/// The typed attributes of a case.
+pub fn typed_attributes(span: &SpanCase) -> Result<Vec<(String, TypedValue)>, String> {
+    span.attributes
+        .iter()
+        .map(|a| Ok((a.key.clone(), a.typed()?)))
+        .collect()
+}
+
+/// A head decision as a case's `expect` writes it.
+pub fn expect_of(policy: &Policy, decision: &HeadDecision) -> Expect {
     let rule = match decision.decided_by {
         DecidedBy::Rule(index) => Some(policy.rules[index].id.clone()),
         DecidedBy::Default => None,
     };
-    Ok(Expect {
+    Expect {
         sampled: decision.sampled,
         rule,
         randomness: format!("{:014x}", decision.randomness.value),
@@ -220,7 +229,7 @@ pub fn decide(decider: &Decider, policy: &Policy, span: &SpanCase) -> Result<Exp
         },
         th: encode_th(decision.threshold).map(|th| th.as_str().to_string()),
         adjusted_count: decision.adjusted_count,
-    })
+    }
 }
 
 /// The vectors of one version folder, read from disk.

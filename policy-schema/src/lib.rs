@@ -28,10 +28,22 @@ pub const FORMAT_VERSION: u32 = 2;
 /// The policy format versions this crate reads.
 pub const READABLE_VERSIONS: std::ops::RangeInclusive<u32> = 1..=2;
 
+/// The `$id` of the published JSON Schema (`policy.schema.json`), under the
+/// repository's address; a policy may name it in `"$schema"`.
+pub const SCHEMA_ID: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/policy-schema/policy.schema.json"
+);
+
 /// A whole sampling policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("$id" = SCHEMA_ID))]
 pub struct Policy {
+    /// The JSON Schema the document follows, as editors add it (e.g. [`SCHEMA_ID`]);
+    /// not checked, and not needed.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// Format version: 1 or 2 ([`READABLE_VERSIONS`]); rule conditions need 2.
     pub version: u32,
     /// What produced this policy.
@@ -71,9 +83,16 @@ pub struct Generator {
     pub tool: String,
     /// Tool version.
     pub version: String,
-    /// Source root the policy was derived from, relative as given on the command line.
+    /// Source root the policy was derived from: `autoscope analyze` writes it relative
+    /// to the policy file's folder (relative to the current folder for a policy
+    /// written to standard output), with `/` separators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_root: Option<String>,
+    /// The analysis options the policy was generated with, as `autoscope analyze`
+    /// arguments (only those that differ from the defaults; paths relative like
+    /// `source_root`), so that `autoscope check` regenerates it exactly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arguments: Vec<String>,
 }
 
 /// One rule: which spans, what to do with them, and why.

@@ -14,13 +14,20 @@ use thiserror::Error;
 /// Why a policy could not be loaded.
 #[derive(Debug, Error)]
 pub enum LoadError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
+    /// The file could not be read. The cause is part of the message (not a
+    /// `source()`), so that it is said once.
+    #[error("{path}: cannot read the policy: {}", describe_io(error))]
     Io {
         /// The file.
         path: String,
         /// The cause.
-        source: std::io::Error,
+        error: std::io::Error,
+    },
+    /// The file holds nothing but whitespace.
+    #[error("{origin}: empty: expected a policy (a JSON object)")]
+    Empty {
+        /// File name or `<string>`.
+        origin: String,
     },
     /// Malformed JSON, an unknown field or a field of the wrong shape.
     #[error("{origin}: line {line}, column {column}: {field}: {message}")]
@@ -55,7 +62,7 @@ impl LoadError {
     /// The 1-based line the error points at, if any.
     pub fn line(&self) -> Option<usize> {
         match self {
-            Self::Io { .. } => None,
+            Self::Io { .. } | Self::Empty { .. } => None,
             Self::Syntax { line, .. } | Self::Invalid { line, .. } => Some(*line),
         }
     }
@@ -63,7 +70,7 @@ impl LoadError {
     /// The JSON path of the offending field, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Self::Io { .. } => None,
+            Self::Io { .. } | Self::Empty { .. } => None,
             Self::Syntax { field, .. } | Self::Invalid { field, .. } => Some(field),
         }
     }
@@ -71,11 +78,29 @@ impl LoadError {
 
 /// Reads and validates a policy file.
 pub fn from_path(path: &Path) -> Result<Policy, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: path.display().to_string(),
-        source,
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Io {
+        path: origin.clone(),
+        error,
     })?;
-    load(&text, &path.display().to_string())
+    load_bytes(&bytes, &origin)
+}
+
+/// An I/O error as a user reads it: a missing file is "no such file", a folder "is a
+/// folder, not a file", and no `(os error N)` suffix.
+fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a folder, not a file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let text = error.to_string();
+            match text.rfind(" (os error ") {
+                Some(at) if text.ends_with(')') => text[..at].to_string(),
+                _ => text,
+            }
+        }
+    }
 }
 
 /// Parses and validates a policy from JSON text.
@@ -85,14 +110,18 @@ pub fn from_json_str(text: &str) -> Result<Policy, LoadError> {
 
 /// Parses and validates a policy from bytes (which must be UTF-8).
 pub fn from_json_slice(bytes: &[u8]) -> Result<Policy, LoadError> {
+    load_bytes(bytes, "<bytes>")
+}
+
+fn load_bytes(bytes: &[u8], origin: &str) -> Result<Policy, LoadError> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => load(text, "<bytes>"),
+        Ok(text) => load(text, origin),
         Err(e) => {
             let valid = &bytes[..e.valid_up_to()];
             let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
             let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
             Err(LoadError::Syntax {
-                origin: "<bytes>".into(),
+                origin: origin.into(),
                 line,
                 column,
                 field: ".".into(),
@@ -111,6 +140,11 @@ pub fn schema_json() -> String {
 }
 
 fn load(text: &str, origin: &str) -> Result<Policy, LoadError> {
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(LoadError::Empty {
+            origin: origin.to_string(),
+        });
+    }
     let syntax = |error: serde_json::Error, field: String| LoadError::Syntax {
         origin: origin.to_string(),
         line: error.line(),

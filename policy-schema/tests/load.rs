@@ -97,7 +97,55 @@ fn schema_file_matches_the_types() {
 #[test]
 fn missing_file_names_the_path() {
     let error = from_path(&repo_file("testdata/policies/no-such.json")).unwrap_err();
-    assert!(error.to_string().contains("no-such.json"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .ends_with("no-such.json: cannot read the policy: no such file"),
+        "{error}"
+    );
+    // The cause is said once: it is in the message, not also a `source()`.
+    assert!(std::error::Error::source(&error).is_none());
+    let error = from_path(&repo_file("testdata/policies")).unwrap_err();
+    assert!(
+        error.to_string().ends_with("it is a folder, not a file"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_empty_policy_says_empty() {
+    for text in ["", "  \n\t", "\u{feff}\n"] {
+        let error = from_json_str(text).unwrap_err();
+        assert!(matches!(error, LoadError::Empty { .. }), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "<string>: empty: expected a policy (a JSON object)"
+        );
+    }
+}
+
+#[test]
+fn a_schema_key_is_accepted_and_the_schema_has_an_id() {
+    let text = BASE.replacen(
+        '{',
+        &format!("{{\n  \"$schema\": \"{}\",", policy_schema::SCHEMA_ID),
+        1,
+    );
+    let policy = from_json_str(&text).unwrap();
+    assert_eq!(policy.schema.as_deref(), Some(policy_schema::SCHEMA_ID));
+    assert_eq!(policy.rules.len(), 2);
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_file("policy-schema/policy.schema.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(schema["$id"], policy_schema::SCHEMA_ID);
+    assert!(
+        policy_schema::SCHEMA_ID.starts_with(env!("CARGO_PKG_REPOSITORY")),
+        "the $id lives under the repository's address"
+    );
+    // Other `$` keys are still unknown fields.
+    let text = BASE.replacen('{', "{\n  \"$comment\": \"x\",", 1);
+    assert!(from_json_str(&text).is_err());
 }
 
 #[test]

@@ -41,6 +41,162 @@ pub fn tail_sampling(doc: &TraceDocument, groups: &TraceGroups, rate: f64) -> Se
     })
 }
 
+/// Ancestor integrity of head mode: each span decided at its start alone (rule and
+/// consistent sampling), then the end-of-span overrides, then the local ancestors an
+/// SDK's span processor adds — what the SDK samplers do, with no trace buffered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HeadIntegrity {
+    /// Spans kept by their rule's head decision.
+    pub rule_kept: u64,
+    /// Of those, spans that are roots (or whose parent the input lacks) or whose parent
+    /// was also kept by its own rule: the share a monotone policy makes 100%.
+    pub rule_kept_with_rule_kept_parent: u64,
+    /// Spans kept by the error override (dropped by their rule).
+    pub error_kept: u64,
+    /// Of those, spans with an ancestor not in the output: a caller in another service
+    /// whose own span was dropped (local ancestors are kept by the processor).
+    pub error_kept_missing_ancestor: u64,
+    /// Spans kept by the latency override.
+    pub latency_kept: u64,
+    /// Spans added as local ancestors (same service) of kept spans.
+    pub local_ancestors: u64,
+    /// Kept spans (all reasons) whose parent is in the output or not in the input.
+    pub kept_with_parent: u64,
+    /// Kept spans, all reasons.
+    pub kept: u64,
+}
+
+impl HeadIntegrity {
+    /// Adds another document's counts.
+    pub fn add(&mut self, other: &Self) {
+        self.rule_kept += other.rule_kept;
+        self.rule_kept_with_rule_kept_parent += other.rule_kept_with_rule_kept_parent;
+        self.error_kept += other.error_kept;
+        self.error_kept_missing_ancestor += other.error_kept_missing_ancestor;
+        self.latency_kept += other.latency_kept;
+        self.local_ancestors += other.local_ancestors;
+        self.kept_with_parent += other.kept_with_parent;
+        self.kept += other.kept;
+    }
+
+    /// Rule-kept spans whose parent its rule kept too / rule-kept spans.
+    pub fn rule_parent_share(&self) -> f64 {
+        ratio_or_one(self.rule_kept_with_rule_kept_parent, self.rule_kept)
+    }
+
+    /// Kept spans with their parent kept / kept spans.
+    pub fn ancestor_integrity(&self) -> f64 {
+        ratio_or_one(self.kept_with_parent, self.kept)
+    }
+}
+
+/// Head mode (see [`HeadIntegrity`]): per span `Sampler::decide` in document order (rule,
+/// consistent sampling, error and latency overrides; no structure pass), then each kept
+/// span's chain of parents in its own service is kept, as the SDK processors do.
+pub fn head_mode(
+    sampler: &mut runtime_sampler::Sampler,
+    doc: &TraceDocument,
+    groups: &TraceGroups,
+) -> (Selection, HeadIntegrity) {
+    use runtime_sampler::OverrideKind;
+    #[derive(Clone, Copy, PartialEq)]
+    enum Why {
+        Dropped,
+        Rule,
+        Error,
+        Latency,
+        Ancestor,
+    }
+    let attributes = crate::apply::ModelAttributes::of(&doc.spans);
+    let mut why = vec![Why::Dropped; doc.spans.len()];
+    for (i, span) in doc.spans.iter().enumerate() {
+        let decision = sampler.decide(&crate::apply::view(span, &attributes[i]));
+        why[i] = match (decision.keep, decision.override_fired) {
+            (false, _) => Why::Dropped,
+            (true, None) => Why::Rule,
+            (true, Some(OverrideKind::Error)) => Why::Error,
+            (true, Some(OverrideKind::Latency)) => Why::Latency,
+        };
+    }
+    let mut stats = HeadIntegrity::default();
+    let mut by_id: AHashMap<&[u8], usize> = AHashMap::new();
+    let mut parent_of: Vec<Option<usize>> = vec![None; doc.spans.len()];
+    for trace in &groups.traces {
+        by_id.clear();
+        for &j in trace {
+            by_id.entry(doc.spans[j].span_id.as_slice()).or_insert(j);
+        }
+        for &j in trace {
+            let span = &doc.spans[j];
+            parent_of[j] = (!span.parent_span_id.is_empty())
+                .then(|| by_id.get(span.parent_span_id.as_slice()).copied())
+                .flatten()
+                .filter(|&p| p != j);
+        }
+        for &j in trace {
+            if why[j] == Why::Rule {
+                stats.rule_kept += 1;
+                let parent_ok = parent_of[j].is_none_or(|p| why[p] == Why::Rule);
+                stats.rule_kept_with_rule_kept_parent += u64::from(parent_ok);
+            }
+        }
+        // Local ancestors: up the chain while the parent is in the same service (a
+        // bounded walk: at most the trace's length, so cycles end).
+        for &j in trace {
+            if matches!(why[j], Why::Dropped | Why::Ancestor) {
+                continue;
+            }
+            let mut at = j;
+            for _ in 0..trace.len() {
+                let Some(p) = parent_of[at] else { break };
+                if doc.spans[p].service_name() != doc.spans[at].service_name() {
+                    break;
+                }
+                if why[p] == Why::Dropped {
+                    why[p] = Why::Ancestor;
+                    stats.local_ancestors += 1;
+                }
+                at = p;
+            }
+        }
+        for &j in trace {
+            match why[j] {
+                Why::Dropped => continue,
+                Why::Error => {
+                    stats.error_kept += 1;
+                    let mut at = j;
+                    let mut missing = false;
+                    for _ in 0..trace.len() {
+                        let Some(p) = parent_of[at] else { break };
+                        if why[p] == Why::Dropped {
+                            missing = true;
+                            break;
+                        }
+                        at = p;
+                    }
+                    stats.error_kept_missing_ancestor += u64::from(missing);
+                }
+                Why::Latency => stats.latency_kept += 1,
+                Why::Rule | Why::Ancestor => {}
+            }
+            stats.kept += 1;
+            stats.kept_with_parent +=
+                u64::from(parent_of[j].is_none_or(|p| why[p] != Why::Dropped));
+        }
+    }
+    let kept = (0..doc.spans.len())
+        .filter(|&i| why[i] != Why::Dropped)
+        .map(KeptSpan::unchanged)
+        .collect();
+    (
+        Selection {
+            method: "policy, head mode".into(),
+            kept,
+        },
+        stats,
+    )
+}
+
 fn percent(rate: f64) -> String {
     let p = rate * 100.0;
     if p.fract() == 0.0 {
@@ -291,5 +447,43 @@ mod tests {
         assert!(head.kept.is_empty());
         let all = head_sampling(&doc, &groups, 1.0);
         assert_eq!(all.kept.len(), 3);
+    }
+
+    #[test]
+    fn head_mode_keeps_local_ancestors_and_counts_what_it_cannot() {
+        // frontend: root -> call; backend: handler (child of call) -> query (error);
+        // a rule keeps `op-keep` in backend whose frontend parent is dropped.
+        let mut spans = vec![
+            span("t1", "root", "", false),
+            span("t1", "call", "root", false),
+            span("t1", "handler", "call", false),
+            span("t1", "query", "handler", true),
+            span("t2", "r2", "", false),
+            span("t2", "keep", "r2", false),
+        ];
+        let backend = Arc::new(Resource::for_service("backend"));
+        for index in [2, 3, 5] {
+            spans[index].resource = Arc::clone(&backend);
+        }
+        let doc = TraceDocument::new(Format::OtlpJson, "test", spans);
+        let groups = TraceGroups::of(&doc.spans);
+        let policy = policy_schema::from_json_str(
+            r#"{"version": 2, "generator": {"tool": "t", "version": "0"}, "target_reduction": 0.5,
+                "default_action": {"action": "sample", "rate": 0.0},
+                "overrides": {"keep_errors": true},
+                "rules": [{"id": "k", "match": [{"exact": "op-keep"}], "action": {"action": "keep"}}]}"#,
+        )
+        .unwrap();
+        let mut sampler = runtime_sampler::Sampler::new(&policy).unwrap();
+        let (selection, head) = head_mode(&mut sampler, &doc, &groups);
+        let kept: Vec<usize> = selection.kept.iter().map(|k| k.index).collect();
+        // The error span and its local parent; the rule-kept span alone.
+        assert_eq!(kept, [2, 3, 5]);
+        assert_eq!(head.rule_kept, 1);
+        assert_eq!(head.rule_kept_with_rule_kept_parent, 0);
+        assert_eq!(head.error_kept, 1);
+        assert_eq!(head.error_kept_missing_ancestor, 1);
+        assert_eq!(head.local_ancestors, 1);
+        assert_eq!((head.kept_with_parent, head.kept), (1, 3));
     }
 }

@@ -83,11 +83,13 @@ fn realistic_policy(latency_override: bool) -> Policy {
         );
     }
     Policy {
+        schema: None,
         version: 1,
         generator: Generator {
             tool: "bench".into(),
             version: "0".into(),
             source_root: None,
+            arguments: Vec::new(),
         },
         target_reduction: 0.8,
         default_action: Action::Sample { rate: 0.05 },

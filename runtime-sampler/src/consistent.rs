@@ -120,9 +120,21 @@ pub struct Randomness {
 /// The randomness of a span from its trace id and its W3C tracestate (see the module
 /// docs for the exact rules).
 pub fn randomness(trace_id: &[u8], trace_state: &str) -> Randomness {
+    let ot = if trace_state.is_empty() {
+        None
+    } else {
+        ot_value(trace_state)
+    };
+    randomness_from_ot(trace_id, ot)
+}
+
+/// The randomness of a span from its trace id and the value of its tracestate's first
+/// `ot` member (`None`: no such member), for callers (SDKs) whose tracestate type
+/// already parsed the members.
+pub fn randomness_from_ot(trace_id: &[u8], ot: Option<&str>) -> Randomness {
     let mut malformed_rv = false;
-    if !trace_state.is_empty() {
-        match explicit_rv(trace_state) {
+    if let Some(ot) = ot {
+        match rv_of_ot(ot) {
             ExplicitRv::Valid(value) => {
                 return Randomness {
                     value,
@@ -155,9 +167,15 @@ pub enum ExplicitRv {
 
 /// The `rv` of the first `ot` member of a W3C tracestate.
 pub fn explicit_rv(trace_state: &str) -> ExplicitRv {
-    let Some(ot) = ot_value(trace_state) else {
-        return ExplicitRv::Absent;
-    };
+    match ot_value(trace_state) {
+        Some(ot) => rv_of_ot(ot),
+        None => ExplicitRv::Absent,
+    }
+}
+
+/// The `rv` in the value of an `ot` member (`;`-separated `key:value` parts, the first
+/// `rv` counts).
+pub fn rv_of_ot(ot: &str) -> ExplicitRv {
     for part in ot.split(';') {
         let Some((key, value)) = part.split_once(':') else {
             continue;

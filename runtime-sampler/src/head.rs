@@ -105,11 +105,21 @@ impl Decider {
 
     /// The head decision of a span.
     pub fn decide(&self, start: &SpanStart<'_>) -> HeadDecision {
+        self.decide_with_randomness(start, randomness(start.trace_id, start.trace_state))
+    }
+
+    /// The head decision of a span whose randomness the caller computed (an SDK whose
+    /// tracestate type holds the `ot` value: [`crate::consistent::randomness_from_ot`]);
+    /// `start.trace_id` and `start.trace_state` are not read.
+    pub fn decide_with_randomness(
+        &self,
+        start: &SpanStart<'_>,
+        randomness: Randomness,
+    ) -> HeadDecision {
         let rule_match = self.rule_for(start);
         let decided_by =
             rule_match.map_or(DecidedBy::Default, |m| DecidedBy::Rule(m.rule as usize));
         let action = self.compiled_action(decided_by);
-        let randomness = randomness(start.trace_id, start.trace_state);
         let sampled = keeps(randomness.value, action.threshold);
         HeadDecision {
             sampled,

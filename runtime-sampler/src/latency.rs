@@ -42,6 +42,25 @@ pub enum LatencyKey<'a> {
     ServiceMatcher(u32),
 }
 
+impl<'a> LatencyKey<'a> {
+    /// The key of a span named `name` that `found` decided (`None`: the default): spans
+    /// decided by an `exact` or `template` matcher share their matcher's window, others
+    /// are keyed by name.
+    pub fn for_match(found: Option<crate::RuleMatch>, name: &'a str) -> Self {
+        use crate::MatchKind;
+        match found {
+            Some(m) if m.kind == MatchKind::Exact || m.kind == MatchKind::Template => {
+                if m.service_specific {
+                    Self::ServiceMatcher(m.matcher_id)
+                } else {
+                    Self::Matcher(m.matcher_id)
+                }
+            }
+            _ => Self::Name(name),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct ServiceWindows {
     by_name: AHashMap<Box<str>, Window>,

@@ -725,11 +725,13 @@ mod tests {
 
     fn policy(rules: Vec<Rule>) -> Policy {
         Policy {
+            schema: None,
             version: 1,
             generator: Generator {
                 tool: "test".into(),
                 version: "0".into(),
                 source_root: None,
+                arguments: Vec::new(),
             },
             target_reduction: 0.5,
             default_action: Action::Keep,

@@ -10,7 +10,7 @@ use crate::budget::BudgetController;
 use crate::consistent::{Randomness, adjusted_count, keeps, randomness, threshold};
 use crate::head::{CompiledAction, Decider};
 use crate::latency::{LatencyKey, LatencyTracker};
-use crate::matcher::{MatchKind, RuleMatch, bytes_eq};
+use crate::matcher::{RuleMatch, bytes_eq};
 use crate::report::Report;
 use crate::span::{SpanStart, SpanView};
 use crate::structure::{KeepReason, NewParent, Placement, StructurePass, StructureRepairs};
@@ -266,19 +266,11 @@ impl Sampler {
         // Every span feeds its latency window, kept or not, so the window sees the
         // true distribution.
         let latency_outlier = match &mut self.latency {
-            Some(tracker) => {
-                let key = match found {
-                    Some(m) if m.kind == MatchKind::Exact || m.kind == MatchKind::Template => {
-                        if m.service_specific {
-                            LatencyKey::ServiceMatcher(m.matcher_id)
-                        } else {
-                            LatencyKey::Matcher(m.matcher_id)
-                        }
-                    }
-                    _ => LatencyKey::Name(span.name),
-                };
-                tracker.observe(span.service, key, span.duration_nanos)
-            }
+            Some(tracker) => tracker.observe(
+                span.service,
+                LatencyKey::for_match(found, span.name),
+                span.duration_nanos,
+            ),
             None => false,
         };
         let mut override_fired = None;

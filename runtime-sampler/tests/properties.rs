@@ -28,11 +28,13 @@ fn policy(mode: StructureMode) -> Policy {
     )
     .unwrap();
     Policy {
+        schema: None,
         version: 1,
         generator: Generator {
             tool: "test".into(),
             version: "0".into(),
             source_root: None,
+            arguments: Vec::new(),
         },
         target_reduction: 0.5,
         default_action: Action::Sample { rate: 0.1 },

@@ -8,11 +8,13 @@ use runtime_sampler::{
 
 fn policy(rules: Vec<Rule>, default_action: Action) -> Policy {
     Policy {
+        schema: None,
         version: 1,
         generator: Generator {
             tool: "test".into(),
             version: "0".into(),
             source_root: None,
+            arguments: Vec::new(),
         },
         target_reduction: 0.5,
         default_action,

@@ -65,6 +65,7 @@ pub const ADJUSTED_COUNT: &str = "sampling.adjusted_count";
 
 /// Reads `bytes` in the format [`detect`] finds. `origin` names the source in errors.
 pub fn read(bytes: &[u8], origin: &str) -> Result<TraceDocument, ReadError> {
+    check_not_empty(bytes, origin)?;
     match detect(bytes) {
         Some(format) => read_as(format, bytes, origin),
         None => Err(ReadError::UnknownFormat {
@@ -81,12 +82,25 @@ pub fn read_as(format: Format, bytes: &[u8], origin: &str) -> Result<TraceDocume
 /// Like [`read`], taking ownership of the bytes: CSV documents keep them without a
 /// copy.
 pub fn read_owned(bytes: Vec<u8>, origin: &str) -> Result<TraceDocument, ReadError> {
+    check_not_empty(&bytes, origin)?;
     match detect(&bytes) {
         Some(format) => read_cow(format, Cow::Owned(bytes), origin),
         None => Err(ReadError::UnknownFormat {
             origin: origin.to_string(),
         }),
     }
+}
+
+/// An input of no bytes, or of only a byte-order mark and whitespace, is "empty"
+/// rather than of an unknown format.
+fn check_not_empty(bytes: &[u8], origin: &str) -> Result<(), ReadError> {
+    let content = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if content.iter().all(u8::is_ascii_whitespace) {
+        return Err(ReadError::Empty {
+            origin: origin.to_string(),
+        });
+    }
+    Ok(())
 }
 
 fn read_cow(
@@ -106,9 +120,9 @@ fn read_cow(
 /// Reads the file at `path` (its format detected from its content).
 pub fn read_path(path: &Path) -> Result<TraceDocument, ReadError> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
         origin: origin.clone(),
-        source,
+        error,
     })?;
     read_owned(bytes, &origin)
 }

@@ -29,15 +29,38 @@ pub enum ReadError {
         /// What is wrong.
         message: String,
     },
-    /// The file could not be read at all.
-    #[error("{origin}: cannot read: {source}")]
+    /// The input holds no trace data at all (no bytes, or only whitespace).
+    #[error("{origin}: empty: no trace data to read")]
+    Empty {
+        /// The file (or other source) that was read.
+        origin: String,
+    },
+    /// The file could not be read at all. The cause is part of the message (not a
+    /// `source()`), so that it is said once.
+    #[error("{origin}: cannot read: {}", describe_io(error))]
     Io {
         /// The file that was read.
         origin: String,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
+}
+
+/// An I/O error as a user reads it: a missing file is "no such file", a folder "is a
+/// folder, not a file", and no `(os error N)` suffix.
+pub fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a folder, not a file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let text = error.to_string();
+            match text.rfind(" (os error ") {
+                Some(at) if text.ends_with(')') => text[..at].to_string(),
+                _ => text,
+            }
+        }
+    }
 }
 
 fn position(line: usize, column: Option<usize>) -> String {
@@ -52,6 +75,7 @@ impl ReadError {
     pub fn origin(&self) -> &str {
         match self {
             Self::UnknownFormat { origin }
+            | Self::Empty { origin }
             | Self::Invalid { origin, .. }
             | Self::Io { origin, .. } => origin,
         }

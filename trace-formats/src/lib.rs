@@ -66,6 +66,6 @@ pub use document::{
     ADJUSTED_COUNT, KeptSpan, ParentEdit, TraceDocument, read, read_as, read_owned, read_path,
     write, write_all, write_otlp_json,
 };
-pub use error::{ReadError, WriteError};
+pub use error::{ReadError, WriteError, describe_io};
 pub use format::{Format, RESEARCH_HEADER, SKYWALKING_HEADER, detect};
 pub use model::*;

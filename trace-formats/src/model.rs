@@ -3,6 +3,16 @@
 
 use std::sync::Arc;
 
+/// Attribute holding the original bytes of a name that is not UTF-8 (the name itself
+/// then holds its lossy text): on a span, of the span name; on a scope, of the scope
+/// name. Readers of byte-oriented formats (the CSVs) add it, so that `convert` and
+/// tracezip lose nothing.
+pub const ORIGINAL_NAME: &str = "autoscope.original_name";
+
+/// Resource attribute holding the original bytes of a `service.name` that is not
+/// UTF-8 (see [`ORIGINAL_NAME`]).
+pub const ORIGINAL_SERVICE_NAME: &str = "autoscope.original_service_name";
+
 /// One span, shaped like OTLP's `Span` with its resource and scope attached.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Span {

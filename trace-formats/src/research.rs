@@ -4,13 +4,16 @@
 //! Mapping: `OperationName` → name; `PodName` → resource with `k8s.pod.name` and
 //! `service.name` = the pod name without its Kubernetes suffix ([`service_of_pod`]);
 //! `ParentID` `root` (or empty) → root. `Duration` is derived and not read. Kind is
-//! unspecified and status unset: the format has neither.
+//! unspecified and status unset: the format has neither. An operation name that is
+//! not UTF-8 keeps its bytes in [`ORIGINAL_NAME`]; a pod name that is not UTF-8 is a
+//! bytes `k8s.pod.name` (the service name is its lossy text).
 
 use crate::csv::{CsvSpec, FieldError, Row, parse_u64, read_csv};
 use crate::document::TraceDocument;
 use crate::error::ReadError;
 use crate::format::Format;
-use crate::model::{KeyValue, Resource, Scope, Span, SpanKind, Status};
+use crate::model::{KeyValue, ORIGINAL_NAME, Resource, Scope, Span, SpanKind, Status};
+use crate::skywalking::{original_bytes, text_or_bytes};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,7 +54,7 @@ pub(crate) fn read(bytes: Cow<'_, [u8]>, origin: &str) -> Result<TraceDocument, 
                 let resource = Arc::new(Resource {
                     attributes: vec![
                         KeyValue::string("service.name", service_of_pod(&pod_name)),
-                        KeyValue::string("k8s.pod.name", pod_name.clone()),
+                        text_or_bytes("k8s.pod.name", &pod),
                     ],
                     ..Resource::default()
                 });
@@ -59,6 +62,7 @@ pub(crate) fn read(bytes: Cow<'_, [u8]>, origin: &str) -> Result<TraceDocument, 
                 resource
             }
         };
+        let operation = row.get(OPERATION);
         let parent = row.get(PARENT);
         let parent_span_id = if parent.as_ref() == b"root" {
             Vec::new()
@@ -70,11 +74,13 @@ pub(crate) fn read(bytes: Cow<'_, [u8]>, origin: &str) -> Result<TraceDocument, 
             span_id: row.get(SPAN_ID).into_owned(),
             parent_span_id,
             trace_state: String::new(),
-            name: String::from_utf8_lossy(&row.get(OPERATION)).into_owned(),
+            name: String::from_utf8_lossy(&operation).into_owned(),
             kind: SpanKind::Unspecified,
             start_time_unix_nano: nanos(row, START)?,
             end_time_unix_nano: nanos(row, END)?,
-            attributes: Vec::new(),
+            attributes: original_bytes(ORIGINAL_NAME, &operation)
+                .into_iter()
+                .collect(),
             dropped_attributes_count: 0,
             events: Vec::new(),
             dropped_events_count: 0,

@@ -5,14 +5,23 @@
 //! service); `Component` → scope name (one shared scope per component); `SpanType`
 //! `Entry` → Server (Consumer when the component or name says consumer, as RabbitMQ's
 //! and Kafka's do), `Exit` → Client (Producer likewise), `Local` → Internal;
-//! `ParentSpan` `-1` (or empty) → root; `IsError` `True` → status Error; `Peer` →
-//! attribute [`PEER`]. Ids keep their text's bytes.
+//! `ParentSpan` `-1` → root; `IsError` `true` → status Error and `false` → Unset
+//! (either case; anything else is an error naming the line); `Peer` → attribute
+//! [`PEER`]. Ids keep their text's bytes.
+//!
+//! Text that is not UTF-8 is not lost: the name, service and component keep a lossy
+//! text in the model (for matching) and their bytes in [`ORIGINAL_NAME`] (span and
+//! scope) and [`ORIGINAL_SERVICE_NAME`] (resource) attributes; a peer that is not
+//! UTF-8 is a bytes attribute.
 
 use crate::csv::{CsvSpec, FieldError, Row, parse_u64, read_csv};
 use crate::document::TraceDocument;
 use crate::error::ReadError;
 use crate::format::Format;
-use crate::model::{KeyValue, Resource, Scope, Span, SpanKind, Status, StatusCode};
+use crate::model::{
+    AnyValue, KeyValue, ORIGINAL_NAME, ORIGINAL_SERVICE_NAME, Resource, Scope, Span, SpanKind,
+    Status, StatusCode,
+};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -60,14 +69,22 @@ pub(crate) fn read(bytes: Cow<'_, [u8]>, origin: &str) -> Result<TraceDocument, 
         let end = millis(row, END)?;
         let service = row.get(SERVICE);
         let resource = intern(&mut resources, &service, || {
-            Resource::for_service(text(&service))
+            let mut resource = Resource::for_service(text(&service));
+            resource
+                .attributes
+                .extend(original_bytes(ORIGINAL_SERVICE_NAME, &service));
+            resource
         });
         let component = row.get(COMPONENT);
         let scope = intern(&mut scopes, &component, || Scope {
             name: text(&component),
+            attributes: original_bytes(ORIGINAL_NAME, &component)
+                .into_iter()
+                .collect(),
             ..Scope::default()
         });
-        let name = text(&row.get(URL));
+        let url = row.get(URL);
+        let name = text(&url);
         let kind = kind_of(&row.get(SPAN_TYPE), &component, &name);
         let parent = row.get(PARENT);
         let parent_span_id = if parent.as_ref() == b"-1" {
@@ -76,17 +93,25 @@ pub(crate) fn read(bytes: Cow<'_, [u8]>, origin: &str) -> Result<TraceDocument, 
             parent.into_owned()
         };
         let is_error = row.get(IS_ERROR);
-        let code = if is_error.eq_ignore_ascii_case(b"true") || is_error.as_ref() == b"1" {
+        let code = if is_error.eq_ignore_ascii_case(b"true") {
             StatusCode::Error
-        } else {
+        } else if is_error.eq_ignore_ascii_case(b"false") {
             StatusCode::Unset
+        } else {
+            return Err(FieldError {
+                column: IS_ERROR,
+                message: format!(
+                    "{:?} is neither true nor false",
+                    String::from_utf8_lossy(&is_error)
+                ),
+            });
         };
         let peer = row.get(PEER_COLUMN);
-        let attributes = if peer.is_empty() {
-            Vec::new()
-        } else {
-            vec![KeyValue::string(PEER, text(&peer))]
-        };
+        let mut attributes = Vec::new();
+        if !peer.is_empty() {
+            attributes.push(text_or_bytes(PEER, &peer));
+        }
+        attributes.extend(original_bytes(ORIGINAL_NAME, &url));
         Ok(Span {
             trace_id: row.get(TRACE_ID).into_owned(),
             span_id: row.get(SPAN_ID).into_owned(),
@@ -150,6 +175,26 @@ fn intern<T>(interner: &mut Interner<T>, key: &[u8], make: impl FnOnce() -> T) -
     interner.last_key.extend_from_slice(key);
     interner.last = Some(value.clone());
     value
+}
+
+/// An attribute holding `bytes` when they are not UTF-8 (their text in the model is
+/// then lossy), so that nothing of the row is lost on the way to OTLP or tracezip.
+pub(crate) fn original_bytes(key: &str, bytes: &[u8]) -> Option<KeyValue> {
+    std::str::from_utf8(bytes).is_err().then(|| KeyValue {
+        key: key.to_string(),
+        value: AnyValue::Bytes(bytes.to_vec()),
+    })
+}
+
+/// A string attribute, or a bytes attribute when the value is not UTF-8.
+pub(crate) fn text_or_bytes(key: &str, bytes: &[u8]) -> KeyValue {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => KeyValue::string(key, text),
+        Err(_) => KeyValue {
+            key: key.to_string(),
+            value: AnyValue::Bytes(bytes.to_vec()),
+        },
+    }
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -74,14 +74,12 @@ fn malformed_csv_names_line_and_column() {
 
 #[test]
 fn unknown_formats_and_missing_files_name_the_file() {
-    for bytes in [
-        "",
-        "   \n",
-        "hello",
-        "a,b,c\n1,2,3\n",
-        "{\"x\": 1}",
-        "\u{feff}",
-    ] {
+    for bytes in ["", "   \n", "\u{feff}", "\u{feff}\r\n"] {
+        let e = read(bytes.as_bytes(), "nothing.csv").unwrap_err();
+        assert_eq!(e.to_string(), "nothing.csv: empty: no trace data to read");
+        assert!(matches!(e, ReadError::Empty { .. }));
+    }
+    for bytes in ["hello", "a,b,c\n1,2,3\n", "{\"x\": 1}"] {
         let e = read(bytes.as_bytes(), "mystery.bin").unwrap_err();
         let text = e.to_string();
         assert!(
@@ -94,12 +92,20 @@ fn unknown_formats_and_missing_files_name_the_file() {
         );
     }
     let e = read_path("/nonexistent/traces.json".as_ref()).unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with("/nonexistent/traces.json: cannot read"),
-        "{e}"
+    assert_eq!(
+        e.to_string(),
+        "/nonexistent/traces.json: cannot read: no such file"
     );
     assert!(matches!(e, ReadError::Io { .. }));
+    // The cause is said once: it is not also a `source()`.
+    assert!(std::error::Error::source(&e).is_none());
+    let folder = tempfile::tempdir().unwrap();
+    let e = read_path(folder.path()).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("cannot read: it is a folder, not a file"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -118,4 +124,24 @@ fn deep_nesting_is_an_error_or_skipped_never_a_crash() {
         "{{\"resourceSpans\":[{{\"scopeSpans\":[{{\"spans\":[{{\"attributes\":[{{\"key\":\"k\",\"value\":{value}"
     );
     assert!(read(deep.as_bytes(), "deep.json").is_err());
+}
+
+#[test]
+fn is_error_accepts_only_true_or_false() {
+    let header = trace_formats::SKYWALKING_HEADER;
+    let row = |is_error: &str| format!("1,2,/a,Entry,svc,s1,t1,peer,-1,SpringMVC,{is_error}\n");
+    for accepted in ["True", "false", "TRUE", "False"] {
+        let text = format!("{header}\n{}", row(accepted));
+        let doc = read(text.as_bytes(), "ok.csv").unwrap();
+        assert_eq!(
+            doc.spans[0].is_error(),
+            accepted.eq_ignore_ascii_case("true")
+        );
+    }
+    for rejected in ["Fals", "", "1", "yes", "true "] {
+        let text = format!("{header}\n{}{}", row("False"), row(rejected));
+        let e = invalid(&text);
+        assert_position(&e, 3, Some(42), "IsError");
+        assert!(e.to_string().contains("neither true nor false"), "{e}");
+    }
 }

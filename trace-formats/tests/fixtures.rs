@@ -248,3 +248,68 @@ fn conversion_to_otlp_gives_valid_ids_and_keeps_parents() {
         );
     }
 }
+
+/// Names that are not UTF-8 keep a lossy text for matching and their bytes in an
+/// attribute, so OTLP/JSON written from the spans holds everything the row had.
+#[test]
+fn names_that_are_not_utf8_keep_their_bytes() {
+    use trace_formats::{AnyValue, ORIGINAL_NAME, ORIGINAL_SERVICE_NAME};
+    let mut csv = trace_formats::SKYWALKING_HEADER.as_bytes().to_vec();
+    csv.extend_from_slice(b"\n1,2,/caf\xe9,Entry,sv\xffc,s1,t1,pe\xfer,-1,Spring\xc3,False\n");
+    let doc = trace_formats::read(&csv, "latin1.csv").unwrap();
+    let span = &doc.spans[0];
+    assert_eq!(span.name, "/caf\u{fffd}");
+    let bytes_of = |attributes: &[trace_formats::KeyValue], key: &str| {
+        attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .map(|kv| kv.value.clone())
+    };
+    assert_eq!(
+        bytes_of(&span.attributes, ORIGINAL_NAME),
+        Some(AnyValue::Bytes(b"/caf\xe9".to_vec()))
+    );
+    assert_eq!(
+        bytes_of(&span.attributes, trace_formats::skywalking::PEER),
+        Some(AnyValue::Bytes(b"pe\xfer".to_vec()))
+    );
+    assert_eq!(
+        bytes_of(&span.resource.attributes, ORIGINAL_SERVICE_NAME),
+        Some(AnyValue::Bytes(b"sv\xffc".to_vec()))
+    );
+    assert_eq!(
+        bytes_of(&span.scope.attributes, ORIGINAL_NAME),
+        Some(AnyValue::Bytes(b"Spring\xc3".to_vec()))
+    );
+    // Through OTLP/JSON and back, the bytes are still there.
+    let mut json = Vec::new();
+    trace_formats::write_otlp_json(&doc.otlp_spans(), &mut json).unwrap();
+    let back = trace_formats::read(&json, "back.json").unwrap();
+    assert_eq!(
+        bytes_of(&back.spans[0].attributes, ORIGINAL_NAME),
+        Some(AnyValue::Bytes(b"/caf\xe9".to_vec()))
+    );
+    // The CSV writer copies the row's bytes.
+    let mut again = Vec::new();
+    trace_formats::write_all(&doc, &mut again).unwrap();
+    assert_eq!(again, csv);
+    // UTF-8 names get no extra attribute.
+    let plain = trace_formats::read(
+        format!(
+            "{}\n1,2,/café,Entry,svc,s1,t1,peer,-1,Spring,False\n",
+            trace_formats::SKYWALKING_HEADER
+        )
+        .as_bytes(),
+        "utf8.csv",
+    )
+    .unwrap();
+    assert!(bytes_of(&plain.spans[0].attributes, ORIGINAL_NAME).is_none());
+    // The research CSV keeps its operation name's bytes too.
+    let mut research = trace_formats::RESEARCH_HEADER.as_bytes().to_vec();
+    research.extend_from_slice(b"\nt,s,root,pod-0,op\xe9,1,2,1\n");
+    let doc = trace_formats::read(&research, "r.csv").unwrap();
+    assert_eq!(
+        bytes_of(&doc.spans[0].attributes, ORIGINAL_NAME),
+        Some(AnyValue::Bytes(b"op\xe9".to_vec()))
+    );
+}

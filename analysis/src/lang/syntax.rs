@@ -88,6 +88,52 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     text[..end].to_string()
 }
 
+/// Where the first syntax error is (in document order), without recursion, entering
+/// only subtrees with errors. An ERROR node often wraps everything from the start of
+/// the file to where the parser recovered; what could not be placed in it shows as a
+/// bare token among its children, so the first such token (or nested error) is the
+/// place reported.
+pub(crate) fn first_syntax_error(root: Node<'_>) -> Option<Position> {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_missing() {
+            return Some(position(node));
+        }
+        if node.is_error() {
+            return Some(position(stray_token(node)));
+        }
+        if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return None;
+            }
+        }
+    }
+}
+
+/// Inside an ERROR node: the first child that is a bare token or holds an error,
+/// descending; the node itself when it has neither.
+fn stray_token(error: Node<'_>) -> Node<'_> {
+    let mut node = error;
+    loop {
+        let mut cursor = node.walk();
+        let next = node
+            .children(&mut cursor)
+            .find(|child| child.child_count() == 0 || child.is_error() || child.has_error());
+        match next {
+            Some(child) if child.child_count() > 0 => node = child,
+            Some(token) => return token,
+            None => return node,
+        }
+    }
+}
+
 /// Counts ERROR and MISSING nodes without recursion, entering only subtrees with errors.
 pub(crate) fn count_syntax_errors(root: Node<'_>) -> u32 {
     let mut cursor = root.walk();

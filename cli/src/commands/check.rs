@@ -1,74 +1,143 @@
-//! `autoscope check`: re-analyzes the code and compares the result with a committed
-//! policy; exit 1 with a readable diff when rules were added, removed or changed
-//! (matchers or action), 0 when they agree. Evidence (scores, lines) and the
+//! `autoscope check`: re-analyzes the code with the options the policy records and
+//! compares the result with the committed policy; exit 1 with a readable diff (and
+//! the complete command that regenerates it) when rules were added, removed or
+//! changed (matchers or action), 0 when they agree. Evidence (scores, lines) and the
 //! generator block are not compared: they move with every edit without changing what
 //! the policy does.
 
+use super::analyze::{
+    AnalysisArgs, DEFAULT_TARGET_REDUCTION, policy_folder, print_summary, relative_to, run_analysis,
+};
+use super::console::{self, Tone};
 use anyhow::Result;
 use policy_schema::{Action, Policy, Rule};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Arguments of `autoscope check`.
+/// Arguments of `autoscope check`. The analysis options come from the policy
+/// (`generator.arguments`), so the check analyzes exactly as `analyze` did.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Source tree the policy was generated from.
-    #[arg(value_name = "PATH")]
+    /// Source tree the policy was generated from [default: the policy's
+    /// `generator.source_root`, which is relative to the policy's folder].
+    #[arg(value_name = "SOURCE")]
     pub path: Option<PathBuf>,
-    /// Alias of PATH.
-    #[arg(long = "source-dir", value_name = "PATH", conflicts_with = "path")]
+    /// Alias of SOURCE.
+    #[arg(long = "source-dir", value_name = "SOURCE", conflicts_with = "path")]
     pub source_dir: Option<PathBuf>,
     /// The committed policy.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'p', long, value_name = "FILE")]
     pub policy: PathBuf,
-    /// Print no summary.
-    #[arg(short, long)]
-    pub quiet: bool,
-    #[command(flatten)]
-    pub analysis: super::analyze::AnalysisArgs,
+    /// Print the result as JSON (the exit code still says whether it differs).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `autoscope check`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let committed = policy_schema::from_path(&args.policy)?;
+    let base = policy_folder(&args.policy);
     let root = match args.path.clone().or(args.source_dir.clone()) {
         Some(path) => path,
-        None => super::analyze::default_source()?,
+        None => match &committed.generator.source_root {
+            Some(recorded) => base.join(recorded),
+            None => PathBuf::from("."),
+        },
     };
-    let fresh = super::analyze::run_analysis(
-        &root,
-        &args.analysis,
-        committed.target_reduction,
-        args.quiet,
-    )?
-    .policy;
-    let diff = diff_policies(&committed, &fresh);
-    if diff.is_empty() {
-        println!(
-            "{}: up to date with {} ({} rules)",
-            args.policy.display(),
-            root.display(),
-            committed.rules.len()
-        );
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!(
-            "{}: out of date with {} ({} differences):",
-            args.policy.display(),
-            root.display(),
-            diff.len()
-        );
-        for line in &diff {
-            println!("{line}");
-        }
-        println!(
-            "regenerate with: autoscope analyze {} -o {}",
-            root.display(),
-            args.policy.display()
-        );
-        Ok(ExitCode::from(1))
+    let analysis_args = AnalysisArgs::from_arguments(&committed.generator.arguments, &base)
+        .map_err(|e| {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            super::input_error(format!(
+                "{}: generator.arguments: {}",
+                args.policy.display(),
+                first.strip_prefix("error: ").unwrap_or(first)
+            ))
+        })?;
+    let run = run_analysis(&root, &analysis_args, committed.target_reduction)?;
+    if !args.json {
+        print_summary(&run);
     }
+    let fresh = &run.analysis.policy;
+    let diff = diff_policies(&committed, fresh);
+    let source = relative_to(&root, std::path::Path::new("."));
+    let regenerate = regenerate_command(&source, &args, &committed, &analysis_args);
+    let policy_name = args.policy.display().to_string();
+    if args.json {
+        let differences: Vec<serde_json::Value> = diff
+            .iter()
+            .map(|line| {
+                serde_json::json!({
+                    "change": &line[..1],
+                    "text": &line[2..],
+                })
+            })
+            .collect();
+        let value = serde_json::json!({
+            "policy": policy_name,
+            "source": source,
+            "up_to_date": diff.is_empty(),
+            "rules": committed.rules.len(),
+            "differences": differences,
+            "regenerate": regenerate,
+        });
+        super::traces::print_json_report(&value, false)?;
+        return Ok(if diff.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let mut text = String::new();
+    if diff.is_empty() {
+        text.push_str(&format!(
+            "{policy_name}: up to date with {source} ({} rules)\n",
+            committed.rules.len()
+        ));
+        console::out(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    text.push_str(&format!(
+        "{policy_name}: out of date with {source} ({} differences):\n",
+        diff.len()
+    ));
+    for line in &diff {
+        let tone = match line.as_bytes().first() {
+            Some(b'+') => Tone::Added,
+            Some(b'-') => Tone::Removed,
+            _ => Tone::Warning,
+        };
+        text.push_str(&console::paint_out(line, tone));
+        text.push('\n');
+    }
+    text.push_str(&format!("regenerate with: {regenerate}\n"));
+    console::out(&text)?;
+    Ok(ExitCode::from(1))
+}
+
+/// The complete `autoscope analyze` command that regenerates the policy, quoted for a
+/// POSIX shell.
+fn regenerate_command(
+    source: &str,
+    args: &Args,
+    committed: &Policy,
+    analysis: &AnalysisArgs,
+) -> String {
+    let mut words = vec![
+        "autoscope".to_string(),
+        "analyze".to_string(),
+        source.to_string(),
+        "-o".to_string(),
+        args.policy.display().to_string(),
+    ];
+    if committed.target_reduction != DEFAULT_TARGET_REDUCTION {
+        words.push("--target-reduction".to_string());
+        words.push(committed.target_reduction.to_string());
+    }
+    // Trace paths were resolved against the policy's folder: now relative to here.
+    words.extend(analysis.to_arguments(std::path::Path::new(".")));
+    shell_words::join(words)
 }
 
 fn action_text(action: &Action) -> String {
@@ -115,6 +184,12 @@ pub fn diff_policies(committed: &Policy, fresh: &Policy) -> Vec<String> {
                     out.push(format!(
                         "~ {id}: span names {:?} -> {:?}",
                         a.matchers, b.matchers
+                    ));
+                }
+                if a.kind != b.kind || a.attributes != b.attributes {
+                    out.push(format!(
+                        "~ {id}: conditions kind {:?} attributes {:?} -> kind {:?} attributes {:?}",
+                        a.kind, a.attributes, b.kind, b.attributes
                     ));
                 }
             }

@@ -1,8 +1,10 @@
 //! `autoscope convert`: reads trace files in any supported format and writes their
 //! spans as one OTLP/JSON file, with ids made valid for OTLP.
 
+use super::console;
+use super::output::{Destination, Inputs};
+use super::traces::{check_inputs, read_traces};
 use anyhow::{Context, Result};
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,47 +16,57 @@ pub struct Args {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Output file (OTLP/JSON), written atomically; `-` for standard output.
-    #[arg(short, long, value_name = "OUT.json")]
+    #[arg(short = 'o', long, value_name = "PATH")]
     output: PathBuf,
 }
 
 /// Runs `autoscope convert`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let progress = std::io::stderr().is_terminal();
+    check_inputs(&args.inputs)?;
+    let destination = Destination::file(
+        &args.output,
+        &Inputs::of(args.inputs.iter().map(PathBuf::as_path)),
+    )?;
+    // Opened first: the temporary file exists while inputs are read (a stop by
+    // signal removes it), and a destination that cannot be opened costs no reading.
+    let mut output = destination.open()?;
+    let progress = console::progress_allowed();
     let mut spans = Vec::new();
     for (i, input) in args.inputs.iter().enumerate() {
         if progress {
-            eprint!(
-                "\rconvert: reading {}/{}: {}\x1b[K",
+            console::progress_line(&format!(
+                "convert: reading {}/{}: {}",
                 i + 1,
                 args.inputs.len(),
                 input.display()
-            );
+            ));
         }
-        let doc = trace_formats::read_path(input)?;
+        let doc = read_traces(input)?;
+        console::detail(&format!(
+            "{}: {} spans ({})",
+            input.display(),
+            doc.spans.len(),
+            doc.format
+        ));
         spans.extend(doc.otlp_spans());
     }
     if progress {
-        eprint!("\rconvert: writing {} spans\x1b[K", spans.len());
+        console::progress_line(&format!("convert: writing {} spans", spans.len()));
     }
-    let write = |out: &mut dyn Write| -> Result<()> {
-        trace_formats::write_otlp_json(&spans, out)
-            .with_context(|| format!("{}: cannot write OTLP/JSON", args.output.display()))
-    };
-    if args.output.as_os_str() == "-" {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        write(&mut out)?;
-        out.flush().context("cannot write to standard output")?;
-    } else {
-        super::write_atomically(&args.output, write)?;
-    }
+    let written = trace_formats::write_otlp_json(&spans, &mut output)
+        .with_context(|| format!("{}: cannot write OTLP/JSON", destination.name()));
+    output.complete(written)?;
+    let done = format!(
+        "convert: wrote {} spans to {}",
+        spans.len(),
+        destination.name()
+    );
     if progress {
-        eprintln!(
-            "\rconvert: wrote {} spans to {}\x1b[K",
-            spans.len(),
-            args.output.display()
-        );
+        // The progress line ends with what was done.
+        console::progress_line(&done);
+        console::status("");
+    } else {
+        console::detail(&done);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! each (service, span name) seen, its count and the rule that matches it, and in total
 //! the share of span occurrences and of distinct names a specific rule matches.
 
+use super::console;
 use super::traces::{check_inputs, load_sampler, progress, read_traces};
 use anyhow::Result;
 use autoscope_replay::apply::{ModelAttributes, view};
@@ -15,10 +16,10 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The policy file.
-    #[arg(long, short = 'p')]
+    #[arg(short = 'p', long, value_name = "FILE")]
     policy: PathBuf,
     /// Trace files (any format `autoscope sample` reads).
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -165,7 +166,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .collect();
     if args.json {
         let value = serde_json::json!({ "summary": summary, "names": shown });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        super::traces::print_json_report(&value, false)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut text = String::new();
@@ -219,6 +220,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for (profile, count) in &summary.by_profile {
         let _ = writeln!(text, "  profile {profile}: {count} span occurrences");
     }
-    print!("{text}");
+    console::out(&text)?;
     Ok(ExitCode::SUCCESS)
 }

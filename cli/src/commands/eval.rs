@@ -1,13 +1,15 @@
 //! `autoscope eval`: what a policy keeps of trace files, beside head and tail sampling
 //! computed in the same run on the same data.
 
+use super::console;
 use super::traces::{check_inputs, load_sampler, progress, read_traces};
 use anyhow::Result;
 use autoscope_replay::apply::{TraceGroups, sample_document};
 use autoscope_replay::evaluate::{
-    Metrics, Selection, document_bytes, head_sampling, measure, tail_sampling,
+    HeadIntegrity, Metrics, Selection, document_bytes, head_mode, head_sampling, measure,
+    tail_sampling,
 };
-use runtime_sampler::{DecidedBy, KeepReason};
+use runtime_sampler::{DecidedBy, KeepReason, Sampler};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,10 +20,10 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The policy file.
-    #[arg(long, short = 'p')]
+    #[arg(short = 'p', long, value_name = "FILE")]
     policy: PathBuf,
     /// Trace files (any format `autoscope sample` reads).
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Print JSON instead of tables.
     #[arg(long)]
@@ -29,6 +31,12 @@ pub struct Args {
     /// Rows in the table of rules behind the spans kept from healthy traces.
     #[arg(long, default_value_t = 12)]
     top: usize,
+    /// Also apply the policy in head mode, as the SDK samplers do: each span decided at
+    /// its start alone (no structure pass, no buffering), errors and latency outliers
+    /// kept at their end with their local (same-service) ancestors; report its ancestor
+    /// integrity.
+    #[arg(long)]
+    head: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -36,6 +44,8 @@ struct FileResult {
     file: String,
     format: String,
     methods: Vec<Row>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    head_mode: Option<HeadIntegrity>,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,6 +93,15 @@ struct RuleShare {
 pub fn run(args: Args) -> Result<ExitCode> {
     check_inputs(&args.inputs)?;
     let (policy, mut sampler) = load_sampler(&args.policy)?;
+    // Head mode has its own run-time state (latency windows, budget).
+    let mut head_sampler = match args.head {
+        true => Some(
+            Sampler::new(&policy)
+                .map_err(|e| super::input_error(format!("{}: {e}", args.policy.display())))?,
+        ),
+        false => None,
+    };
+    let mut head_total = HeadIntegrity::default();
     let bar = progress(args.inputs.len());
     let mut files = Vec::new();
     let mut totals: Vec<Metrics> = Vec::new();
@@ -118,7 +137,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         }
         let bytes_in = document_bytes(&doc)?;
-        let selections = [
+        let mut selections = vec![
             Selection {
                 method: "policy".into(),
                 kept: sampled.kept,
@@ -127,6 +146,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             head_sampling(&doc, &groups, 0.10),
             tail_sampling(&doc, &groups, 0.01),
         ];
+        let head = head_sampler.as_mut().map(|head_sampler| {
+            let (selection, integrity) = head_mode(head_sampler, &doc, &groups);
+            selections.push(selection);
+            head_total.add(&integrity);
+            integrity
+        });
         let mut rows = Vec::new();
         for (i, selection) in selections.iter().enumerate() {
             let metrics = measure(&doc, &groups, selection, bytes_in)?;
@@ -140,6 +165,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             file: input.display().to_string(),
             format: doc.format.name().to_string(),
             methods: rows,
+            head_mode: head,
         });
         bar.inc(1);
     }
@@ -174,8 +200,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .collect();
     let total: Vec<Row> = totals.into_iter().map(Row::from).collect();
     if args.json {
-        let value = serde_json::json!({ "files": files, "total": total, "healthy_kept": healthy });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        let mut value = serde_json::json!({
+            "files": files,
+            "total": total,
+            "healthy_kept": healthy,
+            "structure": super::traces::structure_json(sampler.report()),
+        });
+        if args.head {
+            value["head_mode"] = serde_json::to_value(&head_total)?;
+        }
+        super::traces::print_json_report(&value, false)?;
     } else {
         let mut text = String::new();
         for file in &files {
@@ -204,9 +238,52 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 share.kept, share.rule, share.evidence
             );
         }
-        print!("{text}");
+        let repairs = &sampler.report().repairs;
+        let _ = writeln!(
+            text,
+            "\nTrace structure: {} duplicate span ids, {} parent cycles cut, {} spans with a parent not in the file, {} traces with several roots",
+            repairs.duplicate_span_ids,
+            repairs.cycles_broken,
+            repairs.missing_parents,
+            repairs.several_roots
+        );
+        if args.head {
+            head_text(&mut text, &head_total);
+        }
+        console::out(&text)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn head_text(out: &mut String, head: &HeadIntegrity) {
+    let _ = writeln!(
+        out,
+        "\nHead mode (per-span decisions at start, as the SDK samplers make them):"
+    );
+    let _ = writeln!(
+        out,
+        "  rule-kept spans whose parent its rule kept too: {} of {} ({:.2}%)",
+        head.rule_kept_with_rule_kept_parent,
+        head.rule_kept,
+        100.0 * head.rule_parent_share()
+    );
+    let _ = writeln!(
+        out,
+        "  kept by the error override {}, by the latency override {}, as local ancestors {}",
+        head.error_kept, head.latency_kept, head.local_ancestors
+    );
+    let _ = writeln!(
+        out,
+        "  error-kept spans missing a cross-service ancestor: {} of {}",
+        head.error_kept_missing_ancestor, head.error_kept
+    );
+    let _ = writeln!(
+        out,
+        "  ancestor integrity of everything kept: {} of {} ({:.2}%)",
+        head.kept_with_parent,
+        head.kept,
+        100.0 * head.ancestor_integrity()
+    );
 }
 
 fn table(out: &mut String, rows: &[Row]) {

@@ -3,6 +3,7 @@
 //! prefix > glob, service-specific first), its score breakdown, and the code behind
 //! each reason when the source tree is readable.
 
+use super::console;
 use anyhow::Result;
 use policy_schema::{Action, Matcher, Policy, Rule};
 use runtime_sampler::matcher::CompiledMatchers;
@@ -19,7 +20,7 @@ const CONTEXT_LINES: u32 = 2;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The policy.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'p', long, value_name = "FILE")]
     pub policy: PathBuf,
     /// The span name, as the trace shows it.
     #[arg(value_name = "SPAN-NAME")]
@@ -35,8 +36,11 @@ pub struct Args {
     #[arg(long = "attribute", value_name = "KEY=VALUE", value_parser = parse_attribute)]
     pub attributes: Vec<(String, String)>,
     /// Source tree to show code from [default: the policy's source root].
-    #[arg(long = "source-dir", value_name = "PATH")]
+    #[arg(long = "source-dir", value_name = "SOURCE")]
     pub source_dir: Option<PathBuf>,
+    /// Print the matching rules as JSON (with their evidence) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `autoscope explain`.
@@ -68,6 +72,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .or_else(|| source_root_of(&policy, &args.policy));
     let mut found = BTreeSet::new();
     let mut out = String::new();
+    let mut matches = Vec::new();
     let attributes: Vec<(&str, AttributeValue<'_>)> = args
         .attributes
         .iter()
@@ -88,7 +93,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let rule = &policy.rules[hit.rule as usize];
             let matcher = &rule.matchers[hit.matcher as usize];
             describe(&mut out, rule, matcher, source_root.as_deref());
+            matches.push(serde_json::json!({
+                "rule": rule.id,
+                "service": rule.service,
+                "matched_by": matcher,
+                "kind": rule.kind,
+                "attributes": rule.attributes,
+                "action": rule.action,
+                "evidence": rule.evidence,
+            }));
         }
+    }
+    if args.json {
+        let value = serde_json::json!({
+            "span_name": args.span_name,
+            "service": args.service,
+            "matches": matches,
+            "default_action": policy.default_action,
+        });
+        super::traces::print_json_report(&value, false)?;
+        return Ok(ExitCode::SUCCESS);
     }
     if found.is_empty() {
         let scope = args
@@ -96,13 +120,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .as_deref()
             .map(|s| format!(" in service {s}"))
             .unwrap_or_default();
-        println!(
-            "{:?}{scope}: no rule matches; the default action applies: {}",
+        console::out(&format!(
+            "{:?}{scope}: no rule matches; the default action applies: {}\n",
             args.span_name,
             action_text(&policy.default_action)
-        );
+        ))?;
     } else {
-        print!("{out}");
+        console::out(&out)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -135,15 +159,12 @@ fn matcher_text(matcher: &Matcher) -> String {
     }
 }
 
-/// The source root recorded in the policy, resolved against the current directory or
-/// the policy file's directory, when it exists.
+/// The source root recorded in the policy, resolved against the policy file's folder
+/// (where `analyze` records it from) or else the current folder, when it exists.
 fn source_root_of(policy: &Policy, policy_path: &Path) -> Option<PathBuf> {
     let recorded = PathBuf::from(policy.generator.source_root.as_ref()?);
-    let beside = policy_path.parent().map(|dir| dir.join(&recorded));
-    [Some(recorded), beside]
-        .into_iter()
-        .flatten()
-        .find(|p| p.is_dir())
+    let beside = super::analyze::policy_folder(policy_path).join(&recorded);
+    [beside, recorded].into_iter().find(|p| p.is_dir())
 }
 
 fn describe(out: &mut String, rule: &Rule, matcher: &Matcher, source_root: Option<&Path>) {

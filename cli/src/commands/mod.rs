@@ -1,28 +1,70 @@
 //! Subcommands of the `autoscope` binary, one module each, and what they share:
-//! error kinds that decide exit codes, and atomic output files.
+//! error kinds that decide exit codes, outputs that never destroy data ([`output`]),
+//! and standard output and error that never panic ([`console`]).
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 mod analyze;
 mod check;
+pub mod console;
 mod convert;
 mod coverage;
+mod docs;
 mod eval;
 mod explain;
+pub mod output;
 mod sample;
 mod traces;
 mod zip;
 
+/// What `--help` says about exit codes and outputs.
+const AFTER_HELP: &str = "\
+Exit codes: 0 success (also when the reader of standard output goes away, as in `| head`); \
+1 `check` found differences (only that); 2 usage, input or output errors (the message names \
+the file, and the line where known); 3 internal errors (a bug); 128 + N when stopped by \
+signal N (130 for Ctrl-C, 143 for SIGTERM).
+
+Outputs: `-` is standard output; devices, FIFOs and sockets are written in place; a regular \
+file is replaced atomically (temporary `.NAME.autoscope-tmp.PID.RANDOM` beside it, removed on \
+failure and on SIGINT/SIGTERM), keeping its mode; an output that is one of the inputs is refused.";
+
 /// Span-level trace sampling from knowledge of the code.
 #[derive(Debug, Parser)]
-#[command(name = "autoscope", version, about, propagate_version = true)]
+#[command(
+    name = "autoscope",
+    version,
+    about,
+    propagate_version = true,
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
+struct GlobalArgs {
+    /// Print only errors: no summary, no warnings, no progress.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Print more: every warning, details per file.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
+    /// When to color text (`auto`: on a terminal, unless NO_COLOR is set).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = console::ColorWhen::Auto
+    )]
+    color: console::ColorWhen,
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,10 +87,55 @@ enum Command {
     Zip(zip::ZipArgs),
     /// Decompress a .tz file to OTLP/JSON.
     Unzip(zip::UnzipArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page, or write one per command into a folder.
+    Man(docs::ManArgs),
+}
+
+/// Parses the command line; `--color` (and `NO_COLOR`) also decide whether clap's own
+/// help and errors are colored.
+pub fn parse_args() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command().color(clap_color(&raw));
+    let matches = command.try_get_matches_from(raw)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// The color choice `--color` asks for, read before clap parses (its errors need it).
+fn clap_color(raw: &[std::ffi::OsString]) -> clap::ColorChoice {
+    let mut asked = None;
+    for (i, arg) in raw.iter().enumerate() {
+        let arg = arg.to_string_lossy();
+        if arg == "--" {
+            break;
+        }
+        if let Some(value) = arg.strip_prefix("--color=") {
+            asked = Some(value.to_string());
+        } else if arg == "--color" {
+            asked = raw.get(i + 1).map(|v| v.to_string_lossy().into_owned());
+        }
+    }
+    match asked.as_deref() {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ if console::no_color_env() => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    }
+}
+
+/// Prints a clap error (or `--help`, `--version`) and gives its exit code: 2 for usage
+/// errors, 0 for help and version. A closed standard output is not an error.
+pub fn usage_error_exit(error: &clap::Error) -> ExitCode {
+    let code = if error.use_stderr() { EXIT_USAGE } else { 0 };
+    let _ = error.print();
+    ExitCode::from(code)
 }
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    console::init(cli.global.quiet, cli.global.verbose, cli.global.color);
     match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Check(args) => check::run(args),
@@ -59,8 +146,50 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Convert(args) => convert::run(args),
         Command::Zip(args) => zip::run_zip(args),
         Command::Unzip(args) => zip::run_unzip(args),
+        Command::Completions(args) => docs::run_completions(args),
+        Command::Man(args) => docs::run_man(args),
     }
 }
+
+/// Whether the command failed only because the reader of its output went away
+/// (EPIPE on standard output, standard error or a FIFO): that ends it quietly, exit 0.
+pub fn reader_went_away(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<output::OutputError>()
+            .is_some_and(|e| e.kind == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The error and its causes, each said once: a cause whose text an earlier message
+/// already holds (`x: cannot read: No such file or directory` over the same I/O
+/// error) is left out, and so are `(os error N)` suffixes.
+pub fn render_error(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        let part = match part.rfind(" (os error ") {
+            Some(at) if part.ends_with(')') => &part[..at],
+            _ => &part,
+        };
+        if part.is_empty() || text.contains(part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(part);
+    }
+    text
+}
+
+/// Exit code: a usage, input or output error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: an internal error (a bug in Autoscope).
+pub const EXIT_INTERNAL: u8 = 3;
 
 /// An error caused by the user's input or arguments: exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -72,42 +201,16 @@ pub fn input_error(message: impl Into<String>) -> anyhow::Error {
     InputError(message.into()).into()
 }
 
-/// Exit code for an error: 2 for input and usage errors (including I/O on input
-/// files), 1 otherwise.
+/// Exit code for an error: 2 for usage, input and output errors (including I/O on
+/// input files), 3 for internal errors (bugs).
 pub fn exit_code_of(error: &anyhow::Error) -> u8 {
     let is_input = error.chain().any(|cause| {
         cause.is::<InputError>()
+            || cause.is::<output::OutputError>()
             || cause.is::<std::io::Error>()
             || cause.is::<policy_schema::LoadError>()
             || cause.is::<trace_formats::ReadError>()
             || cause.is::<tracezip::DecodeError>()
     });
-    if is_input { 2 } else { 1 }
-}
-
-/// Writes `path` atomically: the content goes to a temporary file in the same folder,
-/// which is renamed over `path` only when complete, so no half-written file is left.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| input_error(format!("{}: cannot create output: {e}", path.display())))?;
-    {
-        let mut out = std::io::BufWriter::new(file.as_file_mut());
-        write(&mut out)?;
-        out.flush()?;
-    }
-    file.persist(path).map_err(|e| {
-        input_error(format!(
-            "{}: cannot write output: {}",
-            path.display(),
-            e.error
-        ))
-    })?;
-    Ok(())
+    if is_input { EXIT_USAGE } else { EXIT_INTERNAL }
 }

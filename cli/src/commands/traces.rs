@@ -1,16 +1,18 @@
-//! What the trace commands share: reading trace files with errors that name them, and
-//! loading a policy into a sampler.
+//! What the trace commands share: checking and reading trace files with errors that
+//! name them, loading a policy into a sampler, progress, and the sampler's report as
+//! JSON.
 
+use super::console;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use runtime_sampler::Sampler;
-use std::io::IsTerminal;
+use runtime_sampler::{Report, Sampler};
 use std::path::{Path, PathBuf};
 use trace_formats::TraceDocument;
 
-/// Reads one trace file; a missing or malformed file is an input error (exit 2).
+/// Reads one trace file; a missing, empty or malformed file is an input error (exit
+/// 2) naming the file, and the line where known.
 pub fn read_traces(path: &Path) -> Result<TraceDocument> {
-    trace_formats::read_path(path).map_err(|e| super::input_error(e.to_string()))
+    Ok(trace_formats::read_path(path)?)
 }
 
 /// Loads a policy and compiles it.
@@ -22,25 +24,30 @@ pub fn load_sampler(path: &Path) -> Result<(policy_schema::Policy, Sampler)> {
     Ok((policy, sampler))
 }
 
-/// Checks that every input exists before any work starts, so a typo fails fast.
+/// Checks that every input is a file before any work starts, so a typo fails fast: a
+/// missing input is "no such file", a folder "is a folder".
 pub fn check_inputs(inputs: &[PathBuf]) -> Result<()> {
     if inputs.is_empty() {
         return Err(super::input_error("no trace files given"));
     }
     for input in inputs {
-        if !input.is_file() {
-            return Err(super::input_error(format!(
-                "{}: no such file",
-                input.display()
-            )));
-        }
+        let problem = match std::fs::metadata(input) {
+            Ok(m) if m.is_dir() => "is a folder, not a trace file".to_string(),
+            Ok(_) => continue,
+            Err(e) => trace_formats::describe_io(&e),
+        };
+        return Err(super::input_error(format!(
+            "{}: {problem}",
+            input.display()
+        )));
     }
     Ok(())
 }
 
-/// A progress bar over input files, shown only when stderr is a terminal.
+/// A progress bar over input files, shown only when standard error is a terminal and
+/// `--quiet` is not given.
 pub fn progress(files: usize) -> ProgressBar {
-    if !std::io::stderr().is_terminal() || files < 2 {
+    if !console::progress_allowed() || files < 2 {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(files as u64);
@@ -49,4 +56,69 @@ pub fn progress(files: usize) -> ProgressBar {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
+}
+
+/// The trace-structure problems the sampler found and repaired, as JSON.
+pub fn structure_json(report: &Report) -> serde_json::Value {
+    let repairs = &report.repairs;
+    serde_json::json!({
+        "roots": repairs.roots,
+        "traces_with_several_roots": repairs.several_roots,
+        "missing_parents": repairs.missing_parents,
+        "duplicate_span_ids": repairs.duplicate_span_ids,
+        "parent_cycles_cut": repairs.cycles_broken,
+    })
+}
+
+/// The sampler's per-rule report as JSON (rules in policy order, the default last).
+pub fn report_json(report: &Report) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = report
+        .rules
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "rule": r.id,
+                "spans_in": r.spans_in,
+                "spans_out": r.spans_out(),
+                "kept_by_rule": r.kept_by_rule,
+                "kept_by_error": r.kept_by_error,
+                "kept_by_latency": r.kept_by_latency,
+                "kept_as_ancestor": r.kept_as_ancestor,
+                "adjusted_total": r.adjusted_total,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "traces": report.traces,
+        "spans_in": report.spans_in(),
+        "spans_out": report.spans_out(),
+        "rules": rules,
+        "structure": structure_json(report),
+    })
+}
+
+/// A warning when traces had duplicate span ids or parent cycles (which the sampler
+/// repaired, but which mean the input is not what it claims).
+pub fn warn_about_structure(report: &Report, hint: &str) {
+    let repairs = &report.repairs;
+    if repairs.duplicate_span_ids == 0 && repairs.cycles_broken == 0 {
+        return;
+    }
+    console::warning(&format!(
+        "the traces have {} duplicate span ids and {} parent cycles (cut to roots){hint}",
+        repairs.duplicate_span_ids, repairs.cycles_broken
+    ));
+}
+
+/// Writes a JSON report: to standard output, or to standard error when standard
+/// output carries the command's data.
+pub fn print_json_report(value: &serde_json::Value, data_on_stdout: bool) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    if data_on_stdout {
+        console::report_to_stderr(&text)?;
+    } else {
+        console::out(&text)?;
+    }
+    Ok(())
 }

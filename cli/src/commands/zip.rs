@@ -4,6 +4,9 @@
 //! `convert` does (textual ids stay in attributes), and writes a `.tz` file; `unzip`
 //! writes a `.tz` file's spans back as OTLP/JSON, exactly as `convert` would have.
 
+use super::console;
+use super::output::{Destination, Inputs};
+use super::traces::{check_inputs, read_traces};
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,8 +21,8 @@ pub struct ZipArgs {
     /// CSV; the format is told from the content).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// Output file, written atomically.
-    #[arg(short, long, value_name = "OUT.tz")]
+    /// Output file (.tz), written atomically; `-` for standard output.
+    #[arg(short = 'o', long, value_name = "PATH")]
     output: PathBuf,
     /// Do not apply zstd to the frames (larger output, faster).
     #[arg(long)]
@@ -27,6 +30,9 @@ pub struct ZipArgs {
     /// Print bytes in, bytes out, ratio and speed to standard error.
     #[arg(long)]
     stats: bool,
+    /// Print the statistics as JSON (on standard output; on standard error with `-o -`).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `autoscope unzip`.
@@ -36,15 +42,23 @@ pub struct UnzipArgs {
     #[arg(value_name = "IN.tz")]
     input: PathBuf,
     /// Output file (OTLP/JSON), written atomically; `-` for standard output.
-    #[arg(short, long, value_name = "OUT.json")]
+    #[arg(short = 'o', long, value_name = "PATH")]
     output: PathBuf,
     /// Print bytes in, bytes out and speed to standard error.
     #[arg(long)]
     stats: bool,
+    /// Print the statistics as JSON (on standard output; on standard error with `-o -`).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `autoscope zip`.
 pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
+    check_inputs(&args.inputs)?;
+    let destination = Destination::file(
+        &args.output,
+        &Inputs::of(args.inputs.iter().map(PathBuf::as_path)),
+    )?;
     let options = EncoderOptions {
         zstd_level: (!args.no_zstd).then_some(tracezip::DEFAULT_ZSTD_LEVEL),
         ..EncoderOptions::default()
@@ -57,7 +71,7 @@ pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
     // One file's spans in memory at a time; the stream (and its dictionaries) goes on
     // from file to file.
     for input in &args.inputs {
-        let document = trace_formats::read_path(input)?;
+        let document = read_traces(input)?;
         bytes_in += std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
         let spans = document.otlp_spans();
         drop(document);
@@ -72,7 +86,7 @@ pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
         encoding += started.elapsed();
     }
     let mut bytes_out = 5u64;
-    super::write_atomically(&args.output, |out: &mut dyn Write| -> Result<()> {
+    destination.write_with(|out: &mut dyn Write| -> Result<()> {
         tracezip::write_file_header(out)?;
         for frame in &frames {
             tracezip::write_frame(out, frame)?;
@@ -80,40 +94,48 @@ pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
         }
         Ok(())
     })?;
-    if args.stats {
+    if args.stats || args.json {
         print_stats(
-            "zip",
-            span_count,
-            bytes_in,
-            bytes_out,
-            encoding.as_secs_f64(),
-        );
+            Stats {
+                command: "zip",
+                spans: span_count,
+                bytes_in,
+                bytes_out,
+                seconds: encoding.as_secs_f64(),
+            },
+            args.json,
+            destination.is_stdout(),
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `autoscope unzip`.
 pub fn run_unzip(args: UnzipArgs) -> Result<ExitCode> {
+    check_inputs(std::slice::from_ref(&args.input))?;
+    let destination = Destination::file(&args.output, &Inputs::of([args.input.as_path()]))?;
     let spans_and_size = read_tz(&args.input)
         .with_context(|| format!("{}: cannot decompress", args.input.display()));
     let (spans, bytes_in, seconds) = spans_and_size?;
     let mut json = Vec::new();
     trace_formats::write_otlp_json(&spans, &mut json)
-        .with_context(|| format!("{}: cannot write OTLP/JSON", args.output.display()))?;
-    if args.output.as_os_str() == "-" {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        out.write_all(&json)
-            .and_then(|()| out.flush())
-            .context("cannot write to standard output")?;
-    } else {
-        super::write_atomically(&args.output, |out: &mut dyn Write| -> Result<()> {
-            out.write_all(&json)?;
-            Ok(())
-        })?;
-    }
-    if args.stats {
-        print_stats("unzip", spans.len(), bytes_in, json.len() as u64, seconds);
+        .with_context(|| format!("{}: cannot write OTLP/JSON", destination.name()))?;
+    destination.write_with(|out: &mut dyn Write| -> Result<()> {
+        out.write_all(&json)?;
+        Ok(())
+    })?;
+    if args.stats || args.json {
+        print_stats(
+            Stats {
+                command: "unzip",
+                spans: spans.len(),
+                bytes_in,
+                bytes_out: json.len() as u64,
+                seconds,
+            },
+            args.json,
+            destination.is_stdout(),
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -133,7 +155,23 @@ fn read_tz(path: &Path) -> Result<(Vec<trace_formats::Span>, u64, f64)> {
     Ok((spans, size, started.elapsed().as_secs_f64()))
 }
 
-fn print_stats(command: &str, spans: usize, bytes_in: u64, bytes_out: u64, seconds: f64) {
+/// What `--stats` reports.
+struct Stats {
+    command: &'static str,
+    spans: usize,
+    bytes_in: u64,
+    bytes_out: u64,
+    seconds: f64,
+}
+
+fn print_stats(stats: Stats, json: bool, data_on_stdout: bool) -> Result<()> {
+    let Stats {
+        command,
+        spans,
+        bytes_in,
+        bytes_out,
+        seconds,
+    } = stats;
     // The compression ratio: trace bytes over .tz bytes, whichever way we went.
     let (trace_bytes, tz_bytes) = if command == "zip" {
         (bytes_in, bytes_out)
@@ -141,16 +179,30 @@ fn print_stats(command: &str, spans: usize, bytes_in: u64, bytes_out: u64, secon
         (bytes_out, bytes_in)
     };
     let ratio = trace_bytes as f64 / tz_bytes.max(1) as f64;
-    eprintln!(
+    let spans_per_second = spans as f64 / seconds.max(1e-9);
+    let timed = if command == "zip" {
+        "encoding"
+    } else {
+        "decoding"
+    };
+    if json {
+        let value = serde_json::json!({
+            "command": command,
+            "spans": spans,
+            "bytes_in": bytes_in,
+            "bytes_out": bytes_out,
+            "ratio": ratio,
+            "seconds": seconds,
+            "timed": timed,
+            "spans_per_second": spans_per_second,
+        });
+        return super::traces::print_json_report(&value, data_on_stdout);
+    }
+    console::report_to_stderr(&format!(
         "{command}: {spans} spans, {bytes_in} bytes in, {bytes_out} bytes out, ratio {ratio:.2}, \
-         {:.0} spans/s ({} only)",
-        spans as f64 / seconds.max(1e-9),
-        if command == "zip" {
-            "encoding"
-        } else {
-            "decoding"
-        }
-    );
+         {spans_per_second:.0} spans/s ({timed} only)\n"
+    ))?;
+    Ok(())
 }
 
 fn varint_len(value: u64) -> u64 {

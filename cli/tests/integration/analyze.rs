@@ -272,8 +272,9 @@ fn traces_set_rates_by_volume_and_bad_trace_files_exit_2() {
 }
 
 #[test]
-fn without_a_path_analyze_runs_on_the_shipped_samples() {
+fn without_a_path_analyze_reads_the_current_folder() {
     let dir = tempfile::tempdir().unwrap();
+    write_shop(dir.path());
     let out = autoscope(&["analyze", "-o", "-", "-q"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let policy = policy_schema::from_json_str(&text(&out.stdout)).unwrap();
@@ -282,12 +283,22 @@ fn without_a_path_analyze_runs_on_the_shipped_samples() {
         .iter()
         .filter_map(|r| r.service.as_deref())
         .collect();
-    for expected in ["shop-order-service", "orders", "frontend"] {
-        assert!(
-            services.contains(expected),
-            "{expected} missing from {services:?}"
-        );
-    }
+    assert_eq!(
+        services,
+        ["orders", "payments"].into_iter().collect(),
+        "the user's code, not the bundled samples"
+    );
+    assert_eq!(policy.generator.source_root.as_deref(), Some("."));
+    // In a folder without code it says so rather than analyzing anything else.
+    let empty = tempfile::tempdir().unwrap();
+    let out = autoscope(&["analyze", "-o", "-"], empty.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(".: no Java, Python or Go source files"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
@@ -326,4 +337,223 @@ fn django_url_patterns_become_routes_with_include_prefixes() {
         list.matchers
             .contains(&policy_schema::Matcher::Exact("GET api/orders/".into()))
     );
+}
+
+#[test]
+fn check_regenerates_with_the_recorded_options_and_prints_the_whole_command() {
+    let dir = tempfile::tempdir().unwrap();
+    write_shop(dir.path());
+    std::fs::create_dir(dir.path().join("ci")).unwrap();
+    let out = autoscope(
+        &[
+            "analyze",
+            ".",
+            "-o",
+            "ci/policy.json",
+            "-q",
+            "--exclude",
+            "payments/**",
+            "--target-reduction",
+            "0.9",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let policy = policy_schema::from_path(&dir.path().join("ci/policy.json")).unwrap();
+    assert_eq!(policy.generator.source_root.as_deref(), Some(".."));
+    assert_eq!(policy.generator.arguments, ["--exclude", "payments/**"]);
+    // No path and no options: both come from the policy.
+    let out = autoscope(&["check", "-p", "ci/policy.json", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("up to date with ."),
+        "{}",
+        text(&out.stdout)
+    );
+    // From another folder too.
+    let out = autoscope(
+        &["check", "-p", "policy.json", "-q"],
+        &dir.path().join("ci"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    let app = dir.path().join("orders/app.py");
+    let mut source = std::fs::read_to_string(&app).unwrap();
+    source.push_str(
+        "\n\n@app.route(\"/orders\", methods=[\"POST\"])\ndef create():\n    return {}\n",
+    );
+    std::fs::write(&app, source).unwrap();
+    let out = autoscope(&["check", "-p", "ci/policy.json", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let hint = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("regenerate with: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(
+        hint,
+        "autoscope analyze . -o ci/policy.json --target-reduction 0.9 --exclude 'payments/**'"
+    );
+    let out = autoscope(
+        &["check", "-p", "ci/policy.json", "-q", "--json"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["up_to_date"], false);
+    assert_eq!(report["regenerate"], hint);
+    assert_eq!(report["differences"][0]["change"], "+");
+    // Running the hint (here without a shell) brings the policy up to date.
+    let words = [
+        "analyze",
+        ".",
+        "-o",
+        "ci/policy.json",
+        "--target-reduction",
+        "0.9",
+        "--exclude",
+        "payments/**",
+        "-q",
+    ];
+    assert_eq!(autoscope(&words, dir.path()).status.code(), Some(0));
+    let out = autoscope(&["check", "-p", "ci/policy.json", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn broken_recorded_arguments_exit_2_naming_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    write_shop(dir.path());
+    let out = autoscope(&["analyze", "-o", "p.json", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let text_policy = std::fs::read_to_string(dir.path().join("p.json")).unwrap();
+    let edited = text_policy.replacen(
+        "\"source_root\": \".\"",
+        "\"source_root\": \".\",\n    \"arguments\": [\"--no-such-option\"]",
+        1,
+    );
+    std::fs::write(dir.path().join("p.json"), edited).unwrap();
+    let out = autoscope(&["check", "-p", "p.json"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("p.json: generator.arguments:"), "{stderr}");
+    assert!(stderr.contains("--no-such-option"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_the_tree_are_not_followed_unless_asked() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("secret.py"),
+        "from flask import Flask\napp = Flask(__name__)\n\n@app.route(\"/secret\")\ndef secret():\n    return {}\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_shop(dir.path());
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.py"),
+        dir.path().join("orders/secret.py"),
+    )
+    .unwrap();
+    let out = autoscope(&["analyze", "-o", "-"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("/secret"));
+    assert!(
+        text(&out.stderr).contains("analyzed 2 files"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = autoscope(&["analyze", "-o", "-", "--follow-symlinks"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("/secret"));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("orders/secret.py: symbolic link out of the source tree"),
+        "{stderr}"
+    );
+    let policy = policy_schema::from_json_str(&text(&out.stdout)).unwrap();
+    assert_eq!(policy.generator.arguments, ["--follow-symlinks"]);
+}
+
+#[test]
+fn every_file_with_syntax_errors_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_shop(dir.path());
+    std::fs::write(
+        dir.path().join("orders/broken.py"),
+        "def fine():\n    return 1\n\ndef broken(:\n    pass\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("payments/also_broken.py"), "x = [1, 2\n").unwrap();
+    let out = autoscope(&["analyze", "-o", "p.json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("orders/broken.py:4: "), "{stderr}");
+    assert!(stderr.contains("payments/also_broken.py:1: "), "{stderr}");
+    assert!(stderr.contains("in 2 files"), "{stderr}");
+    let out = autoscope(&["analyze", "-o", "p.json", "--json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let named: Vec<(String, u64)> = summary["files_with_syntax_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("orders/broken.py".to_string(), 4),
+            ("payments/also_broken.py".to_string(), 1)
+        ]
+    );
+    assert_eq!(summary["files"]["python"], 4);
+    // The JSON summary is the same run after run.
+    let again = autoscope(&["analyze", "-o", "p.json", "--json"], dir.path());
+    assert_eq!(again.stdout, out.stdout);
+    // With `-o -` the policy takes standard output and the summary standard error.
+    let out = autoscope(&["analyze", "-o", "-", "--json"], dir.path());
+    policy_schema::from_json_str(&text(&out.stdout)).unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(summary["output"], "standard output");
+}
+
+#[test]
+fn a_policy_with_a_schema_key_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    write_shop(dir.path());
+    let out = autoscope(&["analyze", "-o", "p.json", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let policy = std::fs::read_to_string(dir.path().join("p.json")).unwrap();
+    let with_schema = policy.replacen(
+        '{',
+        &format!("{{\n  \"$schema\": \"{}\",", policy_schema::SCHEMA_ID),
+        1,
+    );
+    std::fs::write(dir.path().join("p.json"), with_schema).unwrap();
+    let out = autoscope(
+        &[
+            "explain",
+            "-p",
+            "p.json",
+            "GET /orders/<int:order_id>",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let explained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        explained["matches"][0]["rule"],
+        "orders:GET /orders/<int:order_id>"
+    );
+    let out = autoscope(&["check", "-p", "p.json", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

@@ -2,7 +2,9 @@
 //! module per command family.
 
 mod analyze;
+mod cli;
 mod convert;
 mod latency;
+mod output;
 mod traces;
 mod zip;

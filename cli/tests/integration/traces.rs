@@ -327,6 +327,96 @@ fn reparent_points_past_dropped_ancestors_to_a_missing_parent() {
     }
 }
 
+#[test]
+fn duplicate_span_ids_and_parent_cycles_are_counted_in_reports() {
+    let policy = testdata("policies/example.json");
+    let input = testdata("traces/anomalies.csv");
+    let run = autoscope(&[
+        "sample".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        "/dev/null".as_ref(),
+        "--report".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["structure"]["duplicate_span_ids"], 1);
+    assert_eq!(report["structure"]["parent_cycles_cut"], 1);
+    assert_eq!(report["spans_in"], 5);
+    assert_eq!(report["files"][0]["spans"], 5);
+    // Without --report, a warning says so.
+    let run = autoscope(&[
+        "sample".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        "/dev/null".as_ref(),
+    ]);
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("1 duplicate span ids and 1 parent cycles"),
+        "{stderr}"
+    );
+    let run = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["structure"]["duplicate_span_ids"], 1);
+    assert_eq!(report["structure"]["parent_cycles_cut"], 1);
+    let run = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+    ]);
+    assert!(
+        text(&run.stdout).contains("1 duplicate span ids, 1 parent cycles cut"),
+        "{}",
+        text(&run.stdout)
+    );
+}
+
+#[test]
+fn an_is_error_that_is_neither_true_nor_false_exits_2_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("truncated.csv");
+    let original = std::fs::read_to_string(testdata("traces/shop.csv")).unwrap();
+    let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+    let row = lines[3].clone();
+    lines[3] = format!("{},Fals", row.rsplit_once(',').unwrap().0);
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let policy = testdata("policies/example.json");
+    for command in ["sample", "eval", "coverage"] {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            command.as_ref(),
+            "-p".as_ref(),
+            policy.as_os_str(),
+            input.as_os_str(),
+        ];
+        if command == "sample" {
+            args.extend([std::ffi::OsStr::new("-o"), std::ffi::OsStr::new("-")]);
+        }
+        let run = autoscope(&args);
+        assert_eq!(run.status.code(), Some(2), "{command}");
+        let stderr = text(&run.stderr);
+        assert!(
+            stderr.contains(&format!("{}:4:", input.display()))
+                && stderr.contains("\"Fals\" is neither true nor false"),
+            "{command}: {stderr}"
+        );
+        assert!(run.stdout.is_empty(), "{command}");
+    }
+}
+
 /// A version 2 policy whose rules have kind and attribute conditions: `coverage` and
 /// `explain` decide with the span's kind and start attributes and show the conditions.
 #[test]
@@ -393,4 +483,45 @@ fn coverage_and_explain_honour_rule_conditions() {
     );
     let bad = autoscope(&["explain", "--policy", "x.json", "GET", "--kind", "sever"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+}
+
+/// `eval --head`: the policy applied per span at start, as the SDK samplers do, with its
+/// ancestor integrity beside the other methods.
+#[test]
+fn eval_head_mode_reports_ancestor_integrity() {
+    let policy = testdata("policies/example.json");
+    let input = testdata("traces/shop.csv");
+    let run = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "--head".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let head = &report["head_mode"];
+    let kept = head["kept"].as_u64().unwrap();
+    assert!(kept > 0 && head["kept_with_parent"].as_u64().unwrap() <= kept);
+    assert!(head["error_kept"].as_u64().unwrap() >= 1, "{head}");
+    let methods = report["total"].as_array().unwrap();
+    let row = methods
+        .iter()
+        .find(|m| m["method"] == "policy, head mode")
+        .unwrap();
+    assert_eq!(row["kept_spans"].as_u64().unwrap(), kept);
+    let table = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "--head".as_ref(),
+    ]);
+    let table = text(&table.stdout);
+    assert!(
+        table.contains("Head mode (per-span decisions at start"),
+        "{table}"
+    );
+    assert!(table.contains("error-kept spans missing a cross-service ancestor"));
 }

@@ -137,3 +137,73 @@ fn bad_input_exits_2_naming_the_file() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("missing.csv"));
     assert!(!zipped.exists());
 }
+
+/// A name that is not UTF-8 survives `convert` and `zip`/`unzip`: the OTLP/JSON holds
+/// its bytes, and both ways give the same file.
+#[test]
+fn names_that_are_not_utf8_survive_convert_and_zip() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/traces/anomalies.csv");
+    let converted = dir.path().join("converted.json");
+    let archive = dir.path().join("a.tz");
+    let unzipped = dir.path().join("unzipped.json");
+    for args in [
+        vec![
+            "convert".as_ref(),
+            input.as_os_str(),
+            "-o".as_ref(),
+            converted.as_os_str(),
+        ],
+        vec![
+            "zip".as_ref(),
+            input.as_os_str(),
+            "-o".as_ref(),
+            archive.as_os_str(),
+        ],
+        vec![
+            "unzip".as_ref(),
+            archive.as_os_str(),
+            "-o".as_ref(),
+            unzipped.as_os_str(),
+        ],
+    ] {
+        let run = Command::new(env!("CARGO_BIN_EXE_autoscope"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    assert_eq!(
+        std::fs::read(&converted).unwrap(),
+        std::fs::read(&unzipped).unwrap()
+    );
+    let doc = trace_formats::read_path(&unzipped).unwrap();
+    let root = doc
+        .spans
+        .iter()
+        .find(|s| s.name.starts_with("GET /caf"))
+        .unwrap();
+    let original = root
+        .attributes
+        .iter()
+        .find(|kv| kv.key == trace_formats::ORIGINAL_NAME)
+        .map(|kv| kv.value.clone());
+    assert_eq!(
+        original,
+        Some(trace_formats::AnyValue::Bytes(b"GET /caf\xe9".to_vec()))
+    );
+    let service = root
+        .resource
+        .attributes
+        .iter()
+        .find(|kv| kv.key == trace_formats::ORIGINAL_SERVICE_NAME)
+        .map(|kv| kv.value.clone());
+    assert_eq!(
+        service,
+        Some(trace_formats::AnyValue::Bytes(b"caf\xe9-service".to_vec()))
+    );
+}
