@@ -112,11 +112,11 @@ fn analyze_writes_a_valid_deterministic_policy_and_a_summary() {
     let policy = policy_schema::from_json_str(&first).unwrap();
     let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
     assert!(
-        ids.contains(&"orders:GET /orders/<int:order_id>"),
+        ids.contains(&"orders:GET /orders/<int:order_id> [otel-python]"),
         "{ids:?}"
     );
     assert!(
-        ids.contains(&"payments:GET /payments/<payment_id>"),
+        ids.contains(&"payments:GET /payments/<payment_id> [otel-python]"),
         "{ids:?}"
     );
     let out = autoscope(&["analyze", ".", "-o", "-", "--quiet"], dir.path());
@@ -241,7 +241,7 @@ fn traces_set_rates_by_volume_and_bad_trace_files_exit_2() {
     let hot = policy
         .rules
         .iter()
-        .find(|r| r.id == "payments:GET /payments/<payment_id>")
+        .find(|r| r.id == "payments:GET /payments/<payment_id> [otel-python]")
         .unwrap();
     let reasons = &hot.evidence.as_ref().unwrap().reasons;
     assert!(
@@ -328,8 +328,8 @@ fn django_url_patterns_become_routes_with_include_prefixes() {
     assert_eq!(
         ids,
         [
-            "shop:* /api/orders/<int:order_id>/",
-            "shop:GET /api/orders/"
+            "shop:* /api/orders/<int:order_id>/ [otel-python]",
+            "shop:GET /api/orders/ [otel-python]"
         ]
     );
     let list = &policy.rules[1];
@@ -552,7 +552,7 @@ fn a_policy_with_a_schema_key_loads() {
     let explained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         explained["matches"][0]["rule"],
-        "orders:GET /orders/<int:order_id>"
+        "orders:GET /orders/<int:order_id> [otel-python]"
     );
     let out = autoscope(&["check", "-p", "p.json", "-q"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
