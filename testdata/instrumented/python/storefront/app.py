@@ -1,0 +1,85 @@
+"""Storefront: the shop's web front. Reads products from the catalog service over HTTP
+(requests) and keeps orders in SQLite through SQLAlchemy."""
+
+import os
+
+import requests
+from flask import Flask, abort, jsonify, request
+from sqlalchemy import Integer, String, create_engine, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+CATALOG_URL = os.environ.get("CATALOG_URL", "http://127.0.0.1:8001")
+DATABASE_URL = os.environ.get("STOREFRONT_DATABASE_URL", "sqlite:///storefront.db")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Order(Base):
+    """One order of a quantity of one product."""
+
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+
+
+engine = create_engine(DATABASE_URL)
+Base.metadata.create_all(engine)
+app = Flask(__name__)
+
+
+def catalog(path, **params):
+    """GET from the catalog service; a failure there fails the request here."""
+    response = requests.get(f"{CATALOG_URL}{path}", params=params, timeout=5)
+    if response.status_code == 404:
+        abort(404)
+    response.raise_for_status()
+    return response.json()
+
+
+@app.get("/health")
+def health():
+    return {"status": "ok"}
+
+
+@app.get("/products")
+def list_products():
+    return jsonify(catalog("/products", category=request.args.get("category", "tea")))
+
+
+@app.get("/products/<int:product_id>")
+def show_product(product_id):
+    return catalog(f"/products/{product_id}")
+
+
+@app.get("/products/<int:product_id>/reviews")
+def product_reviews(product_id):
+    # The catalog's reviews endpoint fails; raise_for_status turns that into a 500 here.
+    return jsonify(catalog(f"/products/{product_id}/reviews"))
+
+
+@app.post("/orders")
+def place_order():
+    body = request.get_json(force=True)
+    product = catalog(f"/products/{int(body['product_id'])}")
+    with Session(engine) as session:
+        order = Order(product_id=product["id"], quantity=int(body.get("quantity", 1)))
+        session.add(order)
+        session.commit()
+        return {"id": order.id, "status": order.status}, 201
+
+
+@app.get("/orders/<int:order_id>")
+def show_order(order_id):
+    with Session(engine) as session:
+        order = session.scalars(select(Order).where(Order.id == order_id)).first()
+        if order is None:
+            abort(404)
+        return {"id": order.id, "product_id": order.product_id, "quantity": order.quantity}
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "8000")), use_reloader=False)
