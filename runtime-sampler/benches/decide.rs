@@ -199,6 +199,32 @@ fn decisions<M: Measurement>(c: &mut Criterion<M>, label: &str) {
                 .count()
         })
     });
+    // The floor the decisions are measured against: per span one hash-map lookup of the
+    // name and one 64-bit hash of the trace id, compared with a threshold.
+    let floor_policy = realistic_policy(false);
+    let names: ahash::AHashMap<&str, u64> = floor_policy
+        .rules
+        .iter()
+        .flat_map(|r| r.matchers.iter())
+        .filter_map(|m| match m {
+            Matcher::Exact(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .zip(0u64..)
+        .map(|(name, i)| (name, (i % 3) << 54))
+        .collect();
+    let hasher = ahash::RandomState::with_seeds(1, 2, 3, 4);
+    group.bench_function("floor: one map lookup + one trace-id hash", |b| {
+        b.iter(|| {
+            spans
+                .iter()
+                .filter(|s| {
+                    let limit = names.get(s.name).copied().unwrap_or(1 << 55);
+                    (hasher.hash_one(s.trace_id) >> 8) >= limit
+                })
+                .count()
+        })
+    });
     let mut sampler = Sampler::new(&realistic_policy(false)).unwrap();
     group.bench_function("decide, error override", |b| {
         b.iter(|| spans.iter().filter(|s| sampler.decide(s).keep).count())

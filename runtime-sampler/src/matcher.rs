@@ -75,6 +75,7 @@ struct Entry {
 }
 
 impl Entry {
+    #[inline]
     fn applies_to(&self, service: &str) -> bool {
         self.service
             .as_deref()
@@ -82,12 +83,18 @@ impl Entry {
     }
 
     /// The service matches and the conditions hold.
+    #[inline]
     fn applies(&self, start: &SpanStart<'_>) -> bool {
-        self.applies_to(start.service)
-            && self
-                .conditions
-                .as_deref()
-                .is_none_or(|conditions| conditions.hold(start))
+        self.applies_to(start.service) && self.conditions_hold(start)
+    }
+
+    /// The rule's conditions hold (no conditions: one branch, no attribute lookup).
+    #[inline]
+    fn conditions_hold(&self, start: &SpanStart<'_>) -> bool {
+        match &self.conditions {
+            None => true,
+            Some(conditions) => conditions.hold(start),
+        }
     }
 }
 
@@ -289,7 +296,7 @@ impl CompiledMatchers {
                 let rest = name.get(*prefix_len..).unwrap_or_default();
                 if entry.applies_to(start.service)
                     && template.matches_after_prefix(rest)
-                    && entry.applies(start)
+                    && entry.conditions_hold(start)
                 {
                     best = Some(entry);
                     break;
@@ -315,7 +322,9 @@ impl CompiledMatchers {
         self.globs
             .iter()
             .find(|(entry, glob)| {
-                entry.applies_to(start.service) && glob.matches(name) && entry.applies(start)
+                entry.applies_to(start.service)
+                    && glob.matches(name)
+                    && entry.conditions_hold(start)
             })
             .map(|(entry, _)| entry.hit)
     }
