@@ -16,12 +16,16 @@ use commands::console;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    commands::output::install_signal_handler();
     install_panic_hook();
     let args = match commands::parse_args() {
         Ok(args) => args,
         Err(e) => return commands::usage_error_exit(&e),
     };
+    // `serve` handles its own signals: SIGTERM and SIGINT decide and flush everything
+    // buffered, SIGHUP reloads the policy.
+    if !args.handles_own_signals() {
+        commands::output::install_signal_handler();
+    }
     match commands::run(args) {
         Ok(code) => code,
         // `autoscope ... | head`: the reader has what it wanted.

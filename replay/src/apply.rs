@@ -7,7 +7,8 @@
 
 use ahash::AHashMap;
 use runtime_sampler::{
-    AttributeValue, KeepReason, NewParent, Sampler, SpanAttributes, SpanKind, SpanOutcome, SpanView,
+    AttributeValue, KeepReason, NewParent, RateController, Sampler, SpanAttributes, SpanKind,
+    SpanOutcome, SpanView,
 };
 use trace_formats::{AnyValue, KeptSpan, KeyValue, ParentEdit, Span, TraceDocument};
 
@@ -137,6 +138,18 @@ pub fn sample_document(
     doc: &TraceDocument,
     groups: &TraceGroups,
 ) -> Sampled {
+    sample_document_adaptive(sampler, doc, groups, None)
+}
+
+/// Like [`sample_document`], with the rate controller (`sample --adaptive on`) holding
+/// the kept share at its target: after each trace it is told the trace's spans in and
+/// kept, at the trace's earliest start (event time), and its scale goes to the sampler.
+pub fn sample_document_adaptive(
+    sampler: &mut Sampler,
+    doc: &TraceDocument,
+    groups: &TraceGroups,
+    mut controller: Option<&mut RateController>,
+) -> Sampled {
     let mut outcomes: Vec<Option<SpanOutcome>> = vec![None; doc.spans.len()];
     let attributes = ModelAttributes::of(&doc.spans);
     let mut views: Vec<SpanView<'_>> = Vec::new();
@@ -144,6 +157,12 @@ pub fn sample_document(
         views.clear();
         views.extend(trace.iter().map(|&i| view(&doc.spans[i], &attributes[i])));
         let outcome = sampler.sample_trace(&views);
+        if let Some(controller) = controller.as_deref_mut() {
+            let start = views.iter().map(|v| v.start_unix_nano).min().unwrap_or(0);
+            let kept = outcome.kept_indices().count();
+            let scale = controller.observe(start, views.len() as f64, kept as f64);
+            sampler.set_rate_scale(scale);
+        }
         for (local, span_outcome) in outcome.spans.into_iter().enumerate() {
             outcomes[trace[local]] = Some(span_outcome);
         }

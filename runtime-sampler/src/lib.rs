@@ -1,6 +1,7 @@
 //! Applies an Autoscope policy to spans and traces: a fast matcher, consistent
 //! probability sampling, overrides (errors, latency outliers), the structure pass and an
-//! event-time budget.
+//! event-time budget, and a rate controller that holds the kept share at the policy's
+//! target.
 //!
 //! Typical use by a CLI: load the policy with `policy_schema::from_path`, build a
 //! [`Sampler`], read a trace file, group spans by trace, build one [`SpanView`] per span,
@@ -33,6 +34,7 @@ pub mod consistent;
 pub mod head;
 pub mod latency;
 pub mod matcher;
+pub mod rate_control;
 pub mod report;
 pub mod sampler;
 pub mod span;
@@ -40,6 +42,7 @@ pub mod structure;
 
 pub use head::{Decider, HeadDecision};
 pub use matcher::{MatchKind, RuleMatch};
+pub use rate_control::RateController;
 pub use report::{Report, RuleCounts};
 pub use sampler::{
     CompileError, DecidedBy, Decision, OverrideKind, Sampler, SpanOutcome, TraceOutcome,

@@ -136,6 +136,8 @@ pub struct Sampler {
     keep_errors: bool,
     latency: Option<LatencyTracker>,
     budget: Option<BudgetController>,
+    /// The rate controller's factor on `sample` rates (1: the policy's rates).
+    rate_scale: f64,
     mode: StructureMode,
     report: Report,
     /// The last (trace id, tracestate) seen and its randomness: spans come in runs of
@@ -168,6 +170,7 @@ impl Sampler {
                 LatencyTracker::new(config, matcher_count)
             }),
             budget,
+            rate_scale: 1.0,
             mode: policy.structure.mode,
             report: Report::new(policy),
             last_trace: Vec::new(),
@@ -206,6 +209,21 @@ impl Sampler {
         self.budget.as_ref().map_or(1.0, BudgetController::scale)
     }
 
+    /// Sets the factor on every `sample` rate (a rate becomes `min(1, rate · scale)`;
+    /// `keep` rules and overrides are never scaled), as a
+    /// [`RateController`](crate::rate_control::RateController) computes it. The budget
+    /// still caps the result. Non-finite or non-positive scales are ignored.
+    pub fn set_rate_scale(&mut self, scale: f64) {
+        if scale.is_finite() && scale > 0.0 {
+            self.rate_scale = scale;
+        }
+    }
+
+    /// The factor on `sample` rates set by [`Sampler::set_rate_scale`] (1 by default).
+    pub fn rate_scale(&self) -> f64 {
+        self.rate_scale
+    }
+
     /// Decides one span: rule, sampling, overrides. Updates the latency windows, the
     /// budget and the report's per-rule counts (not the structure counts).
     pub fn decide(&mut self, span: &SpanView<'_>) -> Decision {
@@ -228,12 +246,14 @@ impl Sampler {
             adjusted_count: full_count,
         } = self.decider.actions[action_index];
         let randomness = self.randomness(span.trace_id, span.trace_state);
+        let rate_scale = self.rate_scale;
         let (mut keep, mut adjusted, effective_rate, applied_threshold) =
             match (action, &mut self.budget) {
-                // Without a budget, `keep` (threshold 0, count 1) and `sample` share one
-                // branch-free path: which action a span meets and whether it passes are
-                // both unpredictable, so branches on them mispredict.
-                (_, None) => {
+                // Without a budget or a rate scale, `keep` (threshold 0, count 1) and
+                // `sample` share one branch-free path: which action a span meets and
+                // whether it passes are both unpredictable, so branches on them
+                // mispredict.
+                (_, None) if rate_scale == 1.0 => {
                     let keep = keeps(randomness, full_threshold);
                     let effective_rate = match action {
                         Action::Keep => None,
@@ -246,16 +266,27 @@ impl Sampler {
                         full_threshold,
                     )
                 }
-                (Action::Keep, Some(_)) => (true, 1.0, None, 0),
-                (Action::Sample { rate }, Some(budget)) => {
-                    let scale = match trace_scale {
-                        Some(scale) => scale,
-                        None => budget.advance(span.start_unix_nano),
+                (Action::Keep, _) => (true, 1.0, None, 0),
+                (Action::Sample { rate }, budget) => {
+                    let full_rate = rate;
+                    // The rate controller's scale first; the budget caps what it gives.
+                    let rate = (rate * rate_scale).min(1.0);
+                    let scale = match (budget, trace_scale) {
+                        (None, _) => 1.0,
+                        (Some(budget), Some(scale)) => {
+                            budget.record(rate);
+                            scale
+                        }
+                        (Some(budget), None) => {
+                            let scale = budget.advance(span.start_unix_nano);
+                            budget.record(rate);
+                            scale
+                        }
                     };
-                    budget.record(rate);
-                    let (rate, limit, count) = if scale < 1.0 {
-                        let limit = threshold(rate * scale);
-                        (rate * scale, limit, adjusted_count(limit))
+                    let (rate, limit, count) = if scale < 1.0 || rate != full_rate {
+                        let rate = rate * scale.min(1.0);
+                        let limit = threshold(rate);
+                        (rate, limit, adjusted_count(limit))
                     } else {
                         (rate, full_threshold, full_count)
                     };

@@ -16,6 +16,7 @@ mod eval;
 mod explain;
 pub mod output;
 mod sample;
+mod serve;
 mod traces;
 mod zip;
 
@@ -87,10 +88,20 @@ enum Command {
     Zip(zip::ZipArgs),
     /// Decompress a .tz file to OTLP/JSON.
     Unzip(zip::UnzipArgs),
+    /// Run the OTLP sampling gateway: receive spans, sample them span by span, forward
+    /// the kept ones.
+    Serve(serve::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(docs::CompletionsArgs),
     /// Print the manual page, or write one per command into a folder.
     Man(docs::ManArgs),
+}
+
+impl Cli {
+    /// Whether the command installs its own signal handling (`serve`).
+    pub fn handles_own_signals(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
 }
 
 /// Parses the command line; `--color` (and `NO_COLOR`) also decide whether clap's own
@@ -146,6 +157,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Convert(args) => convert::run(args),
         Command::Zip(args) => zip::run_zip(args),
         Command::Unzip(args) => zip::run_unzip(args),
+        Command::Serve(args) => serve::run(args),
         Command::Completions(args) => docs::run_completions(args),
         Command::Man(args) => docs::run_man(args),
     }
@@ -211,6 +223,16 @@ pub fn exit_code_of(error: &anyhow::Error) -> u8 {
             || cause.is::<policy_schema::LoadError>()
             || cause.is::<trace_formats::ReadError>()
             || cause.is::<tracezip::DecodeError>()
+            || cause.is::<autoscope_gateway::SetupError>()
     });
     if is_input { EXIT_USAGE } else { EXIT_INTERNAL }
+}
+
+/// A switch given as `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }

@@ -8,7 +8,7 @@ use super::traces::{
     warn_about_structure,
 };
 use anyhow::Result;
-use autoscope_replay::apply::{TraceGroups, sample_document};
+use autoscope_replay::apply::{TraceGroups, sample_document_adaptive};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -29,6 +29,10 @@ pub struct Args {
     /// repairs) on standard error.
     #[arg(long)]
     report: bool,
+    /// Hold the policy's target reduction with the rate controller (event time, in
+    /// spans), as `serve` does on live traffic.
+    #[arg(long, value_enum, default_value_t = super::OnOff::Off)]
+    adaptive: super::OnOff,
     /// Print the report as JSON instead (on standard output; on standard error with
     /// `-o -`).
     #[arg(long)]
@@ -38,7 +42,9 @@ pub struct Args {
 /// Runs `autoscope sample`.
 pub fn run(args: Args) -> Result<ExitCode> {
     check_inputs(&args.inputs)?;
-    let (_, mut sampler) = load_sampler(&args.policy)?;
+    let (policy, mut sampler) = load_sampler(&args.policy)?;
+    let mut controller = (args.adaptive == super::OnOff::On)
+        .then(|| runtime_sampler::RateController::for_policy(&policy));
     let mut inputs = Inputs::of(args.inputs.iter().map(PathBuf::as_path));
     inputs.add(&args.policy);
     // Every destination is checked before the first input is read.
@@ -61,7 +67,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let mut output = destination.open()?;
         let doc = read_traces(input)?;
         let groups = TraceGroups::of(&doc.spans);
-        let sampled = sample_document(&mut sampler, &doc, &groups);
+        let sampled = sample_document_adaptive(&mut sampler, &doc, &groups, controller.as_mut());
         spans_in += doc.spans.len();
         spans_out += sampled.kept.len();
         let written = trace_formats::write(&doc, &sampled.kept, &mut output);
@@ -105,6 +111,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     ));
     if args.report {
         console::report_to_stderr(&report.to_string())?;
+        if let Some(controller) = &controller {
+            console::report_to_stderr(&format!(
+                "rate controller: target kept share {:.3}, scale {:.4} after {} windows\n",
+                controller.target_kept_share(),
+                controller.scale(),
+                controller.windows()
+            ))?;
+        }
     } else {
         warn_about_structure(report, " (--report shows more)");
     }

@@ -6,5 +6,6 @@ mod cli;
 mod convert;
 mod latency;
 mod output;
+mod serve;
 mod traces;
 mod zip;
