@@ -781,9 +781,16 @@ pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<
             for (name, value) in &captures {
                 set(&mut base, name, value.clone());
             }
+            let mut route_method = None;
             let route = match rule.route_arg {
                 Some(index) => {
-                    let route = call.args.get(index)?.clone()?;
+                    let mut route = call.args.get(index)?.clone()?;
+                    if rule.method_in_route
+                        && let Some((method, path)) = split_method_prefix(&route)
+                    {
+                        route_method = Some(method);
+                        route = path;
+                    }
                     if !rule.route_patterns.is_empty()
                         && !compile(&rule.route_patterns)
                             .iter()
@@ -831,10 +838,10 @@ pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<
                 .unwrap_or_default();
             let mut attrs = Attrs::new();
             expand_into(&rule.attrs, &base, &mut attrs);
-            let methods = if methods.is_empty() {
-                attrs.get("method").cloned().unwrap_or_default()
-            } else {
-                methods
+            let methods = match route_method {
+                Some(method) => vec![method],
+                None if methods.is_empty() => attrs.get("method").cloned().unwrap_or_default(),
+                None => methods,
             };
             Some(Registration {
                 kind: rule.kind,
@@ -851,6 +858,15 @@ pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<
                 attrs,
             })
         })
+}
+
+/// `"GET /items/{id}"` → (`GET`, `/items/{id}`): a route led by an HTTP method token
+/// (upper-case letters) and blanks, as Go 1.22 `ServeMux` patterns write it.
+fn split_method_prefix(route: &str) -> Option<(String, String)> {
+    let (method, path) = route.trim().split_once([' ', '\t'])?;
+    let path = path.trim_start();
+    (!method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase()) && path.starts_with('/'))
+        .then(|| (method.to_string(), path.to_string()))
 }
 
 /// An HTTP entry for a registered route.
@@ -1245,6 +1261,24 @@ pub fn rpc_full_method(package: &str, service: &str, method: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_patterns_lead_with_a_method() {
+        let split = |route: &str| split_method_prefix(route);
+        assert_eq!(
+            split("GET /items/{id}"),
+            Some(("GET".into(), "/items/{id}".into()))
+        );
+        assert_eq!(
+            split(" POST\t /a/{rest...}"),
+            Some(("POST".into(), "/a/{rest...}".into()))
+        );
+        // No method, a host, or a lower-case word: the route stays whole.
+        assert_eq!(split("/items/{id}"), None);
+        assert_eq!(split("example.com/items"), None);
+        assert_eq!(split("get /items"), None);
+        assert_eq!(split("GET items"), None);
+    }
 
     #[test]
     fn url_pieces() {

@@ -78,6 +78,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         "frameworks/go/memcache.toml",
         include_str!("../../frameworks/go/memcache.toml"),
     ),
+    (
+        "frameworks/go/database-sql.toml",
+        include_str!("../../frameworks/go/database-sql.toml"),
+    ),
 ];
 
 /// The instrumentation profiles: (path inside the crate, text).

@@ -255,6 +255,10 @@ pub struct RegistrationRule {
     /// Patterns the route must match.
     #[serde(default)]
     pub route_patterns: Vec<String>,
+    /// The route may begin with an HTTP method and a space (Go 1.22 `ServeMux`
+    /// patterns: `"GET /items/{id}"`): the method is the entry's, the rest its route.
+    #[serde(default)]
+    pub method_in_route: bool,
     /// Index of the handler argument (its last identifier names the handler).
     #[serde(default)]
     pub handler_arg: Option<usize>,
