@@ -1141,12 +1141,12 @@ fn add_registered_entries(
                 }
             }
             EntryKind::Http => {
-                let (Some(route), Some(handler)) = (
-                    registration.route.as_deref(),
-                    registration.handler.as_deref(),
-                ) else {
+                let Some(route) = registration.route.as_deref() else {
                     continue;
                 };
+                // No handler name: a handler written in place, served by the
+                // registering function (the fallback below).
+                let handler = registration.handler.as_deref().unwrap_or_default();
                 let prefix = includes
                     .iter()
                     .find(|(s, module, _)| {
@@ -1161,7 +1161,8 @@ fn add_registered_entries(
                     format!("/{prefix}{route}")
                 };
                 let mut handlers: Vec<(NodeIndex, Vec<String>)> = Vec::new();
-                if let Some(node) = register_node {
+                if handler.is_empty() {
+                } else if let Some(node) = register_node {
                     let register_fn = &file.functions[graph[*node].function];
                     let mut found =
                         index.methods_of(&index.owner_types(*fi, register_fn), handler, service);

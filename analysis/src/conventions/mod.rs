@@ -823,7 +823,17 @@ pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<
             } else {
                 handler_text.and_then(|t| handler_name(t, &rule.handler_suffixes))
             };
-            if rule.kind == EntryKind::Http && handler.is_none() && include.is_none() {
+            // A handler written in place (`func(w, r) {...}`) has no name, but the route
+            // is still served: the entry belongs to the registering function.
+            let inline_handler = rule
+                .handler_arg
+                .and_then(|i| call.arg_texts.get(i))
+                .is_some_and(|t| t.trim_start().starts_with("func("));
+            if rule.kind == EntryKind::Http
+                && handler.is_none()
+                && include.is_none()
+                && !inline_handler
+            {
                 return None;
             }
             let methods: Vec<String> = rule
