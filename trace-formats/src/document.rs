@@ -117,14 +117,39 @@ fn read_cow(
     }
 }
 
-/// Reads the file at `path` (its format detected from its content).
+/// Reads the file at `path` (its format detected from its content); `-` reads standard
+/// input. A gzip or zstd file (told from its first bytes, never from its name) is
+/// decompressed first.
 pub fn read_path(path: &Path) -> Result<TraceDocument, ReadError> {
+    if path.as_os_str() == STDIN_PATH {
+        return read_from(std::io::stdin().lock(), "standard input", 0);
+    }
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
+    let file = std::fs::File::open(path).map_err(|error| ReadError::Io {
         origin: origin.clone(),
         error,
     })?;
-    read_owned(bytes, &origin)
+    let size_hint = file.metadata().map_or(0, |m| m.len() as usize);
+    read_from(file, &origin, size_hint)
+}
+
+/// The path that names standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// Reads all of `source`, decompressing gzip or zstd content (told from its magic
+/// bytes), then the trace document in it. `origin` names the source in errors;
+/// `size_hint` is its length if known (0 if not).
+pub fn read_from(
+    source: impl std::io::Read,
+    origin: &str,
+    size_hint: usize,
+) -> Result<TraceDocument, ReadError> {
+    let io_error = |error| ReadError::Io {
+        origin: origin.to_string(),
+        error,
+    };
+    let bytes = crate::compression::read_decompressed(source, size_hint).map_err(io_error)?;
+    read_owned(bytes, origin)
 }
 
 impl TraceDocument {

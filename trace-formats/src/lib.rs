@@ -49,6 +49,7 @@
 //! odd-length ids into valid OTLP ids, keeping hashed originals in attributes
 //! ([`ids`]).
 
+mod compression;
 mod csv;
 mod document;
 mod error;
@@ -62,9 +63,10 @@ pub mod research;
 pub mod skywalking;
 pub mod zipkin;
 
+pub use compression::{Compression, detect_compression, read_decompressed};
 pub use document::{
-    ADJUSTED_COUNT, KeptSpan, ParentEdit, TraceDocument, read, read_as, read_owned, read_path,
-    write, write_all, write_otlp_json,
+    ADJUSTED_COUNT, KeptSpan, ParentEdit, STDIN_PATH, TraceDocument, read, read_as, read_from,
+    read_owned, read_path, write, write_all, write_otlp_json,
 };
 pub use error::{ReadError, WriteError, describe_io};
 pub use format::{Format, RESEARCH_HEADER, SKYWALKING_HEADER, detect};

@@ -12,7 +12,8 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Trace files (OTLP/JSON, Jaeger JSON, Zipkin v2 JSON, SkyWalking CSV or research
-    /// CSV; the format is told from the content).
+    /// CSV; format and gzip/zstd compression told from the content); `-` reads standard
+    /// input.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Output file (OTLP/JSON), written atomically; `-` for standard output.

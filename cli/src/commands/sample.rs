@@ -18,7 +18,8 @@ pub struct Args {
     /// The policy file.
     #[arg(short = 'p', long, value_name = "FILE")]
     policy: PathBuf,
-    /// Trace files (OTLP/JSON, Jaeger JSON, Zipkin v2 JSON, SkyWalking CSV, research CSV).
+    /// Trace files (OTLP/JSON, Jaeger JSON, Zipkin v2 JSON, SkyWalking CSV, research CSV;
+    /// format and gzip/zstd compression told from the content); `-` reads standard input.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Output: a file for one input; a folder for several (created; each output keeps

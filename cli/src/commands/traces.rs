@@ -9,8 +9,9 @@ use runtime_sampler::{Report, Sampler};
 use std::path::{Path, PathBuf};
 use trace_formats::TraceDocument;
 
-/// Reads one trace file; a missing, empty or malformed file is an input error (exit
-/// 2) naming the file, and the line where known.
+/// Reads one trace file (`-`: standard input; gzip and zstd content decompressed); a
+/// missing, empty or malformed file is an input error (exit 2) naming the file, and
+/// the line where known.
 pub fn read_traces(path: &Path) -> Result<TraceDocument> {
     Ok(trace_formats::read_path(path)?)
 }
@@ -25,10 +26,20 @@ pub fn load_sampler(path: &Path) -> Result<(policy_schema::Policy, Sampler)> {
 }
 
 /// Checks that every input is a file before any work starts, so a typo fails fast: a
-/// missing input is "no such file", a folder "is a folder".
+/// missing input is "no such file", a folder "is a folder". `-` (standard input) can
+/// be read once, so it must be the only input.
 pub fn check_inputs(inputs: &[PathBuf]) -> Result<()> {
     if inputs.is_empty() {
         return Err(super::input_error("no trace files given"));
+    }
+    let is_stdin = |input: &PathBuf| input.as_os_str() == trace_formats::STDIN_PATH;
+    if inputs.iter().any(is_stdin) {
+        if inputs.len() > 1 {
+            return Err(super::input_error(
+                "`-` (standard input) must be the only input: it can be read once",
+            ));
+        }
+        return Ok(());
     }
     for input in inputs {
         let problem = match std::fs::metadata(input) {

@@ -525,3 +525,90 @@ fn eval_head_mode_reports_ancestor_integrity() {
     );
     assert!(table.contains("error-kept spans missing a cross-service ancestor"));
 }
+
+/// `sample` run with `input` given as a path, or piped on standard input when
+/// `stdin` holds bytes; returns the bytes written to standard output.
+fn sample_to_stdout(input: &std::ffi::OsStr, stdin: Option<&[u8]>) -> Output {
+    use std::io::Write;
+    let policy = testdata("policies/example.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_autoscope"))
+        .args(["sample".as_ref(), "--policy".as_ref(), policy.as_os_str()])
+        .args([input, "-o".as_ref(), "-".as_ref()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("autoscope runs");
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn compressed_and_piped_inputs_sample_like_the_plain_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    for fixture in ["traces/skywalking.csv", "traces/otlp.json"] {
+        let plain_path = testdata(fixture);
+        let plain = std::fs::read(&plain_path).unwrap();
+        let expected = sample_to_stdout(plain_path.as_os_str(), None);
+        assert!(expected.status.success(), "{}", text(&expected.stderr));
+        assert!(!expected.stdout.is_empty());
+
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(&plain).unwrap();
+        // Named without a compression suffix: the content tells.
+        let gz_path = dir.path().join("traces.gz-inside");
+        std::fs::write(&gz_path, gzip.finish().unwrap()).unwrap();
+        let zst_path = dir.path().join("traces.zst-inside");
+        std::fs::write(&zst_path, zstd::encode_all(plain.as_slice(), 3).unwrap()).unwrap();
+        for path in [&gz_path, &zst_path] {
+            let run = sample_to_stdout(path.as_os_str(), None);
+            assert!(run.status.success(), "{}", text(&run.stderr));
+            assert_eq!(
+                run.stdout,
+                expected.stdout,
+                "{fixture} via {}",
+                path.display()
+            );
+        }
+        let piped = sample_to_stdout("-".as_ref(), Some(&plain));
+        assert!(piped.status.success(), "{}", text(&piped.stderr));
+        assert_eq!(piped.stdout, expected.stdout, "{fixture} on standard input");
+    }
+}
+
+#[test]
+fn damaged_compressed_input_and_stdin_twice_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = std::fs::read(testdata("traces/skywalking.csv")).unwrap();
+    let zst = zstd::encode_all(plain.as_slice(), 3).unwrap();
+    let cut = dir.path().join("cut.zst");
+    std::fs::write(&cut, &zst[..zst.len() / 2]).unwrap();
+    let run = sample_to_stdout(cut.as_os_str(), None);
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("cut.zst") && stderr.contains("damaged zstd"),
+        "{stderr}"
+    );
+    assert!(run.stdout.is_empty(), "a damaged input wrote output");
+
+    let policy = testdata("policies/example.json");
+    let twice = autoscope(&[
+        "sample".as_ref(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "-".as_ref(),
+        "-".as_ref(),
+        "-o".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        text(&twice.stderr).contains("standard input"),
+        "{}",
+        text(&twice.stderr)
+    );
+}
