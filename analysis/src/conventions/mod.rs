@@ -352,6 +352,13 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Eff
             attrs.insert(name.to_string(), value.clone());
         }
     }
+    if let Some(index) = rule.sql_arg
+        && let Some(Some(text)) = context.args.get(index)
+        && let Some((operation, target)) = sql_summary(text)
+    {
+        set(&mut attrs, "statement", operation);
+        set(&mut attrs, "table", target);
+    }
     if let Some((annotation, arg)) = &rule.query_annotation
         && let Some(query) = context
             .callee_annotations

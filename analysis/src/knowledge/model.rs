@@ -143,6 +143,10 @@ pub struct CallRule {
     /// named `<entity table>_<field in snake case>`; added to `table`.
     #[serde(default)]
     pub entity_collection_annotations: Vec<String>,
+    /// Index of the argument holding a SQL statement (`jdbc.update("UPDATE stock ...")`):
+    /// its operation and main table become `statement` and `table`.
+    #[serde(default)]
+    pub sql_arg: Option<usize>,
     /// (annotation, argument) on the called method holding its query statement; its
     /// operation and main table become `query_statement` and `query_target`.
     #[serde(default)]
