@@ -276,9 +276,10 @@ fn spring_span_names_follow_skywalking_and_opentelemetry() {
             .matchers
             .contains(&Matcher::Exact("{GET}/api/v1/orders/{orderId}".into()))
     );
+    // 2.x and 1.x from 1.25 name it METHOD route.
     let otel2 = rule(
         &policy,
-        "order-service:GET /api/v1/orders/{orderId} [otel-java@2]",
+        "order-service:GET /api/v1/orders/{orderId} [otel-java@1,otel-java@2]",
     );
     assert!(
         otel2
@@ -361,7 +362,7 @@ fn scores_carry_reasons_with_source_lines() {
     let policy = analyze_facts(files, &configs, "root", &AnalyzeOptions::default()).policy;
     let pay = rule(
         &policy,
-        "order-service:POST /api/v1/orders/{orderId}/pay [otel-java@2]",
+        "order-service:POST /api/v1/orders/{orderId}/pay [otel-java@1,otel-java@2]",
     );
     let evidence = pay.evidence.as_ref().unwrap();
     let kinds: Vec<&str> = evidence.reasons.iter().map(|r| r.kind.as_str()).collect();
