@@ -29,6 +29,10 @@ pub struct ZipArgs {
     /// Do not apply zstd to the frames (larger output, faster).
     #[arg(long)]
     no_zstd: bool,
+    /// Start the dictionaries afresh every N frames (of 8,192 spans), so that
+    /// `unzip --salvage` can decode again after a damaged frame; 0: only at the start.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    reset_every: u64,
     /// Print bytes in, bytes out, ratio and speed to standard error.
     #[arg(long)]
     stats: bool,
@@ -89,6 +93,12 @@ pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
             drop(document);
             span_count += spans.len();
             for batch in spans.chunks(DEFAULT_BATCH_SPANS) {
+                if args.reset_every > 0
+                    && writer.frames() > 0
+                    && writer.frames() % args.reset_every == 0
+                {
+                    encoder.reset();
+                }
                 let started = Instant::now();
                 let frame = encoder
                     .encode_batch(batch)

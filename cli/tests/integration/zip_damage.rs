@@ -190,3 +190,64 @@ fn version_1_archives_still_unzip() {
         std::fs::read(&expected).unwrap()
     );
 }
+
+/// A SkyWalking CSV of `traces` traces of three spans each.
+fn many_spans(path: &Path, traces: usize) {
+    let mut csv = String::from(
+        "StartTime,EndTime,URL,SpanType,Service,SpanId,TraceId,Peer,ParentSpan,Component,IsError\n",
+    );
+    for trace in 0..traces {
+        let start = 1_629_189_387_938u64 + trace as u64 * 7;
+        csv.push_str(&format!(
+            "{start},{},{{GET}}/api/v1/orders,Entry,ts-order-service,s.{trace}.0,t.{trace},ts-order-service,-1,SpringMVC,False\n",
+            start + 40
+        ));
+        for child in 1..3 {
+            csv.push_str(&format!(
+                "{},{},MongoDB/FindOperation,Exit,ts-order-service,s.{trace}.{child},t.{trace},ts-order-mongo,s.{trace}.0,mongodb-driver,{}\n",
+                start + child,
+                start + child + 5,
+                if trace % 97 == 0 { "True" } else { "False" }
+            ));
+        }
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+#[test]
+fn periodic_resets_let_salvage_resume_after_a_damaged_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("many.csv");
+    // 27,000 spans: three frames of 8,192 spans and one of the rest.
+    many_spans(&csv, 9000);
+    let path = dir.path().join("many.tz");
+    let output = autoscope(&[
+        "zip".as_ref(),
+        csv.as_os_str(),
+        "-o".as_ref(),
+        path.as_os_str(),
+        "--reset-every".as_ref(),
+        "1".as_ref(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut file = std::fs::read(&path).unwrap();
+    let offsets = boundaries(&file);
+    assert_eq!(offsets.len(), 4 + 1);
+    let middle = (offsets[1] + offsets[2]) as usize / 2;
+    file[middle] ^= 0x80;
+    std::fs::write(&path, &file).unwrap();
+    let out = dir.path().join("salvaged.json");
+    let output = unzip(&path, &out, &["--salvage", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let salvage = &report["salvage"];
+    assert_eq!(salvage["frames_recovered"], 3, "{salvage}");
+    assert_eq!(salvage["spans_recovered"], 27_000 - 8192, "{salvage}");
+    assert_eq!(salvage["spans_lost"], 8192, "{salvage}");
+    assert_eq!(salvage["lost"][0]["start"], offsets[1]);
+    assert_eq!(salvage["lost"][0]["end"], offsets[2]);
+}
