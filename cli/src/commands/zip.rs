@@ -167,14 +167,19 @@ pub fn run_unzip(args: UnzipArgs) -> Result<ExitCode> {
     }
     let mut bytes_out = 0u64;
     destination.write_with(|out: &mut dyn Write| -> Result<()> {
-        // Straight into the buffered output: no copy of the whole JSON in memory.
-        let mut counting = CountingWriter {
-            inner: out,
-            bytes: 0,
-        };
-        trace_formats::write_otlp_json(&spans, &mut counting)
+        // Straight into a buffer of our own (no copy of the whole JSON in memory): the
+        // serializer's many small writes then stay out of the output's error tracking.
+        let mut buffered = std::io::BufWriter::with_capacity(
+            1 << 20,
+            CountingWriter {
+                inner: out,
+                bytes: 0,
+            },
+        );
+        trace_formats::write_otlp_json(&spans, &mut buffered)
             .with_context(|| format!("{}: cannot write OTLP/JSON", destination.name()))?;
-        bytes_out = counting.bytes;
+        buffered.flush()?;
+        bytes_out = buffered.get_ref().bytes;
         Ok(())
     })?;
     if args.stats || args.json {
