@@ -98,8 +98,7 @@ fn resynchronize(file: &[u8], from: usize, max_frame_bytes: u64) -> usize {
         let plausible = file[candidate + 1..]
             .iter()
             .take(6)
-            .position(|&b| b == FORMAT_VERSION)
-            .is_some();
+            .any(|&b| b == FORMAT_VERSION);
         if plausible && frame_at(file, candidate, max_frame_bytes).is_some() {
             return candidate;
         }
