@@ -356,3 +356,44 @@ fn decoding_streams_frame_by_frame() {
     assert_eq!(frames, sizes.len() as u64);
     assert!(sizes.iter().all(|&n| n <= 4));
 }
+
+/// A trailer with its checksums right but counts of its own.
+fn with_trailer(file: &[u8], trailer_offset: usize, frames: u64, spans: u64) -> Vec<u8> {
+    let mut out = file[..trailer_offset].to_vec();
+    let whole = xxhash_rust::xxh3::xxh3_64(&out);
+    let mut trailer = vec![0u8];
+    tracezip::wire::put_varint(&mut trailer, frames);
+    tracezip::wire::put_varint(&mut trailer, spans);
+    trailer.extend_from_slice(&whole.to_le_bytes());
+    let own = xxhash_rust::xxh3::xxh3_64(&trailer);
+    trailer.extend_from_slice(&own.to_le_bytes());
+    out.extend_from_slice(&trailer);
+    out
+}
+
+#[test]
+fn trailer_counts_that_disagree_with_the_frames_are_an_error() {
+    let (spans, file) = archive(Some(3));
+    let boundaries = frame_boundaries(&file);
+    let trailer = *boundaries.last().unwrap() as usize;
+    let frames = boundaries.len() as u64 - 1;
+    let total = spans.len() as u64;
+    // The same trailer rebuilt decodes: the construction is right.
+    assert_eq!(with_trailer(&file, trailer, frames, total), file);
+    for (claimed_frames, claimed_spans) in [(frames + 1, total), (frames, total - 1)] {
+        let forged = with_trailer(&file, trailer, claimed_frames, claimed_spans);
+        let error = decompress(&forged).unwrap_err();
+        assert!(
+            matches!(&error, DecodeError::BadTrailer { reason, .. } if reason.contains("the trailer says")),
+            "{error}"
+        );
+    }
+    // The frames of a shorter file under the longer file's trailer: the whole-file
+    // checksum disagrees.
+    let mut spliced = file[..boundaries[2] as usize].to_vec();
+    spliced.extend_from_slice(&file[trailer..]);
+    assert!(matches!(
+        decompress(&spliced),
+        Err(DecodeError::BadTrailer { .. })
+    ));
+}
