@@ -55,7 +55,7 @@ pub fn to_model(spans: &[KeptSpan]) -> Vec<model::Span> {
 pub struct SegmentWriter {
     partial: PathBuf,
     complete: PathBuf,
-    out: BufWriter<File>,
+    out: tracezip::FileWriter<BufWriter<File>>,
     encoder: Encoder,
     /// Spans written.
     pub spans: u64,
@@ -71,8 +71,7 @@ impl SegmentWriter {
         let name = format!("{prefix}-{}-{seq:06}.tz", utc_stamp(SystemTime::now()));
         let complete = dir.join(&name);
         let partial = dir.join(format!("{name}.partial"));
-        let mut out = BufWriter::new(File::create(&partial)?);
-        tracezip::write_file_header(&mut out)?;
+        let out = tracezip::FileWriter::new(BufWriter::new(File::create(&partial)?))?;
         Ok(Self {
             partial,
             complete,
@@ -94,8 +93,8 @@ impl SegmentWriter {
                 .encoder
                 .encode_batch(chunk)
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
-            tracezip::write_frame(&mut self.out, &frame)?;
-            self.bytes += frame.len() as u64 + 4;
+            self.out.write_frame(&frame)?;
+            self.bytes = self.out.bytes_written();
         }
         self.spans += spans.len() as u64;
         Ok(())
@@ -107,9 +106,12 @@ impl SegmentWriter {
     }
 
     /// Flushes, syncs and renames the segment to its final name; returns that path.
-    pub fn finish(mut self) -> std::io::Result<PathBuf> {
-        self.out.flush()?;
-        self.out.get_ref().sync_all()?;
+    pub fn finish(self) -> std::io::Result<PathBuf> {
+        // The trailer marks the segment complete; a crash before it leaves a file
+        // that readers report as cut short.
+        let (mut out, _) = self.out.finish()?;
+        out.flush()?;
+        out.get_ref().sync_all()?;
         std::fs::rename(&self.partial, &self.complete)?;
         Ok(self.complete)
     }

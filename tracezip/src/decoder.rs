@@ -12,6 +12,7 @@ use crate::{
     FLAG_RESET, FLAG_ZSTD, FORMAT_VERSION, MAX_RECENT_STRINGS, MAX_TIME_EXPONENT, MAX_TRACE_IDS,
     TAG_CODED_STRING, TRACE_SLOTS, extras,
 };
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
@@ -26,6 +27,11 @@ pub struct DecoderOptions {
     pub max_dictionary_entries: usize,
     /// Largest number of streams held at once.
     pub max_streams: usize,
+    /// Most spans one frame may hold (checked on the header, before decoding).
+    pub max_spans_per_frame: usize,
+    /// Most bytes the spans (and definitions) of one frame may decode to, charged as
+    /// decoding goes, before each allocation.
+    pub max_decoded_frame_bytes: usize,
 }
 
 impl Default for DecoderOptions {
@@ -34,6 +40,8 @@ impl Default for DecoderOptions {
             max_frame_bytes: crate::MAX_FRAME_BYTES,
             max_dictionary_entries: 1 << 23,
             max_streams: 4096,
+            max_spans_per_frame: crate::MAX_FRAME_SPANS,
+            max_decoded_frame_bytes: crate::MAX_DECODED_FRAME_BYTES,
         }
     }
 }
@@ -170,6 +178,11 @@ impl Decoder {
     pub fn decode_frame(&mut self, frame: &[u8]) -> Result<Vec<Span>, DecodeError> {
         let (header, body_offset) = read_frame_header(frame)?;
         let body = &frame[body_offset..];
+        if header.span_count > self.options.max_spans_per_frame as u64 {
+            return Err(DecodeError::LimitExceeded(
+                "frame holds more spans than max_spans_per_frame",
+            ));
+        }
         if header.payload_len > self.options.max_frame_bytes as u64 {
             return Err(DecodeError::LimitExceeded(
                 "frame payload larger than max_frame_bytes",
@@ -294,6 +307,7 @@ impl State {
         span_count: u64,
         options: &DecoderOptions,
     ) -> Result<Vec<Span>, DecodeError> {
+        let budget = Cell::new(options.max_decoded_frame_bytes);
         let mut reader = Reader::new(payload, "frame payload");
         let definitions = reader.bytes()?;
         let shapes = reader.bytes()?;
@@ -303,7 +317,7 @@ impl State {
         if !reader.is_empty() {
             return Err(reader.invalid("bytes after the last section"));
         }
-        self.apply_definitions(definitions, options)?;
+        self.apply_definitions(definitions, options, &budget)?;
         // Every span takes at least one byte of the shapes section.
         if span_count > shapes.len() as u64 {
             return Err(DecodeError::Invalid {
@@ -313,10 +327,10 @@ impl State {
             });
         }
         let mut columns = Columns {
-            shapes: Reader::new(shapes, "shapes section"),
-            ids: Reader::new(ids, "ids section"),
-            times: Reader::new(times, "times section"),
-            inline: Reader::new(inline, "inline section"),
+            shapes: Reader::new(shapes, "shapes section").with_budget(&budget),
+            ids: Reader::new(ids, "ids section").with_budget(&budget),
+            times: Reader::new(times, "times section").with_budget(&budget),
+            inline: Reader::new(inline, "inline section").with_budget(&budget),
             unit: 1,
         };
         let exponent = columns.times.byte()?;
@@ -347,8 +361,9 @@ impl State {
         &mut self,
         definitions: &[u8],
         options: &DecoderOptions,
+        budget: &Cell<usize>,
     ) -> Result<(), DecodeError> {
-        let mut reader = Reader::new(definitions, "definitions section");
+        let mut reader = Reader::new(definitions, "definitions section").with_budget(budget);
         let too_many = DecodeError::LimitExceeded("dictionary larger than max_dictionary_entries");
         // Strings (at least one byte each: their length).
         let count = reader.count(1)?;
@@ -357,7 +372,7 @@ impl State {
         }
         self.strings.reserve(count);
         for _ in 0..count {
-            self.strings.push(reader.string()?.to_owned());
+            self.strings.push(reader.owned_string()?);
         }
         let count = reader.count(1)?;
         if self.entries() + count > options.max_dictionary_entries {
@@ -407,6 +422,7 @@ impl State {
         let has_extras = shape & 1 != 0;
         let template = Arc::clone(self.tree.path(path)?);
         let template = &*template;
+        columns.shapes.charge(template.decoded_bytes)?;
         let mut attributes = Vec::with_capacity(template.slots.len());
         let mut strings_in_span = 0;
         for slot in &template.slots {
@@ -421,6 +437,7 @@ impl State {
                             &mut columns.inline,
                         )?;
                         strings_in_span += 1;
+                        columns.inline.charge(text.len())?;
                         AnyValue::String(text)
                     } else {
                         read_value(&mut columns.inline)?
@@ -599,6 +616,11 @@ impl State {
         let end = start.wrapping_add((columns.times.signed()? as u64).wrapping_mul(unit));
         trace.last_start = Some(start);
         self.last_start = start;
+        // The ids are copies of earlier ones as often as not: a one-byte reference may
+        // stand for a long id.
+        columns
+            .ids
+            .charge(trace.trace_id.len() + parent.len() + span_id.len())?;
         let trace_id = trace.trace_id.clone();
         match &mut self.previous_span_id {
             Some(previous) => {
@@ -647,7 +669,7 @@ impl State {
         }
         let mask = mask as u32;
         if mask & extras::TRACE_STATE != 0 {
-            span.trace_state = reader.string()?.to_owned();
+            span.trace_state = reader.owned_string()?;
         }
         if mask & extras::FLAGS != 0 {
             span.flags = reader.varint_u32()?;
@@ -659,6 +681,7 @@ impl State {
             // An event takes at least four bytes: name, attribute count, dropped count
             // and its time.
             let count = reader.count(3)?;
+            reader.charge(count * std::mem::size_of::<Event>())?;
             span.events.reserve(count);
             for _ in 0..count {
                 let name = reader.varint()?;
@@ -668,8 +691,9 @@ impl State {
                     .ok_or(DecodeError::UnknownId {
                         kind: "string",
                         id: name,
-                    })?
-                    .clone();
+                    })?;
+                reader.charge(name.len())?;
+                let name = name.clone();
                 let attributes = read_attributes(reader)?;
                 let dropped_attributes_count = reader.varint_u32()?;
                 let offset = columns.times.signed()? as u64;
@@ -688,12 +712,13 @@ impl State {
         }
         if mask & extras::LINKS != 0 {
             let count = reader.count(6)?;
+            reader.charge(count * std::mem::size_of::<Link>())?;
             span.links.reserve(count);
             for _ in 0..count {
                 span.links.push(Link {
-                    trace_id: reader.bytes()?.to_vec(),
-                    span_id: reader.bytes()?.to_vec(),
-                    trace_state: reader.string()?.to_owned(),
+                    trace_id: reader.owned_bytes()?,
+                    span_id: reader.owned_bytes()?,
+                    trace_state: reader.owned_string()?,
                     attributes: read_attributes(reader)?,
                     dropped_attributes_count: reader.varint_u32()?,
                     flags: reader.varint_u32()?,
@@ -704,7 +729,7 @@ impl State {
             span.dropped_links_count = reader.varint_u32()?;
         }
         if mask & extras::STATUS_MESSAGE != 0 {
-            span.status.message = reader.string()?.to_owned();
+            span.status.message = reader.owned_string()?;
         }
         Ok(())
     }

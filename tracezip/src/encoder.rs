@@ -306,6 +306,9 @@ impl Encoder {
     }
 
     fn try_encode_batch(&mut self, spans: &[Span]) -> Result<Vec<u8>, EncodeError> {
+        if spans.len() > crate::MAX_FRAME_SPANS {
+            return Err(EncodeError::TooManySpans(spans.len()));
+        }
         let over_limit = self.state.dictionary_entries + self.state.tree.len()
             > self.options.max_dictionary_entries
             || self.state.dictionary_bytes > self.options.max_dictionary_bytes;

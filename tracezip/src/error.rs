@@ -23,7 +23,9 @@ pub enum DecodeError {
         reason: &'static str,
     },
     /// The frame or file was written by a format version this decoder does not know.
-    #[error("unsupported format version {0} (this build reads version {version})", version = crate::FORMAT_VERSION)]
+    #[error(
+        "unsupported format version {0} (this build reads files of versions 1 and 2, frames of version 1)"
+    )]
     UnsupportedVersion(u8),
     /// The file does not start with the `.tz` magic bytes.
     #[error("not a tracezip file (bad magic bytes)")]
@@ -57,6 +59,40 @@ pub enum DecodeError {
     /// The zstd layer failed.
     #[error("zstd: {0}")]
     Zstd(String),
+    /// A frame's bytes differ from what was written (version 2 files).
+    #[error("frame {frame} at byte {offset}: checksum mismatch (the file is damaged)")]
+    ChecksumMismatch {
+        /// Index of the frame in the file, from 0.
+        frame: u64,
+        /// Offset of the frame's length prefix in the file.
+        offset: u64,
+    },
+    /// A version 2 file ends without its trailer: it was cut short.
+    #[error("file ends at byte {offset} after {frames} frames without its trailer (cut short?)")]
+    MissingTrailer {
+        /// Frames read before the end.
+        frames: u64,
+        /// Where the file ends.
+        offset: u64,
+    },
+    /// The trailer disagrees with the frames read, or its checksum with the file.
+    #[error("trailer at byte {offset}: {reason}")]
+    BadTrailer {
+        /// Offset of the trailer in the file.
+        offset: u64,
+        /// What disagrees.
+        reason: String,
+    },
+    /// A frame of a file could not be read or decoded.
+    #[error("frame {frame} at byte {offset}: {source}")]
+    InFrame {
+        /// Index of the frame in the file, from 0.
+        frame: u64,
+        /// Offset of the frame's length prefix in the file.
+        offset: u64,
+        /// What went wrong.
+        source: Box<DecodeError>,
+    },
     /// Reading the container failed.
     #[error("I/O: {0}")]
     Io(String),
@@ -68,6 +104,9 @@ pub enum EncodeError {
     /// An attribute value nests arrays or key-value lists deeper than the format allows.
     #[error("attribute value nested deeper than {max} levels", max = crate::MAX_VALUE_DEPTH)]
     ValueTooDeep,
+    /// The batch holds more than [`crate::MAX_FRAME_SPANS`] spans: split it.
+    #[error("batch of {0} spans: at most {max} spans a frame", max = crate::MAX_FRAME_SPANS)]
+    TooManySpans(usize),
     /// The batch encodes to more than [`crate::MAX_FRAME_BYTES`]: split it.
     #[error("batch too large: {0} bytes of payload (at most {max}); encode fewer spans at a time", max = crate::MAX_FRAME_BYTES)]
     BatchTooLarge(usize),

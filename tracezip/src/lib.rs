@@ -23,20 +23,27 @@ pub mod decoder;
 pub mod encoder;
 pub mod error;
 pub mod ids;
+pub mod salvage;
 pub mod tree;
 pub mod value;
 pub mod wire;
 
 pub use compare::{span_identical, spans_identical};
 pub use container::{
-    DEFAULT_BATCH_SPANS, FileReader, compress, decompress, write_file_header, write_frame,
+    DEFAULT_BATCH_SPANS, FileFrame, FileReader, FileTrailer, FileWriter, compress, decompress,
+    decompress_each,
 };
 pub use decoder::{Decoder, DecoderOptions, FrameHeader, read_frame_header};
 pub use encoder::{DEFAULT_ZSTD_LEVEL, Encoder, EncoderOptions, EncoderStats};
 pub use error::{DecodeError, EncodeError};
+pub use salvage::{LostRange, SalvageReport, salvage};
 
-/// Version byte of frames and files.
+/// Version byte of frames (the frame layout is the same in both file versions).
 pub const FORMAT_VERSION: u8 = 1;
+/// Version byte of the files written: 2 adds a checksum to every frame and a trailer.
+pub const FILE_VERSION: u8 = 2;
+/// The first file version: frames without checksums, no trailer. Still read.
+pub const FILE_VERSION_1: u8 = 1;
 /// Magic bytes opening a `.tz` file.
 pub const FILE_MAGIC: [u8; 4] = *b"TZIP";
 /// Frame flag: the payload is zstd-compressed.
@@ -46,6 +53,12 @@ pub const FLAG_RESET: u8 = 2;
 /// Largest frame payload (before zstd) an encoder produces and a decoder accepts by
 /// default: bigger batches must be split.
 pub const MAX_FRAME_BYTES: usize = 64 << 20;
+/// Most spans in one frame an encoder produces and a decoder accepts by default.
+pub const MAX_FRAME_SPANS: usize = 1 << 16;
+/// Most bytes of spans (strings, ids, attribute values and the span structures) one
+/// frame may decode to by default: a small frame whose spans repeat a long string by
+/// reference must not turn into gigabytes.
+pub const MAX_DECODED_FRAME_BYTES: usize = 512 << 20;
 /// Deepest nesting of arrays and key-value lists in an attribute value.
 pub const MAX_VALUE_DEPTH: usize = 64;
 /// Highest zstd level used (higher levels need windows the decoder refuses).

@@ -225,6 +225,9 @@ pub struct Template {
     pub scope: Arc<Scope>,
     /// Attributes in original order.
     pub slots: Vec<Slot>,
+    /// Heap bytes a span stamped from this template takes before its inline values
+    /// and ids: charged to the decoder's per-frame budget.
+    pub decoded_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -406,6 +409,8 @@ impl DecoderTree {
                     layout.push(position);
                 }
                 let template = self.template(parent, &layout, dictionaries)?;
+                // Each template copies its path's attributes: count them as decoded.
+                reader.charge(template.decoded_bytes)?;
                 self.templates.resize(id as usize, None);
                 self.templates.push(Some(Arc::new(template)));
                 DecoderNode {
@@ -444,8 +449,19 @@ impl DecoderTree {
         entries.reverse();
         let meta = node;
         let name_node = &self.nodes[meta.parent as usize];
+        let name = lookup(dictionaries.strings, name_node.first, "string")?.clone();
+        let slots: Vec<Slot> = layout.iter().map(|&entry| entries[entry].clone()).collect();
+        let decoded_bytes = std::mem::size_of::<trace_formats::Span>()
+            + name.len()
+            + slots
+                .iter()
+                .map(|slot| match slot {
+                    Slot::Fixed(pair) => crate::value::pair_decoded_bytes(pair),
+                    Slot::Inline(key, _) => std::mem::size_of::<KeyValue>() + key.len(),
+                })
+                .sum::<usize>();
         Ok(Template {
-            name: lookup(dictionaries.strings, name_node.first, "string")?.clone(),
+            name,
             kind: SpanKind::from_i32((meta.first & 0xff) as i32),
             status: match meta.first >> 8 {
                 1 => StatusCode::Ok,
@@ -454,7 +470,8 @@ impl DecoderTree {
             },
             resource: lookup(dictionaries.resources, meta.second, "resource")?.clone(),
             scope: lookup(dictionaries.scopes, meta.attribute_depth, "scope")?.clone(),
-            slots: layout.iter().map(|&entry| entries[entry].clone()).collect(),
+            slots,
+            decoded_bytes,
         })
     }
 

@@ -72,7 +72,7 @@ pub fn read_value(reader: &mut Reader<'_>) -> Result<AnyValue, DecodeError> {
 fn read_value_at(reader: &mut Reader<'_>, depth: usize) -> Result<AnyValue, DecodeError> {
     Ok(match reader.byte()? {
         TAG_EMPTY => AnyValue::Empty,
-        TAG_STRING => AnyValue::String(reader.string()?.to_owned()),
+        TAG_STRING => AnyValue::String(reader.owned_string()?),
         TAG_FALSE => AnyValue::Bool(false),
         TAG_TRUE => AnyValue::Bool(true),
         TAG_INT => AnyValue::Int(reader.signed()?),
@@ -82,12 +82,13 @@ fn read_value_at(reader: &mut Reader<'_>, depth: usize) -> Result<AnyValue, Deco
             bits.copy_from_slice(bytes);
             AnyValue::Double(f64::from_bits(u64::from_le_bytes(bits)))
         }
-        TAG_BYTES => AnyValue::Bytes(reader.bytes()?.to_vec()),
+        TAG_BYTES => AnyValue::Bytes(reader.owned_bytes()?),
         TAG_ARRAY => {
             if depth >= MAX_VALUE_DEPTH {
                 return Err(reader.invalid("value nested too deep"));
             }
             let len = reader.count(1)?;
+            reader.charge(len * std::mem::size_of::<AnyValue>())?;
             let mut items = Vec::with_capacity(len);
             for _ in 0..len {
                 items.push(read_value_at(reader, depth + 1)?);
@@ -130,9 +131,10 @@ pub fn read_attributes(reader: &mut Reader<'_>) -> Result<Vec<KeyValue>, DecodeE
 fn read_attributes_at(reader: &mut Reader<'_>, depth: usize) -> Result<Vec<KeyValue>, DecodeError> {
     // Each pair takes at least two bytes: an empty key and a value tag.
     let len = reader.count(2)?;
+    reader.charge(len * std::mem::size_of::<KeyValue>())?;
     let mut pairs = Vec::with_capacity(len);
     for _ in 0..len {
-        let key = reader.string()?.to_owned();
+        let key = reader.owned_string()?;
         let value = read_value_at(reader, depth)?;
         pairs.push(KeyValue { key, value });
     }
@@ -152,7 +154,7 @@ pub fn read_resource(reader: &mut Reader<'_>) -> Result<Resource, DecodeError> {
     Ok(Resource {
         attributes: read_attributes(reader)?,
         dropped_attributes_count: reader.varint_u32()?,
-        schema_url: reader.string()?.to_owned(),
+        schema_url: reader.owned_string()?,
     })
 }
 
@@ -169,12 +171,32 @@ pub fn put_scope(out: &mut Vec<u8>, scope: &Scope) -> Result<(), EncodeError> {
 /// Reads a scope written by [`put_scope`].
 pub fn read_scope(reader: &mut Reader<'_>) -> Result<Scope, DecodeError> {
     Ok(Scope {
-        name: reader.string()?.to_owned(),
-        version: reader.string()?.to_owned(),
+        name: reader.owned_string()?,
+        version: reader.owned_string()?,
         attributes: read_attributes(reader)?,
         dropped_attributes_count: reader.varint_u32()?,
-        schema_url: reader.string()?.to_owned(),
+        schema_url: reader.owned_string()?,
     })
+}
+
+/// Heap bytes a decoded `value` takes (its structures and text), for the decoder's
+/// per-frame budget.
+pub fn decoded_bytes(value: &AnyValue) -> usize {
+    match value {
+        AnyValue::String(text) => text.len(),
+        AnyValue::Bytes(bytes) => bytes.len(),
+        AnyValue::Array(items) => items
+            .iter()
+            .map(|item| std::mem::size_of::<AnyValue>() + decoded_bytes(item))
+            .sum(),
+        AnyValue::KvList(pairs) => pairs.iter().map(pair_decoded_bytes).sum(),
+        AnyValue::Empty | AnyValue::Bool(_) | AnyValue::Int(_) | AnyValue::Double(_) => 0,
+    }
+}
+
+/// Heap bytes of one attribute, the pair itself included.
+pub fn pair_decoded_bytes(pair: &KeyValue) -> usize {
+    std::mem::size_of::<KeyValue>() + pair.key.len() + decoded_bytes(&pair.value)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! never reads or allocates past the input it was given.
 
 use crate::error::DecodeError;
+use std::cell::Cell;
 
 /// Appends `value` as an unsigned LEB128 varint.
 #[inline]
@@ -54,6 +55,8 @@ pub struct Reader<'a> {
     position: usize,
     /// What this reader reads, for error messages.
     section: &'static str,
+    /// Bytes the decoded structures may still take, shared by the readers of a frame.
+    budget: Option<&'a Cell<usize>>,
 }
 
 impl<'a> Reader<'a> {
@@ -63,7 +66,30 @@ impl<'a> Reader<'a> {
             input,
             position: 0,
             section,
+            budget: None,
         }
+    }
+
+    /// The same reader, charging what it decodes to `budget` (see [`Reader::charge`]).
+    pub fn with_budget(mut self, budget: &'a Cell<usize>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Takes `bytes` from the decoding budget before they are allocated: a frame may
+    /// decode to at most so many bytes, however much its bytes repeat by reference.
+    #[inline]
+    pub fn charge(&self, bytes: usize) -> Result<(), DecodeError> {
+        if let Some(budget) = self.budget {
+            let left = budget.get();
+            if bytes > left {
+                return Err(DecodeError::LimitExceeded(
+                    "frame decodes to more than max_decoded_frame_bytes",
+                ));
+            }
+            budget.set(left - bytes);
+        }
+        Ok(())
     }
 
     /// Bytes not read yet.
@@ -167,6 +193,22 @@ impl<'a> Reader<'a> {
     pub fn string(&mut self) -> Result<&'a str, DecodeError> {
         let bytes = self.bytes()?;
         std::str::from_utf8(bytes).map_err(|_| self.invalid("string is not UTF-8"))
+    }
+
+    /// Reads a length-prefixed UTF-8 string into an owned one, charged to the budget.
+    #[inline]
+    pub fn owned_string(&mut self) -> Result<String, DecodeError> {
+        let text = self.string()?;
+        self.charge(text.len())?;
+        Ok(text.to_owned())
+    }
+
+    /// Reads length-prefixed bytes into an owned vector, charged to the budget.
+    #[inline]
+    pub fn owned_bytes(&mut self) -> Result<Vec<u8>, DecodeError> {
+        let bytes = self.bytes()?;
+        self.charge(bytes.len())?;
+        Ok(bytes.to_vec())
     }
 
     /// An error saying the input is malformed at the current position.

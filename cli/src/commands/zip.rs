@@ -9,10 +9,12 @@ use super::output::{Destination, Inputs};
 use super::traces::{check_inputs, read_traces};
 use anyhow::{Context, Result};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use tracezip::{DEFAULT_BATCH_SPANS, Decoder, DecoderOptions, Encoder, EncoderOptions, FileReader};
+use tracezip::{
+    DEFAULT_BATCH_SPANS, DecoderOptions, Encoder, EncoderOptions, FileWriter, SalvageReport,
+};
 
 /// Arguments of `autoscope zip`.
 #[derive(Debug, clap::Args)]
@@ -27,6 +29,10 @@ pub struct ZipArgs {
     /// Do not apply zstd to the frames (larger output, faster).
     #[arg(long)]
     no_zstd: bool,
+    /// Start the dictionaries afresh every N frames (of 8,192 spans), so that
+    /// `unzip --salvage` can decode again after a damaged frame; 0: only at the start.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    reset_every: u64,
     /// Print bytes in, bytes out, ratio and speed to standard error.
     #[arg(long)]
     stats: bool,
@@ -44,13 +50,21 @@ pub struct UnzipArgs {
     /// Output file (OTLP/JSON), written atomically; `-` for standard output.
     #[arg(short = 'o', long, value_name = "PATH")]
     output: PathBuf,
+    /// On damage, write the spans of the intact frames and report what was lost
+    /// instead of failing (exit 1 when something was lost, 0 when nothing was).
+    #[arg(long)]
+    salvage: bool,
     /// Print bytes in, bytes out and speed to standard error.
     #[arg(long)]
     stats: bool,
-    /// Print the statistics as JSON (on standard output; on standard error with `-o -`).
+    /// Print the statistics (and with `--salvage` what was lost) as JSON (on standard
+    /// output; on standard error with `-o -`).
     #[arg(long)]
     json: bool,
 }
+
+/// Exit code of `unzip --salvage` when frames were lost.
+const EXIT_LOST: u8 = 1;
 
 /// Runs `autoscope zip`.
 pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
@@ -64,34 +78,36 @@ pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
         ..EncoderOptions::default()
     };
     let mut encoder = Encoder::new(0, options);
-    let mut frames = Vec::new();
     let mut bytes_in = 0u64;
     let mut span_count = 0;
+    let mut bytes_out = 0;
     let mut encoding = std::time::Duration::ZERO;
-    // One file's spans in memory at a time; the stream (and its dictionaries) goes on
-    // from file to file.
-    for input in &args.inputs {
-        let document = read_traces(input)?;
-        bytes_in += std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
-        let spans = document.otlp_spans();
-        drop(document);
-        span_count += spans.len();
-        let started = Instant::now();
-        for batch in spans.chunks(DEFAULT_BATCH_SPANS) {
-            let frame = encoder
-                .encode_batch(batch)
-                .with_context(|| format!("{}: cannot compress its spans", input.display()))?;
-            frames.push(frame);
-        }
-        encoding += started.elapsed();
-    }
-    let mut bytes_out = 5u64;
+    // One file's spans in memory at a time; frames are written as they are made, and
+    // the stream (and its dictionaries) goes on from file to file.
     destination.write_with(|out: &mut dyn Write| -> Result<()> {
-        tracezip::write_file_header(out)?;
-        for frame in &frames {
-            tracezip::write_frame(out, frame)?;
-            bytes_out += frame.len() as u64 + varint_len(frame.len() as u64);
+        let mut writer = FileWriter::new(out)?;
+        for input in &args.inputs {
+            let document = read_traces(input)?;
+            bytes_in += std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
+            let spans = document.otlp_spans();
+            drop(document);
+            span_count += spans.len();
+            for batch in spans.chunks(DEFAULT_BATCH_SPANS) {
+                if args.reset_every > 0
+                    && writer.frames() > 0
+                    && writer.frames() % args.reset_every == 0
+                {
+                    encoder.reset();
+                }
+                let started = Instant::now();
+                let frame = encoder
+                    .encode_batch(batch)
+                    .with_context(|| format!("{}: cannot compress its spans", input.display()))?;
+                encoding += started.elapsed();
+                writer.write_frame(&frame)?;
+            }
         }
+        bytes_out = writer.finish()?.1;
         Ok(())
     })?;
     if args.stats || args.json {
@@ -102,6 +118,7 @@ pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
                 bytes_in,
                 bytes_out,
                 seconds: encoding.as_secs_f64(),
+                salvage: None,
             },
             args.json,
             destination.is_stdout(),
@@ -114,14 +131,55 @@ pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
 pub fn run_unzip(args: UnzipArgs) -> Result<ExitCode> {
     check_inputs(std::slice::from_ref(&args.input))?;
     let destination = Destination::file(&args.output, &Inputs::of([args.input.as_path()]))?;
-    let spans_and_size = read_tz(&args.input)
-        .with_context(|| format!("{}: cannot decompress", args.input.display()));
-    let (spans, bytes_in, seconds) = spans_and_size?;
-    let mut json = Vec::new();
-    trace_formats::write_otlp_json(&spans, &mut json)
-        .with_context(|| format!("{}: cannot write OTLP/JSON", destination.name()))?;
+    let shown = args.input.display().to_string();
+    let started = Instant::now();
+    let mut spans = Vec::new();
+    let mut salvage = None;
+    let bytes_in;
+    if args.salvage {
+        let file = std::fs::read(&args.input).with_context(|| format!("{shown}: cannot read"))?;
+        bytes_in = file.len() as u64;
+        let report = tracezip::salvage(&file, DecoderOptions::default(), |frame_spans| {
+            spans.extend(frame_spans);
+            Ok::<(), tracezip::DecodeError>(())
+        })
+        .with_context(|| format!("{shown}: cannot decompress"))?;
+        salvage = Some(report);
+    } else {
+        let file =
+            std::fs::File::open(&args.input).with_context(|| format!("{shown}: cannot open"))?;
+        bytes_in = file.metadata().map(|m| m.len()).unwrap_or(0);
+        // Every frame is checked (and decoded) before anything is written, so a damaged
+        // file leaves no output.
+        tracezip::decompress_each(
+            std::io::BufReader::with_capacity(1 << 16, file),
+            DecoderOptions::default(),
+            |frame_spans| {
+                spans.extend(frame_spans);
+                Ok::<(), tracezip::DecodeError>(())
+            },
+        )
+        .with_context(|| format!("{shown}: cannot decompress"))?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(report) = &salvage {
+        report_salvage(&shown, report)?;
+    }
+    let mut bytes_out = 0u64;
     destination.write_with(|out: &mut dyn Write| -> Result<()> {
-        out.write_all(&json)?;
+        // Straight into a buffer of our own (no copy of the whole JSON in memory): the
+        // serializer's many small writes then stay out of the output's error tracking.
+        let mut buffered = std::io::BufWriter::with_capacity(
+            1 << 20,
+            CountingWriter {
+                inner: out,
+                bytes: 0,
+            },
+        );
+        trace_formats::write_otlp_json(&spans, &mut buffered)
+            .with_context(|| format!("{}: cannot write OTLP/JSON", destination.name()))?;
+        buffered.flush()?;
+        bytes_out = buffered.get_ref().bytes;
         Ok(())
     })?;
     if args.stats || args.json {
@@ -130,38 +188,108 @@ pub fn run_unzip(args: UnzipArgs) -> Result<ExitCode> {
                 command: "unzip",
                 spans: spans.len(),
                 bytes_in,
-                bytes_out: json.len() as u64,
+                bytes_out,
                 seconds,
+                salvage: salvage.as_ref(),
             },
             args.json,
             destination.is_stdout(),
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    let lost = salvage.as_ref().is_some_and(|report| !report.is_complete());
+    Ok(if lost {
+        ExitCode::from(EXIT_LOST)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-/// Decodes every frame of the `.tz` file at `path`: spans, file size, decoding seconds.
-fn read_tz(path: &Path) -> Result<(Vec<trace_formats::Span>, u64, f64)> {
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    let options = DecoderOptions::default();
-    let mut reader = FileReader::new(std::io::BufReader::new(file), options.max_frame_bytes)?;
-    let mut decoder = Decoder::new(options);
-    let mut spans = Vec::new();
-    let started = Instant::now();
-    while let Some(frame) = reader.next_frame()? {
-        spans.extend(decoder.decode_frame(&frame)?);
+/// Tells on standard error what `--salvage` could not recover.
+fn report_salvage(shown: &str, report: &SalvageReport) -> Result<()> {
+    let mut text = String::new();
+    if report.is_complete() {
+        text.push_str(&format!(
+            "{shown}: intact: {} frames, {} spans\n",
+            report.frames_recovered, report.spans_recovered
+        ));
+    } else {
+        let unknown =
+            |count: Option<u64>| count.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+        text.push_str(&format!(
+            "{shown}: damaged: recovered {} frames ({} spans); lost {} frames ({} spans)\n",
+            report.frames_recovered,
+            report.spans_recovered,
+            unknown(report.frames_lost()),
+            unknown(report.spans_lost()),
+        ));
+        for range in &report.lost {
+            text.push_str(&format!(
+                "{shown}: lost bytes {}..{} from frame {} ({} frames, {} spans): {}\n",
+                range.start,
+                range.end,
+                range.first_frame,
+                unknown(range.frames),
+                unknown(range.spans),
+                range.reason,
+            ));
+        }
     }
-    Ok((spans, size, started.elapsed().as_secs_f64()))
+    console::report_to_stderr(&text)?;
+    Ok(())
+}
+
+fn salvage_json(report: &SalvageReport) -> serde_json::Value {
+    serde_json::json!({
+        "complete": report.is_complete(),
+        "version": report.version,
+        "frames_recovered": report.frames_recovered,
+        "spans_recovered": report.spans_recovered,
+        "frames_lost": report.frames_lost(),
+        "spans_lost": report.spans_lost(),
+        "trailer": report.trailer.map(|(frames, spans)| serde_json::json!({"frames": frames, "spans": spans})),
+        "lost": report.lost.iter().map(|range| serde_json::json!({
+            "first_frame": range.first_frame,
+            "frames": range.frames,
+            "spans": range.spans,
+            "start": range.start,
+            "end": range.end,
+            "reason": range.reason,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Counts the bytes written through it.
+struct CountingWriter<'a> {
+    inner: &'a mut dyn Write,
+    bytes: u64,
+}
+
+impl Write for CountingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.bytes += written as u64;
+        Ok(written)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.inner.write_all(buf)?;
+        self.bytes += buf.len() as u64;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// What `--stats` reports.
-struct Stats {
+struct Stats<'a> {
     command: &'static str,
     spans: usize,
     bytes_in: u64,
     bytes_out: u64,
     seconds: f64,
+    salvage: Option<&'a SalvageReport>,
 }
 
 fn print_stats(stats: Stats, json: bool, data_on_stdout: bool) -> Result<()> {
@@ -171,6 +299,7 @@ fn print_stats(stats: Stats, json: bool, data_on_stdout: bool) -> Result<()> {
         bytes_in,
         bytes_out,
         seconds,
+        salvage,
     } = stats;
     // The compression ratio: trace bytes over .tz bytes, whichever way we went.
     let (trace_bytes, tz_bytes) = if command == "zip" {
@@ -186,7 +315,7 @@ fn print_stats(stats: Stats, json: bool, data_on_stdout: bool) -> Result<()> {
         "decoding"
     };
     if json {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "command": command,
             "spans": spans,
             "bytes_in": bytes_in,
@@ -196,6 +325,9 @@ fn print_stats(stats: Stats, json: bool, data_on_stdout: bool) -> Result<()> {
             "timed": timed,
             "spans_per_second": spans_per_second,
         });
+        if let Some(report) = salvage {
+            value["salvage"] = salvage_json(report);
+        }
         return super::traces::print_json_report(&value, data_on_stdout);
     }
     console::report_to_stderr(&format!(
@@ -203,8 +335,4 @@ fn print_stats(stats: Stats, json: bool, data_on_stdout: bool) -> Result<()> {
          {spans_per_second:.0} spans/s ({timed} only)\n"
     ))?;
     Ok(())
-}
-
-fn varint_len(value: u64) -> u64 {
-    u64::from((64 - (value | 1).leading_zeros()).div_ceil(7))
 }

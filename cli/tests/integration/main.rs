@@ -9,3 +9,4 @@ mod output;
 mod serve;
 mod traces;
 mod zip;
+mod zip_damage;
