@@ -1,0 +1,229 @@
+"""The Autoscope sampler for the OpenTelemetry Python SDK."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind, get_current_span
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
+
+from .canonical import canonical_text
+from .consistent import (
+    adjusted_count,
+    encode_th,
+    explicit_rv,
+    int_trace_randomness,
+    ot_value,
+    threshold,
+    trace_randomness,
+)
+from .matchers import Template, glob_regex
+from .policy import Action, Policy, Rule, load_policy
+
+_KIND_NAMES = {
+    SpanKind.SERVER: "server",
+    SpanKind.CLIENT: "client",
+    SpanKind.PRODUCER: "producer",
+    SpanKind.CONSUMER: "consumer",
+    SpanKind.INTERNAL: "internal",
+}
+_MATCH_ORDER = {"exact": 0, "template": 1, "prefix": 2, "glob": 3}
+
+
+@dataclass(frozen=True)
+class HeadDecision:
+    """A span's head decision."""
+
+    sampled: bool
+    rule: str | None
+    """Id of the deciding rule; None for the default action."""
+    randomness: int
+    threshold: int
+    th: str | None
+
+    @property
+    def adjusted_count(self) -> float:
+        return adjusted_count(self.threshold) if self.sampled else 0.0
+
+
+class _Action:
+    """A rule's (or the default) action, compiled."""
+
+    __slots__ = ("alone", "ot_th", "rule", "th", "threshold")
+
+    def __init__(self, rule: str | None, action: Action) -> None:
+        self.rule = rule
+        self.threshold = 0 if action.rate is None else threshold(action.rate)
+        self.th = encode_th(self.threshold)
+        self.ot_th = None if self.th is None else f"th:{self.th}"
+        # What a root span's tracestate becomes: built once (TraceState is immutable).
+        self.alone = TraceState([("ot", self.ot_th)]) if self.ot_th else TraceState()
+
+    def state_for(self, parent: TraceState, ot: str | None) -> TraceState:
+        """parent with th set in its ot entry (rv, other ot parts and entries kept)."""
+        if ot == self.ot_th:
+            return parent
+        if not parent:
+            return self.alone
+        parts = [self.ot_th]
+        if ot:
+            parts += [p for p in ot.split(";") if p and not p.startswith("th:")]
+        value = ";".join(parts)
+        state = parent.update("ot", value) if ot is not None else parent.add("ot", value)
+        # A value W3C rejects (too long) leaves the parent's state (the SDK logs it).
+        return state if state.get("ot") == value else parent
+
+
+def _value_matcher(kind: str, text: str):
+    if kind == "exact":
+        return text.__eq__
+    if kind == "prefix":
+        return lambda value: value.startswith(text)
+    if kind == "template":
+        return Template.parse(text).matches
+    return glob_regex(text).fullmatch
+
+
+class _Candidate:
+    """One name matcher of one rule, with the rule's service and conditions."""
+
+    __slots__ = ("action", "conditions", "kind", "name_matches", "rank", "service")
+
+    def __init__(self, index: int, rule: Rule, kind: str, text: str, action: _Action) -> None:
+        has_conditions = rule.kind is not None or bool(rule.attributes)
+        self.rank = (_MATCH_ORDER[kind], rule.service is None, not has_conditions, index)
+        self.service = rule.service
+        self.kind = rule.kind
+        self.conditions = tuple(
+            (key, _value_matcher(how, value)) for key, how, value in rule.attributes
+        )
+        self.name_matches = _value_matcher(kind, text)
+        self.action = action
+
+    def applies(self, service: str, kind: str | None, attributes: Mapping | None) -> bool:
+        if self.service is not None and self.service != service:
+            return False
+        if self.kind is not None and self.kind != kind:
+            return False
+        for key, matches in self.conditions:
+            value = attributes.get(key) if attributes else None
+            text = None if value is None else canonical_text(value)
+            if text is None or not matches(text):
+                return False
+        return True
+
+
+class AutoscopeSampler(Sampler):
+    """Decides each span at its start exactly as the Autoscope runtime does.
+
+    The decision is a function of the service, the span's name, kind and start
+    attributes, and the trace's randomness (the rv of the parent's ot tracestate entry,
+    else the low 56 bits of the trace id). A sampled span gets th in the ot entry of its
+    tracestate. When the policy keeps error spans, a dropped span is still recorded
+    (RECORD_ONLY) so that :class:`AutoscopeSpanProcessor` can export it if it ends with
+    an error.
+    """
+
+    def __init__(self, policy: Policy, service_name: str, description: str = "") -> None:
+        self.service_name = service_name
+        self.keep_errors = policy.keep_errors
+        self._default = _Action(None, policy.default_action)
+        self._exact: dict[str, list[_Candidate]] = {}
+        others: list[_Candidate] = []
+        for index, rule in enumerate(policy.rules):
+            action = _Action(rule.id, rule.action)
+            for kind, text in rule.matchers:
+                candidate = _Candidate(index, rule, kind, text, action)
+                if kind == "exact":
+                    self._exact.setdefault(text, []).append(candidate)
+                else:
+                    others.append(candidate)
+        for candidates in self._exact.values():
+            candidates.sort(key=lambda c: c.rank)
+        # Templates, then prefixes, then globs, each by rank: the first that applies wins.
+        self._others = tuple(sorted(others, key=lambda c: c.rank))
+        self._dropped = Decision.RECORD_ONLY if self.keep_errors else Decision.DROP
+        self._description = description or f"AutoscopeSampler{{service={service_name}}}"
+
+    @classmethod
+    def from_path(
+        cls, path: str | os.PathLike[str], service_name: str | None = None
+    ) -> AutoscopeSampler:
+        """Loads the policy at path (PolicyError names the file when it is invalid).
+
+        service_name defaults to the service.name of the SDK's default resource
+        (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES).
+        """
+        policy = load_policy(path)
+        if service_name is None:
+            service_name = str(Resource.create().attributes.get(SERVICE_NAME, ""))
+        return cls(
+            policy,
+            service_name,
+            f"AutoscopeSampler{{policy={os.fspath(path)},service={service_name}}}",
+        )
+
+    def _action(self, service: str, name: str, kind: str | None, attributes) -> _Action:
+        candidates = self._exact.get(name)
+        if candidates:
+            for candidate in candidates:
+                if candidate.applies(service, kind, attributes):
+                    return candidate.action
+        for candidate in self._others:
+            if candidate.name_matches(name) and candidate.applies(service, kind, attributes):
+                return candidate.action
+        return self._default
+
+    def decide(
+        self,
+        service: str,
+        name: str,
+        kind: str | None,
+        attributes: Mapping | None,
+        trace_id: bytes,
+        tracestate: str,
+    ) -> HeadDecision:
+        """The head decision from raw trace id bytes and a tracestate header: the function
+        the conformance vectors pin. kind is the policy's name (``server``...) or None."""
+        action = self._action(service, name, kind, attributes)
+        rv = explicit_rv(ot_value(tracestate))
+        randomness = trace_randomness(trace_id) if rv is None else rv
+        return HeadDecision(
+            randomness >= action.threshold, action.rule, randomness, action.threshold, action.th
+        )
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        state = get_current_span(parent_context).get_span_context().trace_state
+        ot = state.get("ot")
+        action = self._action(self.service_name, name, _KIND_NAMES.get(kind), attributes)
+        rv = explicit_rv(ot)
+        randomness = int_trace_randomness(trace_id) if rv is None else rv
+        if randomness >= action.threshold:
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, None, action.state_for(state, ot))
+        return SamplingResult(self._dropped, None, state)
+
+    def get_description(self) -> str:
+        return self._description
+
+
+def sampler_from_env(arg: str | None) -> AutoscopeSampler:
+    """The ``opentelemetry_traces_sampler`` entry point: OTEL_TRACES_SAMPLER=autoscope,
+    OTEL_TRACES_SAMPLER_ARG=<policy path>."""
+    if not arg:
+        raise ValueError("OTEL_TRACES_SAMPLER_ARG must name the Autoscope policy file")
+    return AutoscopeSampler.from_path(arg)
