@@ -11,10 +11,12 @@ their local ancestors.
 """
 
 from .policy import Policy, PolicyError, load_policy, parse_policy
+from .processor import AutoscopeSpanProcessor
 from .sampler import AutoscopeSampler, HeadDecision, sampler_from_env
 
 __all__ = [
     "AutoscopeSampler",
+    "AutoscopeSpanProcessor",
     "HeadDecision",
     "Policy",
     "PolicyError",
