@@ -1,0 +1,154 @@
+package dev.autoscope.otel;
+
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.SpanKind;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Finds the deciding rule of a span (conformance/README.md, "1. The deciding rule"): among
+ * matching rules the smallest (matcher kind, has no service, has no conditions, index) wins.
+ * Exact names are looked up in a hash map; the other matchers are tried kind by kind, each list
+ * pre-sorted by precedence so that the first match is the winner.
+ */
+final class Decider {
+    /** A rule as the decider holds it, with what a decision needs precomputed. */
+    static final class CompiledRule {
+        final Policy.Rule rule;
+        final int index;
+        final long threshold;
+        final CompiledCondition[] conditions;
+
+        CompiledRule(Policy.Rule rule, int index) {
+            this.rule = rule;
+            this.index = index;
+            this.threshold = rule.action().threshold();
+            this.conditions =
+                    rule.attributes().stream().map(CompiledCondition::new).toArray(CompiledCondition[]::new);
+        }
+
+        /** The rule's service and conditions hold (its name matcher matched already). */
+        boolean appliesTo(String service, SpanKind kind, Attributes attributes) {
+            if (rule.service() != null && !rule.service().equals(service)) {
+                return false;
+            }
+            if (rule.kind() != null && rule.kind() != kind) {
+                return false;
+            }
+            for (CompiledCondition condition : conditions) {
+                if (!condition.holds(attributes)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** Precedence inside one matcher kind: service-scoped first, then conditional, then index. */
+        int rank() {
+            return (rule.service() != null ? 0 : 2) + (rule.hasConditions() ? 0 : 1);
+        }
+    }
+
+    /** An attribute condition with its keys made once, so a lookup allocates nothing. */
+    static final class CompiledCondition {
+        final Matcher matcher;
+        final AttributeKey<String> stringKey;
+        final AttributeKey<Long> longKey;
+        final AttributeKey<Boolean> booleanKey;
+        final AttributeKey<Double> doubleKey;
+
+        CompiledCondition(Policy.AttributeCondition condition) {
+            this.matcher = condition.matcher();
+            this.stringKey = AttributeKey.stringKey(condition.key());
+            this.longKey = AttributeKey.longKey(condition.key());
+            this.booleanKey = AttributeKey.booleanKey(condition.key());
+            this.doubleKey = AttributeKey.doubleKey(condition.key());
+        }
+
+        boolean holds(Attributes attributes) {
+            Object value = attributes.get(stringKey);
+            if (value == null) {
+                value = attributes.get(longKey);
+            }
+            if (value == null) {
+                value = attributes.get(booleanKey);
+            }
+            if (value == null) {
+                value = attributes.get(doubleKey);
+            }
+            String text = value == null ? null : CanonicalText.of(value);
+            return text != null && matcher.matches(text);
+        }
+    }
+
+    /** A name matcher of a rule, in one of the per-kind lists. */
+    private record Entry(Matcher matcher, CompiledRule rule) {}
+
+    private static final Comparator<CompiledRule> PRECEDENCE =
+            Comparator.comparingInt(CompiledRule::rank).thenComparingInt(rule -> rule.index);
+
+    private final Map<String, CompiledRule[]> exact;
+    /** Template, prefix and glob entries, one array per kind, in precedence order. */
+    private final Entry[][] others;
+
+    final long defaultThreshold;
+    final List<CompiledRule> rules;
+
+    Decider(Policy policy) {
+        List<CompiledRule> compiled = new ArrayList<>();
+        Map<String, List<CompiledRule>> exactLists = new HashMap<>();
+        List<List<Entry>> otherLists = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        for (int i = 0; i < policy.rules.size(); i++) {
+            CompiledRule rule = new CompiledRule(policy.rules.get(i), i);
+            compiled.add(rule);
+            for (Matcher matcher : rule.rule.matchers()) {
+                if (matcher.kind == Matcher.Kind.EXACT) {
+                    List<CompiledRule> list = exactLists.computeIfAbsent(matcher.text, name -> new ArrayList<>());
+                    if (!list.contains(rule)) {
+                        list.add(rule);
+                    }
+                } else {
+                    otherLists.get(matcher.kind.ordinal() - 1).add(new Entry(matcher, rule));
+                }
+            }
+        }
+        this.exact = new HashMap<>();
+        exactLists.forEach(
+                (name, list) -> {
+                    list.sort(PRECEDENCE);
+                    exact.put(name, list.toArray(new CompiledRule[0]));
+                });
+        this.others = new Entry[3][];
+        for (int k = 0; k < 3; k++) {
+            List<Entry> list = otherLists.get(k);
+            list.sort(Comparator.comparing(Entry::rule, PRECEDENCE));
+            others[k] = list.toArray(new Entry[0]);
+        }
+        this.defaultThreshold = policy.defaultAction.threshold();
+        this.rules = List.copyOf(compiled);
+    }
+
+    /** The deciding rule of a span, or null when the default action decides. */
+    CompiledRule ruleFor(String service, String name, SpanKind kind, Attributes attributes) {
+        CompiledRule[] byName = exact.get(name);
+        if (byName != null) {
+            for (CompiledRule rule : byName) {
+                if (rule.appliesTo(service, kind, attributes)) {
+                    return rule;
+                }
+            }
+        }
+        for (Entry[] entries : others) {
+            for (Entry entry : entries) {
+                if (entry.matcher.matches(name) && entry.rule.appliesTo(service, kind, attributes)) {
+                    return entry.rule;
+                }
+            }
+        }
+        return null;
+    }
+}
