@@ -76,3 +76,20 @@ func TestVersionOnePoliciesLoad(t *testing.T) {
 		t.Errorf("decision %+v", d)
 	}
 }
+
+func TestTheServiceComesFromTheSDKResourceEnvironment(t *testing.T) {
+	t.Setenv("OTEL_SERVICE_NAME", "checkout")
+	sampler, err := LoadSampler(filepath.Join(conformanceDir, "policies", "precedence.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sampler.service != "checkout" {
+		t.Errorf("service %q, want checkout", sampler.service)
+	}
+	if !strings.Contains(sampler.Description(), "service=checkout") {
+		t.Errorf("description %q", sampler.Description())
+	}
+	if sampler, _ := LoadSampler(filepath.Join(conformanceDir, "policies", "precedence.json"), WithServiceName("a")); sampler.service != "a" {
+		t.Errorf("WithServiceName: service %q", sampler.service)
+	}
+}

@@ -60,14 +60,14 @@ class Policy:
 
 def _object(value: Any, at: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
     if not isinstance(value, dict):
-        raise _InvalidError(at or ".", f"expected a JSON object, found {_json_type(value)}")
+        raise _InvalidError(at, f"expected a JSON object, found {_json_type(value)}")
     for key in value:
         if key not in allowed:
             expected = ", ".join(f"`{k}`" for k in sorted(allowed))
-            raise _InvalidError(at or ".", f"unknown field `{key}`, expected one of {expected}")
+            raise _InvalidError(at, f"unknown field `{key}`, expected one of {expected}")
     for key in required:
         if key not in value:
-            raise _InvalidError(at or ".", f"missing field `{key}`")
+            raise _InvalidError(at, f"missing field `{key}`")
     return value
 
 
