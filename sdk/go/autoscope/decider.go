@@ -95,6 +95,9 @@ type matcherIndex struct {
 	templates []candidate
 	prefixes  []candidate
 	globs     []candidate
+	// templateTrie and prefixTrie index templates and prefixes by literal prefix.
+	templateTrie prefixTrie
+	prefixTrie   prefixTrie
 }
 
 var kindOfName = map[string]trace.SpanKind{
@@ -163,6 +166,12 @@ func newMatcherIndex(rules []ruleFile) *matcherIndex {
 	byRank(index.templates)
 	byRank(index.prefixes)
 	byRank(index.globs)
+	for i := range index.templates {
+		index.templateTrie.insert(index.templates[i].name.template.literalPrefix(), i)
+	}
+	for i := range index.prefixes {
+		index.prefixTrie.insert(index.prefixes[i].name.text, i)
+	}
 	return index
 }
 
@@ -175,17 +184,15 @@ func (index *matcherIndex) find(service, name string, kind trace.SpanKind, attri
 			}
 		}
 	}
-	for i := range index.templates {
-		c := &index.templates[i]
-		if strings.HasPrefix(name, c.name.template.literalPrefix()) && c.name.template.matches(name) && c.applies(service, kind, attributes) {
-			return c.rule
-		}
+	if best := index.templateTrie.best(name, index.templates, func(c *candidate) bool {
+		return c.name.template.matches(name) && c.applies(service, kind, attributes)
+	}); best >= 0 {
+		return index.templates[best].rule
 	}
-	for i := range index.prefixes {
-		c := &index.prefixes[i]
-		if strings.HasPrefix(name, c.name.text) && c.applies(service, kind, attributes) {
-			return c.rule
-		}
+	if best := index.prefixTrie.best(name, index.prefixes, func(c *candidate) bool {
+		return c.applies(service, kind, attributes)
+	}); best >= 0 {
+		return index.prefixes[best].rule
 	}
 	for i := range index.globs {
 		c := &index.globs[i]

@@ -194,15 +194,47 @@ func matchByPositions(pieces []piece, name string) bool {
 // glob is a pattern where '*' matches any run of characters and '?' exactly one.
 type glob struct {
 	pattern []rune
+	// starOnly: the pattern has no '?', so it is literal pieces between stars, matched
+	// with prefix, suffix and substring searches.
+	starOnly bool
+	pieces   []string
 }
 
 func newGlob(pattern string) glob {
-	return glob{pattern: []rune(pattern)}
+	g := glob{pattern: []rune(pattern), starOnly: !strings.ContainsRune(pattern, '?')}
+	if g.starOnly {
+		g.pieces = strings.Split(pattern, "*")
+	}
+	return g
 }
 
-// matches runs the classic greedy matcher with one backtrack point (the last '*'):
-// O(pattern x text) at worst, no allocation.
 func (g glob) matches(text string) bool {
+	if !g.starOnly {
+		return g.matchesRunes(text)
+	}
+	if len(g.pieces) == 1 {
+		return text == g.pieces[0]
+	}
+	// First piece a prefix, last a suffix (not overlapping it), the middle ones in
+	// order, each as early as it occurs: leftmost placement never loses a match.
+	first, last := g.pieces[0], g.pieces[len(g.pieces)-1]
+	if len(text) < len(first)+len(last) || !strings.HasPrefix(text, first) || !strings.HasSuffix(text, last) {
+		return false
+	}
+	middle := text[len(first) : len(text)-len(last)]
+	for _, piece := range g.pieces[1 : len(g.pieces)-1] {
+		at := strings.Index(middle, piece)
+		if at < 0 {
+			return false
+		}
+		middle = middle[at+len(piece):]
+	}
+	return true
+}
+
+// matchesRunes runs the classic greedy matcher with one backtrack point (the last '*'):
+// O(pattern x text) at worst, no allocation.
+func (g glob) matchesRunes(text string) bool {
 	p, t := 0, 0
 	starP, starT := -1, 0
 	for t < len(text) {

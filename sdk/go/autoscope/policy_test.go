@@ -93,3 +93,25 @@ func TestTheServiceComesFromTheSDKResourceEnvironment(t *testing.T) {
 		t.Errorf("WithServiceName: service %q", sampler.service)
 	}
 }
+
+func TestGlobsOfBothMatchers(t *testing.T) {
+	cases := []struct {
+		pattern, text string
+		want          bool
+	}{
+		{"*.css", "a.css", true}, {"*.css", ".css", true}, {"*.css", "a.cs", false},
+		{"a*b*c", "abc", true}, {"a*b*c", "aXbYbZc", true}, {"a*b*c", "acb", false},
+		{"ab*ba", "aba", false}, {"ab*ba", "abba", true}, {"**", "", true}, {"x", "x", true},
+		{"x", "xy", false}, {"é*ü", "é/ü", true}, {"q?z", "qéz", true}, {"q?z", "qz", false},
+		{"*?", "", false}, {"*?", "é", true}, {"a*?b", "ab", false}, {"a*?b", "aéb", true},
+	}
+	for _, c := range cases {
+		g := newGlob(c.pattern)
+		if got := g.matches(c.text); got != c.want {
+			t.Errorf("%q on %q: %v", c.pattern, c.text, got)
+		}
+		if got := g.matchesRunes(c.text); got != c.want {
+			t.Errorf("%q on %q by runes: %v", c.pattern, c.text, got)
+		}
+	}
+}
