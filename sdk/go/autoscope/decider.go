@@ -172,6 +172,8 @@ func newMatcherIndex(rules []ruleFile) *matcherIndex {
 	for i := range index.prefixes {
 		index.prefixTrie.insert(index.prefixes[i].name.text, i)
 	}
+	index.templateTrie.finish()
+	index.prefixTrie.finish()
 	return index
 }
 

@@ -15,9 +15,11 @@ type trieNode struct {
 	candidates []int
 }
 
+// trieEdge is labelled with a run of bytes: the nodes between would have one child and
+// no candidates (they are compressed away by finish).
 type trieEdge struct {
-	b    byte
-	node *trieNode
+	label string
+	node  *trieNode
 }
 
 func (t *prefixTrie) insert(prefix string, candidate int) {
@@ -30,7 +32,7 @@ func (t *prefixTrie) insert(prefix string, candidate int) {
 
 func (n *trieNode) child(b byte, create bool) *trieNode {
 	for i := range n.children {
-		if n.children[i].b == b {
+		if n.children[i].label[0] == b {
 			return n.children[i].node
 		}
 	}
@@ -38,8 +40,25 @@ func (n *trieNode) child(b byte, create bool) *trieNode {
 		return nil
 	}
 	child := &trieNode{}
-	n.children = append(n.children, trieEdge{b, child})
+	n.children = append(n.children, trieEdge{string([]byte{b}), child})
 	return child
+}
+
+// finish compresses chains of single-child nodes without candidates into one edge.
+func (t *prefixTrie) finish() {
+	t.root.compress()
+}
+
+func (n *trieNode) compress() {
+	for i := range n.children {
+		edge := &n.children[i]
+		for len(edge.node.children) == 1 && len(edge.node.candidates) == 0 {
+			next := edge.node.children[0]
+			edge.label += next.label
+			edge.node = next.node
+		}
+		edge.node.compress()
+	}
 }
 
 // best is the lowest-ranked candidate (an index into list) among those whose prefix
@@ -47,7 +66,7 @@ func (n *trieNode) child(b byte, create bool) *trieNode {
 func (t *prefixTrie) best(name string, list []candidate, ok func(*candidate) bool) int {
 	best := -1
 	node := &t.root
-	for i := 0; ; i++ {
+	for at := 0; ; {
 		for _, c := range node.candidates {
 			if best >= 0 && list[best].rank <= list[c].rank {
 				break // in rank order: nothing later at this node wins
@@ -57,11 +76,23 @@ func (t *prefixTrie) best(name string, list []candidate, ok func(*candidate) boo
 				break
 			}
 		}
-		if i == len(name) {
+		if at == len(name) {
 			return best
 		}
-		if node = node.child(name[i], false); node == nil {
+		next := (*trieNode)(nil)
+		for i := range node.children {
+			edge := &node.children[i]
+			if edge.label[0] == name[at] {
+				if len(name)-at >= len(edge.label) && name[at:at+len(edge.label)] == edge.label {
+					next = edge.node
+					at += len(edge.label)
+				}
+				break
+			}
+		}
+		if next == nil {
 			return best
 		}
+		node = next
 	}
 }
