@@ -5,13 +5,21 @@ import io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterPro
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
-/** {@code otel.traces.exporter=memory} for tests: the SDK's in-memory exporter, shared. */
+/**
+ * {@code otel.traces.exporter=memory} for tests: the SDK's in-memory exporter, a new one per SDK
+ * (an SDK's shutdown stops its exporter), the latest in {@link #latest()}.
+ */
 public final class MemoryExporterProvider implements ConfigurableSpanExporterProvider {
-    static final InMemorySpanExporter EXPORTER = InMemorySpanExporter.create();
+    private static volatile InMemorySpanExporter latest;
+
+    static InMemorySpanExporter latest() {
+        return latest;
+    }
 
     @Override
     public SpanExporter createExporter(ConfigProperties config) {
-        return EXPORTER;
+        latest = InMemorySpanExporter.create();
+        return latest;
     }
 
     @Override
