@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -55,7 +56,7 @@ class HeadDecision:
 class _Action:
     """A rule's (or the default) action, compiled."""
 
-    __slots__ = ("alone", "ot_th", "rule", "th", "threshold")
+    __slots__ = ("alone", "ot_th", "root_result", "rule", "th", "threshold")
 
     def __init__(self, rule: str | None, action: Action) -> None:
         self.rule = rule
@@ -93,17 +94,28 @@ def _value_matcher(kind: str, text: str):
 class _Candidate:
     """One name matcher of one rule, with the rule's service and conditions."""
 
-    __slots__ = ("action", "conditions", "kind", "name_matches", "rank", "service")
+    __slots__ = (
+        "action", "conditions", "kind", "literal_prefix", "name_matches", "rank", "service",
+        "unconditional",
+    )  # fmt: skip
 
     def __init__(self, index: int, rule: Rule, kind: str, text: str, action: _Action) -> None:
         has_conditions = rule.kind is not None or bool(rule.attributes)
-        self.rank = (_MATCH_ORDER[kind], rule.service is None, not has_conditions, index)
+        # Lower wins: matcher kind, then service-scoped, then conditional, then rule order.
+        self.rank = (
+            (_MATCH_ORDER[kind] << 40)
+            | ((rule.service is None) << 33)
+            | ((not has_conditions) << 32)
+            | index
+        )
         self.service = rule.service
         self.kind = rule.kind
         self.conditions = tuple(
             (key, _value_matcher(how, value)) for key, how, value in rule.attributes
         )
         self.name_matches = _value_matcher(kind, text)
+        self.literal_prefix = Template.parse(text).literal_prefix if kind == "template" else text
+        self.unconditional = rule.service is None and not has_conditions
         self.action = action
 
     def applies(self, service: str, kind: str | None, attributes: Mapping | None) -> bool:
@@ -134,22 +146,55 @@ class AutoscopeSampler(Sampler):
         self.service_name = service_name
         self.keep_errors = policy.keep_errors
         self._default = _Action(None, policy.default_action)
-        self._exact: dict[str, list[_Candidate]] = {}
-        others: list[_Candidate] = []
+        # Exact names by name; templates and prefixes by their literal prefix, probed
+        # once per distinct prefix length; globs in a list. Each list is in rank order.
+        exact: dict[str, list[_Candidate]] = {}
+        by_prefix: dict[str, dict[str, list[_Candidate]]] = {"template": {}, "prefix": {}}
+        globs: list[_Candidate] = []
         for index, rule in enumerate(policy.rules):
             action = _Action(rule.id, rule.action)
             for kind, text in rule.matchers:
                 candidate = _Candidate(index, rule, kind, text, action)
                 if kind == "exact":
-                    self._exact.setdefault(text, []).append(candidate)
+                    exact.setdefault(text, []).append(candidate)
+                elif kind == "glob":
+                    globs.append(candidate)
                 else:
-                    others.append(candidate)
-        for candidates in self._exact.values():
-            candidates.sort(key=lambda c: c.rank)
-        # Templates, then prefixes, then globs, each by rank: the first that applies wins.
-        self._others = tuple(sorted(others, key=lambda c: c.rank))
+                    by_prefix[kind].setdefault(candidate.literal_prefix, []).append(candidate)
+
+        def by_rank(candidates: list[_Candidate]) -> tuple[_Candidate, ...]:
+            return tuple(sorted(candidates, key=lambda c: c.rank))
+
+        self._exact = {name: by_rank(found) for name, found in exact.items()}
+        self._by_prefix = tuple(
+            (
+                sorted({len(prefix) for prefix in table}),
+                {prefix: by_rank(found) for prefix, found in table.items()},
+                kind == "template",
+            )
+            for kind, table in by_prefix.items()
+        )
+        self._globs = by_rank(globs)
+        # One regex for all globs, one group each in rank order: a full match tries the
+        # alternatives in order, so its group is the best glob matching the name.
+        self._any_glob = re.compile(
+            "|".join(f"({glob_regex(c.literal_prefix).pattern})" for c in self._globs) or "(?!)",
+            re.DOTALL,
+        )
         self._dropped = Decision.RECORD_ONLY if self.keep_errors else Decision.DROP
+        # What a root span gets, built once (the tracer only reads them).
+        self._dropped_root = SamplingResult(self._dropped, None, TraceState())
+        for action in {c.action for c in self._exact_and_others()} | {self._default}:
+            action.root_result = SamplingResult(Decision.RECORD_AND_SAMPLE, None, action.alone)
         self._description = description or f"AutoscopeSampler{{service={service_name}}}"
+
+    def _exact_and_others(self):
+        for found in self._exact.values():
+            yield from found
+        for _, table, _ in self._by_prefix:
+            for found in table.values():
+                yield from found
+        yield from self._globs
 
     @classmethod
     def from_path(
@@ -173,10 +218,33 @@ class AutoscopeSampler(Sampler):
         candidates = self._exact.get(name)
         if candidates:
             for candidate in candidates:
-                if candidate.applies(service, kind, attributes):
+                if candidate.unconditional or candidate.applies(service, kind, attributes):
                     return candidate.action
-        for candidate in self._others:
-            if candidate.name_matches(name) and candidate.applies(service, kind, attributes):
+        for lengths, table, is_template in self._by_prefix:
+            best = None
+            for length in lengths:
+                if length > len(name):
+                    break
+                found = table.get(name[:length])
+                if not found:
+                    continue
+                for candidate in found:
+                    if best is not None and best.rank <= candidate.rank:
+                        break  # in rank order: nothing later here wins
+                    if (not is_template or candidate.name_matches(name)) and (
+                        candidate.unconditional or candidate.applies(service, kind, attributes)
+                    ):
+                        best = candidate
+                        break
+            if best is not None:
+                return best.action
+        first = self._any_glob.fullmatch(name)
+        if first is None:
+            return self._default
+        for candidate in self._globs[first.lastindex - 1 :]:
+            if candidate.name_matches(name) and (
+                candidate.unconditional or candidate.applies(service, kind, attributes)
+            ):
                 return candidate.action
         return self._default
 
@@ -209,12 +277,16 @@ class AutoscopeSampler(Sampler):
         trace_state: TraceState | None = None,
     ) -> SamplingResult:
         state = get_current_span(parent_context).get_span_context().trace_state
-        ot = state.get("ot")
+        ot = state.get("ot") if state else None
         action = self._action(self.service_name, name, _KIND_NAMES.get(kind), attributes)
-        rv = explicit_rv(ot)
+        rv = explicit_rv(ot) if ot else None
         randomness = int_trace_randomness(trace_id) if rv is None else rv
         if randomness >= action.threshold:
+            if not state:
+                return action.root_result
             return SamplingResult(Decision.RECORD_AND_SAMPLE, None, action.state_for(state, ot))
+        if not state:
+            return self._dropped_root
         return SamplingResult(self._dropped, None, state)
 
     def get_description(self) -> str:
