@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * Completes {@code otel.traces.sampler=autoscope} under autoconfiguration (the Java agent
  * included): binds the sampler to the resource's final {@code service.name} (resource providers,
  * the agent's among them, may set it after the configuration is read), and puts every exporter's
- * span processor behind an {@link AutoscopeSpanProcessor} with the policy's overrides. Does
- * nothing when another sampler is configured.
+ * span processor behind an {@link AutoscopeSpanProcessor} with the policy's overrides. Does nothing
+ * when another sampler is configured.
  */
 public final class AutoscopeCustomizerProvider implements AutoConfigurationCustomizerProvider {
     private static final io.opentelemetry.api.common.AttributeKey<String> SERVICE_NAME =
@@ -29,7 +29,9 @@ public final class AutoscopeCustomizerProvider implements AutoConfigurationCusto
         customizer.addSamplerCustomizer(
                 (sampler, config) -> {
                     String service = resourceService.get();
-                    if (sampler instanceof AutoscopeSampler autoscope && service != null && !service.isEmpty()) {
+                    if (sampler instanceof AutoscopeSampler autoscope
+                            && service != null
+                            && !service.isEmpty()) {
                         return autoscope.forService(service);
                     }
                     return sampler;
@@ -39,7 +41,8 @@ public final class AutoscopeCustomizerProvider implements AutoConfigurationCusto
     }
 
     private static boolean isAutoscope(ConfigProperties config) {
-        return AutoscopeSamplerProvider.NAME.equals(config.getString(AutoscopeSamplerProvider.SAMPLER_PROPERTY));
+        return AutoscopeSamplerProvider.NAME.equals(
+                config.getString(AutoscopeSamplerProvider.SAMPLER_PROPERTY));
     }
 
     private static SpanProcessor wrap(SpanProcessor processor, ConfigProperties config) {

@@ -13,13 +13,13 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Autoscope's span-level sampler: decides each span at its start exactly as the Autoscope
- * runtime does (the policy's rules on the span's name, kind and start attributes and the
- * service; consistent probability sampling on the trace's randomness, the {@code rv} of the
- * parent's {@code ot} tracestate entry or else the trace id's low 56 bits) and writes {@code
- * th} into the {@code ot} tracestate entry of the spans it samples. When the policy keeps error
- * spans, a dropped span is still recorded ({@code RECORD_ONLY}) so that {@link
- * AutoscopeSpanProcessor} can see how it ends.
+ * Autoscope's span-level sampler: decides each span at its start exactly as the Autoscope runtime
+ * does (the policy's rules on the span's name, kind and start attributes and the service;
+ * consistent probability sampling on the trace's randomness, the {@code rv} of the parent's {@code
+ * ot} tracestate entry or else the trace id's low 56 bits) and writes {@code th} into the {@code
+ * ot} tracestate entry of the spans it samples. When the policy keeps error spans, a dropped span
+ * is still recorded ({@code RECORD_ONLY}) so that {@link AutoscopeSpanProcessor} can see how it
+ * ends.
  *
  * <p>With the Java agent or SDK autoconfiguration, {@code -Dotel.traces.sampler=autoscope
  * -Dotel.traces.sampler.arg=policy.json} selects it; in code, {@link #load(Path, String)}.
@@ -29,6 +29,7 @@ public final class AutoscopeSampler implements Sampler {
     private final Decider decider;
     private final String service;
     private final String origin;
+
     /** The outcomes of each rule by index, then of the default action, made once. */
     private final Outcome[] outcomes;
 
@@ -49,8 +50,8 @@ public final class AutoscopeSampler implements Sampler {
     }
 
     /**
-     * The sampler of a policy file for the service named {@code serviceName} (the resource's
-     * {@code service.name}, which rules with a {@code service} compare with).
+     * The sampler of a policy file for the service named {@code serviceName} (the resource's {@code
+     * service.name}, which rules with a {@code service} compare with).
      *
      * @throws PolicyException naming the file when it cannot be read or is invalid
      */
@@ -75,7 +76,9 @@ public final class AutoscopeSampler implements Sampler {
 
     /** This sampler for another service (the same policy). */
     public AutoscopeSampler forService(String serviceName) {
-        return serviceName.equals(service) ? this : new AutoscopeSampler(policy, serviceName, origin);
+        return serviceName.equals(service)
+                ? this
+                : new AutoscopeSampler(policy, serviceName, origin);
     }
 
     /** The policy this sampler applies. */
@@ -106,15 +109,29 @@ public final class AutoscopeSampler implements Sampler {
     }
 
     /** The decision with everything that went into it (for diagnostics and tests). */
-    public Decision decide(Context parentContext, String traceId, String name, SpanKind spanKind, Attributes attributes) {
+    public Decision decide(
+            Context parentContext,
+            String traceId,
+            String name,
+            SpanKind spanKind,
+            Attributes attributes) {
         return decide(service, name, spanKind, attributes, randomness(parentContext, traceId));
     }
 
     /** The decision of a span of any service at a given randomness. */
-    Decision decide(String serviceName, String name, SpanKind spanKind, Attributes attributes, long randomness) {
+    Decision decide(
+            String serviceName,
+            String name,
+            SpanKind spanKind,
+            Attributes attributes,
+            long randomness) {
         Decider.CompiledRule rule = decider.ruleFor(serviceName, name, spanKind, attributes);
         long threshold = rule == null ? decider.defaultThreshold : rule.threshold;
-        return new Decision(randomness >= threshold, rule == null ? null : rule.rule.id(), randomness, threshold);
+        return new Decision(
+                randomness >= threshold,
+                rule == null ? null : rule.rule.id(),
+                randomness,
+                threshold);
     }
 
     private static long randomness(Context parentContext, String traceId) {
@@ -155,6 +172,7 @@ public final class AutoscopeSampler implements Sampler {
     /** RECORD_AND_SAMPLE, writing {@code th} into the {@code ot} entry of the tracestate. */
     private static final class Sampled implements SamplingResult {
         private final String th;
+
         /** The tracestate of a span whose parent has none: the common case, made once. */
         private final TraceState fromEmpty;
 

@@ -7,8 +7,8 @@ import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.nio.file.Path;
 
 /**
- * {@code otel.traces.sampler=autoscope}: the {@link AutoscopeSampler} of the policy file named
- * by {@code otel.traces.sampler.arg}. The service is the one that configuration names; {@link
+ * {@code otel.traces.sampler=autoscope}: the {@link AutoscopeSampler} of the policy file named by
+ * {@code otel.traces.sampler.arg}. The service is the one that configuration names; {@link
  * AutoscopeCustomizerProvider} then rebinds it to the resource's final {@code service.name}.
  */
 public final class AutoscopeSamplerProvider implements ConfigurableSamplerProvider {
@@ -23,7 +23,9 @@ public final class AutoscopeSamplerProvider implements ConfigurableSamplerProvid
         Path policy = policyPath(config);
         String service = config.getString("otel.service.name");
         if (service == null || service.isBlank()) {
-            service = config.getMap("otel.resource.attributes").getOrDefault("service.name", ServiceName.UNKNOWN);
+            service =
+                    config.getMap("otel.resource.attributes")
+                            .getOrDefault("service.name", ServiceName.UNKNOWN);
         }
         try {
             return AutoscopeSampler.load(policy, service);
@@ -37,7 +39,9 @@ public final class AutoscopeSamplerProvider implements ConfigurableSamplerProvid
         String arg = config.getString(ARG_PROPERTY);
         if (arg == null || arg.isBlank()) {
             throw new ConfigurationException(
-                    "autoscope sampler: set " + ARG_PROPERTY + " (OTEL_TRACES_SAMPLER_ARG) to the policy file, e.g. policy.json");
+                    "autoscope sampler: set "
+                            + ARG_PROPERTY
+                            + " (OTEL_TRACES_SAMPLER_ARG) to the policy file, e.g. policy.json");
         }
         return Path.of(arg.trim());
     }

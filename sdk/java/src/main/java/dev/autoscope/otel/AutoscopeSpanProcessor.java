@@ -22,12 +22,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keeps what only the end of a span reveals, without buffering traces. It wraps the exporter's
- * processor (a batch or simple processor) and passes on sampled spans; and, when the policy
- * keeps errors, also a span that {@link AutoscopeSampler} dropped (recorded, {@code
- * RECORD_ONLY}) but that ends with error status, marked sampled; then every local ancestor of an
- * exported span when that ancestor ends (sampled children of unsampled parents included), so no
- * exported span misses a parent that ran in this process and ended after it. It holds only a set
- * of span ids waiting to be kept.
+ * processor (a batch or simple processor) and passes on sampled spans; and, when the policy keeps
+ * errors, also a span that {@link AutoscopeSampler} dropped (recorded, {@code RECORD_ONLY}) but
+ * that ends with error status, marked sampled; then every local ancestor of an exported span when
+ * that ancestor ends (sampled children of unsampled parents included), so no exported span misses a
+ * parent that ran in this process and ended after it. It holds only a set of span ids waiting to be
+ * kept.
  */
 public final class AutoscopeSpanProcessor implements SpanProcessor {
     /** Span ids held at most; beyond it an ancestor is not kept (see {@link #waitingOverflow}). */
@@ -35,8 +35,10 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
 
     private final SpanProcessor next;
     private final boolean keepErrors;
+
     /** Span ids (16 hex digits) of unsampled local ancestors of exported spans. */
     private final Set<String> waiting = new HashSet<>();
+
     /** {@code waiting.size()}, read without the lock: most spans end with nothing waiting. */
     private final AtomicInteger waitingSize = new AtomicInteger();
 
@@ -64,7 +66,10 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
         }
         // A sampled span under a local, unsampled parent: keep the parent when it ends.
         SpanContext parent = Span.fromContext(parentContext).getSpanContext();
-        if (parent.isValid() && !parent.isRemote() && !parent.isSampled() && parent.getTraceId().equals(own.getTraceId())) {
+        if (parent.isValid()
+                && !parent.isRemote()
+                && !parent.isSampled()
+                && parent.getTraceId().equals(own.getTraceId())) {
             waitFor(parent.getSpanId());
         }
     }
@@ -178,7 +183,11 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
             this.span = span;
             SpanContext original = span.getSpanContext();
             this.context =
-                    SpanContext.create(original.getTraceId(), original.getSpanId(), TraceFlags.getSampled(), original.getTraceState());
+                    SpanContext.create(
+                            original.getTraceId(),
+                            original.getSpanId(),
+                            TraceFlags.getSampled(),
+                            original.getTraceState());
         }
 
         @Override
@@ -209,7 +218,8 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
 
         @Override
         @Deprecated
-        public io.opentelemetry.sdk.common.InstrumentationLibraryInfo getInstrumentationLibraryInfo() {
+        public io.opentelemetry.sdk.common.InstrumentationLibraryInfo
+                getInstrumentationLibraryInfo() {
             return span.getInstrumentationLibraryInfo();
         }
 

@@ -3,9 +3,9 @@ package dev.autoscope.otel;
 import java.nio.charset.StandardCharsets;
 
 /**
- * OpenTelemetry consistent probability sampling as Autoscope applies it: 56-bit randomness
- * from the {@code rv} of the {@code ot} tracestate entry or the trace id, thresholds from
- * rates, and the {@code th} value (conformance/README.md, "The decision (v1)").
+ * OpenTelemetry consistent probability sampling as Autoscope applies it: 56-bit randomness from the
+ * {@code rv} of the {@code ot} tracestate entry or the trace id, thresholds from rates, and the
+ * {@code th} value (conformance/README.md, "The decision (v1)").
  */
 public final class Consistent {
     /** Thresholds and randomness have 56 bits. */
@@ -16,14 +16,15 @@ public final class Consistent {
 
     private static final int HEX_DIGITS = 14;
     private static final double TWO_TO_56 = 72057594037927936.0;
+
     /** {@link #randomnessFromOt} result when the {@code ot} value has no valid {@code rv}. */
     static final long NO_RV = -1L;
 
     private Consistent() {}
 
     /**
-     * The threshold of a keep rate: {@code round((1 - rate) * 2^56)}, halves up, clamped to
-     * [0, 2^56].
+     * The threshold of a keep rate: {@code round((1 - rate) * 2^56)}, halves up, clamped to [0,
+     * 2^56].
      */
     public static long threshold(double rate) {
         double x = (1.0 - rate) * TWO_TO_56;
@@ -38,7 +39,9 @@ public final class Consistent {
         return Math.min(Math.max(threshold, 0L), NEVER);
     }
 
-    /** {@code th} for a threshold: 14 lowercase hex digits, trailing zeros removed; null for 2^56. */
+    /**
+     * {@code th} for a threshold: 14 lowercase hex digits, trailing zeros removed; null for 2^56.
+     */
     public static String encodeTh(long threshold) {
         if (threshold >= NEVER) {
             return null;
@@ -54,7 +57,10 @@ public final class Consistent {
         return digits.substring(0, end);
     }
 
-    /** A threshold or randomness as exactly 14 lowercase hex digits ({@code 100000000000000} for 2^56). */
+    /**
+     * A threshold or randomness as exactly 14 lowercase hex digits ({@code 100000000000000} for
+     * 2^56).
+     */
     public static String hex14(long value) {
         String hex = Long.toHexString(value);
         return hex.length() >= HEX_DIGITS ? hex : "0".repeat(HEX_DIGITS - hex.length()) + hex;
@@ -76,9 +82,9 @@ public final class Consistent {
     }
 
     /**
-     * The value of the first {@code ot} member of a W3C tracestate header (members split at
-     * {@code ,}, trimmed of spaces and tabs, key and value split at the first {@code =}); null
-     * when there is none.
+     * The value of the first {@code ot} member of a W3C tracestate header (members split at {@code
+     * ,}, trimmed of spaces and tabs, key and value split at the first {@code =}); null when there
+     * is none.
      */
     public static String otValue(String traceState) {
         int start = 0;
@@ -94,7 +100,10 @@ public final class Consistent {
                 to--;
             }
             int equals = traceState.indexOf('=', from);
-            if (equals >= 0 && equals < to && traceState.startsWith("ot", from) && equals == from + 2) {
+            if (equals >= 0
+                    && equals < to
+                    && traceState.startsWith("ot", from)
+                    && equals == from + 2) {
                 return traceState.substring(equals + 1, to);
             }
             if (comma < 0) {
@@ -110,9 +119,9 @@ public final class Consistent {
     }
 
     /**
-     * The randomness in the first {@code rv} part of an {@code ot} value (parts split at {@code
-     * ;}, key and value at the first {@code :}), or {@link #NO_RV} when absent or malformed
-     * (anything but exactly 14 lowercase hex digits).
+     * The randomness in the first {@code rv} part of an {@code ot} value (parts split at {@code ;},
+     * key and value at the first {@code :}), or {@link #NO_RV} when absent or malformed (anything
+     * but exactly 14 lowercase hex digits).
      */
     static long randomnessFromOt(String ot) {
         int start = 0;
@@ -165,9 +174,8 @@ public final class Consistent {
     }
 
     /**
-     * Randomness of trace id bytes: 32 or 16 ASCII hex digits are decoded first; then 16 bytes
-     * give their last 7, 8 bytes their last 7; any other id a hash ({@code fmix64(fnv1a64(B)) >>>
-     * 8}).
+     * Randomness of trace id bytes: 32 or 16 ASCII hex digits are decoded first; then 16 bytes give
+     * their last 7, 8 bytes their last 7; any other id a hash ({@code fmix64(fnv1a64(B)) >>> 8}).
      */
     public static long traceIdRandomness(byte[] traceId) {
         byte[] bytes = traceId;
@@ -196,7 +204,10 @@ public final class Consistent {
     private static byte[] decodeHex(byte[] digits) {
         byte[] out = new byte[digits.length / 2];
         for (int i = 0; i < out.length; i++) {
-            out[i] = (byte) ((Character.digit(digits[2 * i], 16) << 4) | Character.digit(digits[2 * i + 1], 16));
+            out[i] =
+                    (byte)
+                            ((Character.digit(digits[2 * i], 16) << 4)
+                                    | Character.digit(digits[2 * i + 1], 16));
         }
         return out;
     }

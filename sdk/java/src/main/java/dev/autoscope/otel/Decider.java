@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Finds the deciding rule of a span (conformance/README.md, "1. The deciding rule"): among
- * matching rules the smallest (matcher kind, has no service, has no conditions, index) wins.
- * Exact names are looked up in a hash map; the other matchers are tried kind by kind, each list
- * pre-sorted by precedence so that the first match is the winner.
+ * Finds the deciding rule of a span (conformance/README.md, "1. The deciding rule"): among matching
+ * rules the smallest (matcher kind, has no service, has no conditions, index) wins. Exact names are
+ * looked up in a hash map; the other matchers are tried kind by kind, each list pre-sorted by
+ * precedence so that the first match is the winner.
  */
 final class Decider {
     /** A rule as the decider holds it, with what a decision needs precomputed. */
@@ -28,7 +28,9 @@ final class Decider {
             this.index = index;
             this.threshold = rule.action().threshold();
             this.conditions =
-                    rule.attributes().stream().map(CompiledCondition::new).toArray(CompiledCondition[]::new);
+                    rule.attributes().stream()
+                            .map(CompiledCondition::new)
+                            .toArray(CompiledCondition[]::new);
         }
 
         /** The rule's service and conditions hold (its name matcher matched already). */
@@ -47,7 +49,9 @@ final class Decider {
             return true;
         }
 
-        /** Precedence inside one matcher kind: service-scoped first, then conditional, then index. */
+        /**
+         * Precedence inside one matcher kind: service-scoped first, then conditional, then index.
+         */
         int rank() {
             return (rule.service() != null ? 0 : 2) + (rule.hasConditions() ? 0 : 1);
         }
@@ -92,6 +96,7 @@ final class Decider {
             Comparator.comparingInt(CompiledRule::rank).thenComparingInt(rule -> rule.index);
 
     private final Map<String, CompiledRule[]> exact;
+
     /** Template, prefix and glob entries, one array per kind, in precedence order. */
     private final Entry[][] others;
 
@@ -101,13 +106,15 @@ final class Decider {
     Decider(Policy policy) {
         List<CompiledRule> compiled = new ArrayList<>();
         Map<String, List<CompiledRule>> exactLists = new HashMap<>();
-        List<List<Entry>> otherLists = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        List<List<Entry>> otherLists =
+                List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         for (int i = 0; i < policy.rules.size(); i++) {
             CompiledRule rule = new CompiledRule(policy.rules.get(i), i);
             compiled.add(rule);
             for (Matcher matcher : rule.rule.matchers()) {
                 if (matcher.kind == Matcher.Kind.EXACT) {
-                    List<CompiledRule> list = exactLists.computeIfAbsent(matcher.text, name -> new ArrayList<>());
+                    List<CompiledRule> list =
+                            exactLists.computeIfAbsent(matcher.text, name -> new ArrayList<>());
                     if (!list.contains(rule)) {
                         list.add(rule);
                     }
@@ -144,7 +151,8 @@ final class Decider {
         }
         for (Entry[] entries : others) {
             for (Entry entry : entries) {
-                if (entry.matcher.matches(name) && entry.rule.appliesTo(service, kind, attributes)) {
+                if (entry.matcher.matches(name)
+                        && entry.rule.appliesTo(service, kind, attributes)) {
                     return entry.rule;
                 }
             }

@@ -47,9 +47,9 @@ final class Matcher {
     }
 
     /**
-     * {@code *} any run of characters, {@code ?} one character, anything else itself; whole
-     * text. Characters are code points. Greedy with one backtrack point, which suffices for
-     * these two wildcards.
+     * {@code *} any run of characters, {@code ?} one character, anything else itself; whole text.
+     * Characters are code points. Greedy with one backtrack point, which suffices for these two
+     * wildcards.
      */
     static boolean globMatches(int[] pattern, String value) {
         int p = 0;
@@ -58,7 +58,8 @@ final class Matcher {
         int starValue = 0;
         while (v < value.length()) {
             int c = value.codePointAt(v);
-            if (p < pattern.length && (pattern[p] == '?' || (pattern[p] != '*' && pattern[p] == c))) {
+            if (p < pattern.length
+                    && (pattern[p] == '?' || (pattern[p] != '*' && pattern[p] == c))) {
                 p++;
                 v += Character.charCount(c);
             } else if (p < pattern.length && pattern[p] == '*') {

@@ -24,9 +24,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * An Autoscope sampling policy (policy format versions 1 and 2), as far as span decisions and
- * the end-of-span overrides need it. Loading checks the whole document as {@code policy-schema}
- * does: unknown fields, types, versions, rates, templates, duplicate ids.
+ * An Autoscope sampling policy (policy format versions 1 and 2), as far as span decisions and the
+ * end-of-span overrides need it. Loading checks the whole document as {@code policy-schema} does:
+ * unknown fields, types, versions, rates, templates, duplicate ids.
  */
 public final class Policy {
     /** Policy format versions this loader reads. */
@@ -64,7 +64,12 @@ public final class Policy {
     final boolean latencyOverride;
     final List<Rule> rules;
 
-    private Policy(int version, Action defaultAction, boolean keepErrors, boolean latencyOverride, List<Rule> rules) {
+    private Policy(
+            int version,
+            Action defaultAction,
+            boolean keepErrors,
+            boolean latencyOverride,
+            List<Rule> rules) {
         this.version = version;
         this.defaultAction = defaultAction;
         this.keepErrors = keepErrors;
@@ -133,7 +138,11 @@ public final class Policy {
             String where =
                     e.getLocation() == null
                             ? ""
-                            : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": ";
+                            : "line "
+                                    + e.getLocation().getLineNr()
+                                    + ", column "
+                                    + e.getLocation().getColumnNr()
+                                    + ": ";
             String message = e.getOriginalMessage();
             if (e instanceof JsonParseException) {
                 message = "invalid JSON: " + message;
@@ -152,7 +161,8 @@ public final class Policy {
         }
 
         private PolicyException problem(String field, String message) {
-            return new PolicyException(origin + ": " + (field.isEmpty() ? "." : field) + ": " + message);
+            return new PolicyException(
+                    origin + ": " + (field.isEmpty() ? "." : field) + ": " + message);
         }
 
         private static String at(String path, String key) {
@@ -167,7 +177,9 @@ public final class Policy {
             while (names.hasNext()) {
                 String name = names.next();
                 if (!allowed.contains(name)) {
-                    throw problem(at(path, name), "unknown field (expected one of " + String.join(", ", allowed) + ")");
+                    throw problem(
+                            at(path, name),
+                            "unknown field (expected one of " + String.join(", ", allowed) + ")");
                 }
             }
             for (String name : required) {
@@ -209,7 +221,10 @@ public final class Policy {
         }
 
         private long unsigned32(JsonNode node, String path) {
-            if (!node.isIntegralNumber() || !node.canConvertToLong() || node.longValue() < 0 || node.longValue() > 0xffffffffL) {
+            if (!node.isIntegralNumber()
+                    || !node.canConvertToLong()
+                    || node.longValue() < 0
+                    || node.longValue() > 0xffffffffL) {
                 throw problem(path, "expected a whole number in [0, 4294967295], found " + node);
             }
             return node.longValue();
@@ -233,7 +248,16 @@ public final class Policy {
             object(
                     root,
                     "",
-                    Set.of("$schema", "version", "generator", "target_reduction", "default_action", "overrides", "structure", "budget", "rules"),
+                    Set.of(
+                            "$schema",
+                            "version",
+                            "generator",
+                            "target_reduction",
+                            "default_action",
+                            "overrides",
+                            "structure",
+                            "budget",
+                            "rules"),
                     Set.of("version", "generator", "target_reduction", "default_action", "rules"));
             if (root.has("$schema")) {
                 string(root.get("$schema"), "$schema");
@@ -242,7 +266,13 @@ public final class Policy {
             if (version < MIN_VERSION || version > MAX_VERSION) {
                 throw problem(
                         "version",
-                        "unknown version " + version + " (this build reads versions " + MIN_VERSION + " to " + MAX_VERSION + ")");
+                        "unknown version "
+                                + version
+                                + " (this build reads versions "
+                                + MIN_VERSION
+                                + " to "
+                                + MAX_VERSION
+                                + ")");
             }
             generator(root.get("generator"));
             double targetReduction = number(root.get("target_reduction"), "target_reduction");
@@ -268,15 +298,19 @@ public final class Policy {
                 object(structure, "structure", Set.of("mode"), Set.of("mode"));
                 String mode = string(structure.get("mode"), "structure.mode");
                 if (!mode.equals("keep-ancestors") && !mode.equals("reparent")) {
-                    throw problem("structure.mode", "unknown mode \"" + mode + "\" (expected keep-ancestors or reparent)");
+                    throw problem(
+                            "structure.mode",
+                            "unknown mode \"" + mode + "\" (expected keep-ancestors or reparent)");
                 }
             }
             if (root.has("budget") && !root.get("budget").isNull()) {
                 JsonNode budget = root.get("budget");
                 object(budget, "budget", Set.of("spans_per_second"), Set.of("spans_per_second"));
-                double perSecond = number(budget.get("spans_per_second"), "budget.spans_per_second");
+                double perSecond =
+                        number(budget.get("spans_per_second"), "budget.spans_per_second");
                 if (!(Double.isFinite(perSecond) && perSecond > 0)) {
-                    throw problem("budget.spans_per_second", perSecond + " must be a positive number");
+                    throw problem(
+                            "budget.spans_per_second", perSecond + " must be a positive number");
                 }
             }
             List<Rule> rules = new ArrayList<>();
@@ -288,7 +322,11 @@ public final class Policy {
                 if (first != null) {
                     throw problem(
                             "rules[" + i + "].id",
-                            "duplicate rule id \"" + rule.id() + "\" (first used by rules[" + first + "])");
+                            "duplicate rule id \""
+                                    + rule.id()
+                                    + "\" (first used by rules["
+                                    + first
+                                    + "])");
                 }
                 rules.add(rule);
             }
@@ -296,7 +334,11 @@ public final class Policy {
         }
 
         private void generator(JsonNode node) {
-            object(node, "generator", Set.of("tool", "version", "source_root", "arguments"), Set.of("tool", "version"));
+            object(
+                    node,
+                    "generator",
+                    Set.of("tool", "version", "source_root", "arguments"),
+                    Set.of("tool", "version"));
             string(node.get("tool"), "generator.tool");
             string(node.get("version"), "generator.version");
             if (node.has("source_root") && !node.get("source_root").isNull()) {
@@ -312,7 +354,11 @@ public final class Policy {
 
         private void latency(JsonNode node) {
             String path = "overrides.latency";
-            object(node, path, Set.of("window", "threshold", "min_samples", "min_spread_ms"), Set.of("window", "threshold", "min_samples"));
+            object(
+                    node,
+                    path,
+                    Set.of("window", "threshold", "min_samples", "min_spread_ms"),
+                    Set.of("window", "threshold", "min_samples"));
             if (unsigned32(node.get("window"), path + ".window") == 0) {
                 throw problem(path + ".window", "window must be at least 1");
             }
@@ -324,14 +370,19 @@ public final class Policy {
             if (node.has("min_spread_ms")) {
                 double spread = number(node.get("min_spread_ms"), path + ".min_spread_ms");
                 if (!(Double.isFinite(spread) && spread >= 0)) {
-                    throw problem(path + ".min_spread_ms", spread + " must be a finite number >= 0");
+                    throw problem(
+                            path + ".min_spread_ms", spread + " must be a finite number >= 0");
                 }
             }
         }
 
         private Action action(JsonNode node, String path) {
             if (!node.isObject() || !node.has("action")) {
-                throw problem(at(path, "action"), node.isObject() ? "missing field" : "expected an object, found " + describe(node));
+                throw problem(
+                        at(path, "action"),
+                        node.isObject()
+                                ? "missing field"
+                                : "expected an object, found " + describe(node));
             }
             String tag = string(node.get("action"), at(path, "action"));
             switch (tag) {
@@ -346,7 +397,9 @@ public final class Policy {
                     }
                     return new Action(false, rate);
                 default:
-                    throw problem(at(path, "action"), "unknown action \"" + tag + "\" (expected keep or sample)");
+                    throw problem(
+                            at(path, "action"),
+                            "unknown action \"" + tag + "\" (expected keep or sample)");
             }
         }
 
@@ -354,7 +407,15 @@ public final class Policy {
             object(
                     node,
                     path,
-                    Set.of("id", "service", "profile", "match", "kind", "attributes", "action", "evidence"),
+                    Set.of(
+                            "id",
+                            "service",
+                            "profile",
+                            "match",
+                            "kind",
+                            "attributes",
+                            "action",
+                            "evidence"),
                     Set.of("id", "match", "action"));
             String id = string(node.get("id"), path + ".id");
             String service = null;
@@ -373,7 +434,9 @@ public final class Policy {
                 String matcherPath = path + ".match[" + j + "]";
                 JsonNode matcherNode = matchNodes.get(j);
                 if (!matcherNode.isObject() || matcherNode.size() != 1) {
-                    throw problem(matcherPath, "expected an object with exactly one of exact, template, prefix, glob");
+                    throw problem(
+                            matcherPath,
+                            "expected an object with exactly one of exact, template, prefix, glob");
                 }
                 String kindName = matcherNode.fieldNames().next();
                 Matcher.Kind kind = matcherKind(kindName, matcherPath);
@@ -397,14 +460,16 @@ public final class Policy {
                     throw problem(path + ".attributes", needsVersion2("attribute", version));
                 }
                 for (int j = 0; j < conditionNodes.size(); j++) {
-                    conditions.add(condition(conditionNodes.get(j), path + ".attributes[" + j + "]"));
+                    conditions.add(
+                            condition(conditionNodes.get(j), path + ".attributes[" + j + "]"));
                 }
             }
             Action action = action(node.get("action"), path + ".action");
             if (node.has("evidence") && !node.get("evidence").isNull()) {
                 evidence(node.get("evidence"), path + ".evidence");
             }
-            return new Rule(id, service, List.copyOf(matchers), kind, List.copyOf(conditions), action);
+            return new Rule(
+                    id, service, List.copyOf(matchers), kind, List.copyOf(conditions), action);
         }
 
         private static String needsVersion2(String what, int version) {
@@ -420,7 +485,9 @@ public final class Policy {
                     return kind;
                 }
             }
-            throw problem(path + "." + name, "unknown matcher (expected exact, template, prefix or glob)");
+            throw problem(
+                    path + "." + name,
+                    "unknown matcher (expected exact, template, prefix or glob)");
         }
 
         private Matcher matcher(Matcher.Kind kind, String text, String path) {
@@ -444,7 +511,11 @@ public final class Policy {
                 case "internal":
                     return SpanKind.INTERNAL;
                 default:
-                    throw problem(path, "unknown kind \"" + name + "\" (expected server, client, producer, consumer or internal)");
+                    throw problem(
+                            path,
+                            "unknown kind \""
+                                    + name
+                                    + "\" (expected server, client, producer, consumer or internal)");
             }
         }
 
@@ -463,7 +534,11 @@ public final class Policy {
                 }
             }
             if (matcher == null) {
-                throw problem(path, "attribute condition on \"" + key + "\" needs exactly one of exact, template, prefix, glob");
+                throw problem(
+                        path,
+                        "attribute condition on \""
+                                + key
+                                + "\" needs exactly one of exact, template, prefix, glob");
             }
             if (key.isEmpty()) {
                 throw problem(path + ".key", "empty attribute key");
@@ -472,7 +547,11 @@ public final class Policy {
         }
 
         private void evidence(JsonNode node, String path) {
-            object(node, path, Set.of("score", "function", "file", "line", "reasons"), Set.of("score"));
+            object(
+                    node,
+                    path,
+                    Set.of("score", "function", "file", "line", "reasons"),
+                    Set.of("score"));
             number(node.get("score"), path + ".score");
             for (String key : List.of("function", "file")) {
                 if (node.has(key) && !node.get(key).isNull()) {
@@ -487,7 +566,11 @@ public final class Policy {
                 for (int i = 0; i < reasons.size(); i++) {
                     String reasonPath = path + ".reasons[" + i + "]";
                     JsonNode reason = reasons.get(i);
-                    object(reason, reasonPath, Set.of("kind", "points", "detail", "file", "line"), Set.of("kind", "points", "detail"));
+                    object(
+                            reason,
+                            reasonPath,
+                            Set.of("kind", "points", "detail", "file", "line"),
+                            Set.of("kind", "points", "detail"));
                     string(reason.get("kind"), reasonPath + ".kind");
                     number(reason.get("points"), reasonPath + ".points");
                     string(reason.get("detail"), reasonPath + ".detail");

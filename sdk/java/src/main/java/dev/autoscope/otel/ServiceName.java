@@ -12,12 +12,20 @@ final class ServiceName {
         return fromStandardConfiguration(System.getProperties()::getProperty, System.getenv());
     }
 
-    static String fromStandardConfiguration(java.util.function.Function<String, String> properties, Map<String, String> environment) {
-        String name = firstNonEmpty(properties.apply("otel.service.name"), environment.get("OTEL_SERVICE_NAME"));
+    static String fromStandardConfiguration(
+            java.util.function.Function<String, String> properties,
+            Map<String, String> environment) {
+        String name =
+                firstNonEmpty(
+                        properties.apply("otel.service.name"),
+                        environment.get("OTEL_SERVICE_NAME"));
         if (name != null) {
             return name;
         }
-        String attributes = firstNonEmpty(properties.apply("otel.resource.attributes"), environment.get("OTEL_RESOURCE_ATTRIBUTES"));
+        String attributes =
+                firstNonEmpty(
+                        properties.apply("otel.resource.attributes"),
+                        environment.get("OTEL_RESOURCE_ATTRIBUTES"));
         String fromAttributes = fromResourceAttributes(attributes);
         return fromAttributes != null ? fromAttributes : UNKNOWN;
     }
@@ -32,7 +40,9 @@ final class ServiceName {
             if (equals > 0 && pair.substring(0, equals).trim().equals("service.name")) {
                 String value = pair.substring(equals + 1).trim();
                 try {
-                    value = java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8);
+                    value =
+                            java.net.URLDecoder.decode(
+                                    value, java.nio.charset.StandardCharsets.UTF_8);
                 } catch (IllegalArgumentException e) {
                     // Not percent-encoded after all: keep the text as written.
                 }

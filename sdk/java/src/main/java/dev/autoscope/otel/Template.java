@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A name template: literal text with {@code {name}} placeholders (one or more characters, no
- * {@code /}) and {@code {name:**}} placeholders (one or more characters, {@code /} included);
- * {@code {{} and {@code }}} are literal braces. The whole text must match.
+ * A name template: literal text with {@code {name}} placeholders (one or more characters, no {@code
+ * /}) and {@code {name:**}} placeholders (one or more characters, {@code /} included); {@code {{}
+ * and {@code }}} are literal braces. The whole text must match.
  */
 final class Template {
     private enum PieceKind {
@@ -52,12 +52,15 @@ final class Template {
                 String name = rest ? inner.substring(0, inner.length() - 3) : inner;
                 if (name.isEmpty() || !name.codePoints().allMatch(Template::isNameCharacter)) {
                     throw new IllegalArgumentException(
-                            "invalid placeholder name \"" + inner + "\" (letters, digits, '_', '-', '.')");
+                            "invalid placeholder name \""
+                                    + inner
+                                    + "\" (letters, digits, '_', '-', '.')");
                 }
                 if (literal.length() > 0) {
                     pieces.add(new Piece(PieceKind.LITERAL, literal.toString()));
                     literal.setLength(0);
-                } else if (!pieces.isEmpty() && pieces.get(pieces.size() - 1).kind != PieceKind.LITERAL) {
+                } else if (!pieces.isEmpty()
+                        && pieces.get(pieces.size() - 1).kind != PieceKind.LITERAL) {
                     throw new IllegalArgumentException(
                             "placeholders \""
                                     + pieces.get(pieces.size() - 1).text

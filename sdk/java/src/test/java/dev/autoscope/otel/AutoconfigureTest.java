@@ -46,11 +46,14 @@ class AutoconfigureTest {
     void samplerAndProcessorFromTwoProperties() {
         Path policy = Policies.write(folder, "policy.json", Policies.dropAllButKeepMe(true));
         try (OpenTelemetrySdk sdk =
-                sdk(Map.of(
-                        "otel.traces.sampler", "autoscope",
-                        "otel.traces.sampler.arg", policy.toString(),
-                        "otel.resource.attributes", "service.name=checkout"))) {
-            AutoscopeSampler sampler = assertInstanceOf(AutoscopeSampler.class, sdk.getSdkTracerProvider().getSampler());
+                sdk(
+                        Map.of(
+                                "otel.traces.sampler", "autoscope",
+                                "otel.traces.sampler.arg", policy.toString(),
+                                "otel.resource.attributes", "service.name=checkout"))) {
+            AutoscopeSampler sampler =
+                    assertInstanceOf(
+                            AutoscopeSampler.class, sdk.getSdkTracerProvider().getSampler());
             assertEquals("checkout", sampler.service());
 
             Tracer tracer = sdk.getTracer("test");
@@ -78,11 +81,14 @@ class AutoconfigureTest {
     void serviceNameFromTheResourceBeatsTheDefault() {
         Path policy = Policies.write(folder, "policy.json", Policies.dropAllButKeepMe(true));
         try (OpenTelemetrySdk sdk =
-                sdk(Map.of(
-                        "otel.traces.sampler", "autoscope",
-                        "otel.traces.sampler.arg", policy.toString(),
-                        "otel.service.name", "inventory"))) {
-            AutoscopeSampler sampler = assertInstanceOf(AutoscopeSampler.class, sdk.getSdkTracerProvider().getSampler());
+                sdk(
+                        Map.of(
+                                "otel.traces.sampler", "autoscope",
+                                "otel.traces.sampler.arg", policy.toString(),
+                                "otel.service.name", "inventory"))) {
+            AutoscopeSampler sampler =
+                    assertInstanceOf(
+                            AutoscopeSampler.class, sdk.getSdkTracerProvider().getSampler());
             assertEquals("inventory", sampler.service());
         }
     }
@@ -90,7 +96,9 @@ class AutoconfigureTest {
     @Test
     void missingArgumentIsAClearError() {
         ConfigurationException error =
-                assertThrows(ConfigurationException.class, () -> sdk(Map.of("otel.traces.sampler", "autoscope")));
+                assertThrows(
+                        ConfigurationException.class,
+                        () -> sdk(Map.of("otel.traces.sampler", "autoscope")));
         assertTrue(error.getMessage().contains("otel.traces.sampler.arg"), error.getMessage());
     }
 
@@ -100,7 +108,13 @@ class AutoconfigureTest {
         ConfigurationException error =
                 assertThrows(
                         ConfigurationException.class,
-                        () -> sdk(Map.of("otel.traces.sampler", "autoscope", "otel.traces.sampler.arg", policy.toString())));
+                        () ->
+                                sdk(
+                                        Map.of(
+                                                "otel.traces.sampler",
+                                                "autoscope",
+                                                "otel.traces.sampler.arg",
+                                                policy.toString())));
         assertTrue(error.getMessage().contains(policy.toString()), error.getMessage());
     }
 

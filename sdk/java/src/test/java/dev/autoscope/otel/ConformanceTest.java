@@ -34,10 +34,9 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Runs every case of the conformance vectors (conformance/v1/cases.jsonl, made by the Rust
- * runtime) and asserts every expected field. Where the trace id is a W3C id, the case also runs
- * through {@link AutoscopeSampler#shouldSample} with the tracestate as the W3C propagator reads
- * it.
+ * Runs every case of the conformance vectors (conformance/v1/cases.jsonl, made by the Rust runtime)
+ * and asserts every expected field. Where the trace id is a W3C id, the case also runs through
+ * {@link AutoscopeSampler#shouldSample} with the tracestate as the W3C propagator reads it.
  */
 class ConformanceTest {
     static final Path VECTORS = Path.of("..", "..", "conformance", "v1");
@@ -48,7 +47,8 @@ class ConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> everyCase() throws IOException {
-        List<String> lines = Files.readAllLines(VECTORS.resolve("cases.jsonl"), StandardCharsets.UTF_8);
+        List<String> lines =
+                Files.readAllLines(VECTORS.resolve("cases.jsonl"), StandardCharsets.UTF_8);
         assertTrue(lines.size() >= 1921, "expected the 1,921 cases of v1, found " + lines.size());
         List<DynamicTest> tests = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -65,12 +65,15 @@ class ConformanceTest {
     static void everyCaseRan() {
         assertEquals(1921, CASES.get(), "cases checked");
         // Cases with a kind, a W3C trace id and a tracestate the propagator keeps as written.
-        assertTrue(THROUGH_SHOULD_SAMPLE.get() >= 600, "cases also run through shouldSample: " + THROUGH_SHOULD_SAMPLE.get());
+        assertTrue(
+                THROUGH_SHOULD_SAMPLE.get() >= 600,
+                "cases also run through shouldSample: " + THROUGH_SHOULD_SAMPLE.get());
     }
 
     private static Policy policy(String name) {
         synchronized (POLICIES) {
-            return POLICIES.computeIfAbsent(name, n -> Policy.load(VECTORS.resolve("policies").resolve(n + ".json")));
+            return POLICIES.computeIfAbsent(
+                    name, n -> Policy.load(VECTORS.resolve("policies").resolve(n + ".json")));
         }
     }
 
@@ -79,7 +82,8 @@ class ConformanceTest {
         JsonNode span = testCase.get("span");
         JsonNode expect = testCase.get("expect");
         String service = span.get("service").textValue();
-        AutoscopeSampler sampler = AutoscopeSampler.of(policy(testCase.get("policy").textValue()), service);
+        AutoscopeSampler sampler =
+                AutoscopeSampler.of(policy(testCase.get("policy").textValue()), service);
         String name = span.get("name").textValue();
         SpanKind kind = kind(span.get("kind"));
         Attributes attributes = attributes(span.get("attributes"));
@@ -92,8 +96,14 @@ class ConformanceTest {
         assertEquals(expect.get("sampled").booleanValue(), decision.sampled(), id + ": sampled");
         JsonNode rule = expect.get("rule");
         assertEquals(rule.isNull() ? null : rule.textValue(), decision.rule(), id + ": rule");
-        assertEquals(expect.get("randomness").textValue(), Consistent.hex14(decision.randomness()), id + ": randomness");
-        assertEquals(expect.get("threshold").textValue(), Consistent.hex14(decision.threshold()), id + ": threshold");
+        assertEquals(
+                expect.get("randomness").textValue(),
+                Consistent.hex14(decision.randomness()),
+                id + ": randomness");
+        assertEquals(
+                expect.get("threshold").textValue(),
+                Consistent.hex14(decision.threshold()),
+                id + ": threshold");
         JsonNode th = expect.get("th");
         assertEquals(th.isNull() ? null : th.textValue(), decision.th(), id + ": th");
         assertEquals(
@@ -104,9 +114,13 @@ class ConformanceTest {
 
         // OpenTelemetry Java carries a W3C trace id as 32 lowercase hex digits: 16 id bytes, or
         // an id that trace files write as such text. Every span there has a kind.
-        String traceIdHex = traceId.length == 16 ? HexFormat.of().formatHex(traceId) : new String(traceId, StandardCharsets.ISO_8859_1);
+        String traceIdHex =
+                traceId.length == 16
+                        ? HexFormat.of().formatHex(traceId)
+                        : new String(traceId, StandardCharsets.ISO_8859_1);
         if (kind != null && io.opentelemetry.api.trace.TraceId.isValid(traceIdHex)) {
-            checkShouldSample(id, sampler, traceIdHex, traceState, name, kind, attributes, decision);
+            checkShouldSample(
+                    id, sampler, traceIdHex, traceState, name, kind, attributes, decision);
         }
     }
 
@@ -125,21 +139,33 @@ class ConformanceTest {
         if (!traceState.isEmpty()) {
             headers.put("tracestate", traceState);
         }
-        Context parent = W3CTraceContextPropagator.getInstance().extract(Context.root(), headers, MapGetter.INSTANCE);
+        Context parent =
+                W3CTraceContextPropagator.getInstance()
+                        .extract(Context.root(), headers, MapGetter.INSTANCE);
         TraceState parsed = Span.fromContext(parent).getSpanContext().getTraceState();
         String otAsWritten = traceState.isEmpty() ? null : Consistent.otValue(traceState);
         if (!java.util.Objects.equals(otAsWritten, parsed.get("ot"))) {
             return; // the W3C propagator dropped or rewrote the header; the raw case covers it
         }
-        SamplingResult result = sampler.shouldSample(parent, traceIdHex, name, kind, attributes, List.of());
+        SamplingResult result =
+                sampler.shouldSample(parent, traceIdHex, name, kind, attributes, List.of());
         SamplingDecision decision = result.getDecision();
-        assertEquals(expected.sampled(), decision == SamplingDecision.RECORD_AND_SAMPLE, id + ": shouldSample");
+        assertEquals(
+                expected.sampled(),
+                decision == SamplingDecision.RECORD_AND_SAMPLE,
+                id + ": shouldSample");
         if (expected.sampled()) {
             String ot = result.getUpdatedTraceState(parsed).get("ot");
             assertTrue(ot != null && ot.startsWith("th:" + expected.th()), id + ": ot = " + ot);
-            assertTrue(ot.equals("th:" + expected.th()) || ot.charAt(3 + expected.th().length()) == ';', id + ": ot = " + ot);
+            assertTrue(
+                    ot.equals("th:" + expected.th())
+                            || ot.charAt(3 + expected.th().length()) == ';',
+                    id + ": ot = " + ot);
         } else {
-            assertEquals(parsed, result.getUpdatedTraceState(parsed), id + ": tracestate of a dropped span");
+            assertEquals(
+                    parsed,
+                    result.getUpdatedTraceState(parsed),
+                    id + ": tracestate of a dropped span");
         }
         THROUGH_SHOULD_SAMPLE.incrementAndGet();
     }
@@ -166,14 +192,20 @@ class ConformanceTest {
                     builder.put(AttributeKey.stringKey(key), value.textValue());
                     break;
                 case "int":
-                    assertTrue(value.isIntegralNumber() && value.canConvertToLong(), key + ": 64-bit int");
+                    assertTrue(
+                            value.isIntegralNumber() && value.canConvertToLong(),
+                            key + ": 64-bit int");
                     builder.put(AttributeKey.longKey(key), value.longValue());
                     break;
                 case "bool":
                     builder.put(AttributeKey.booleanKey(key), value.booleanValue());
                     break;
                 case "double":
-                    builder.put(AttributeKey.doubleKey(key), value.isTextual() ? Double.parseDouble(value.textValue()) : value.doubleValue());
+                    builder.put(
+                            AttributeKey.doubleKey(key),
+                            value.isTextual()
+                                    ? Double.parseDouble(value.textValue())
+                                    : value.doubleValue());
                     break;
                 default:
                     throw new AssertionError("unknown attribute type " + attribute);
@@ -203,5 +235,4 @@ class ConformanceTest {
             return carrier == null ? null : carrier.get(key);
         }
     }
-
 }

@@ -75,7 +75,12 @@ class MatchingTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"0.0, 100000000000000", "1.0, 00000000000000", "0.5, 80000000000000", "0.25, c0000000000000"})
+    @CsvSource({
+        "0.0, 100000000000000",
+        "1.0, 00000000000000",
+        "0.5, 80000000000000",
+        "0.25, c0000000000000"
+    })
     void thresholds(double rate, String hex) {
         assertEquals(hex, Consistent.hex14(Consistent.threshold(rate)));
     }

@@ -11,8 +11,8 @@ final class Policies {
     private Policies() {}
 
     /**
-     * A policy that drops what no rule names ({@code default_action} rate 0) and keeps spans
-     * named {@code keep-me}, with {@code keep_errors} as given.
+     * A policy that drops what no rule names ({@code default_action} rate 0) and keeps spans named
+     * {@code keep-me}, with {@code keep_errors} as given.
      */
     static String dropAllButKeepMe(boolean keepErrors) {
         return """

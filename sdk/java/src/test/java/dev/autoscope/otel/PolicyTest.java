@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class PolicyTest {
     @TempDir Path folder;
 
-    private static final String HEAD = "\"version\": 2, \"generator\": {\"tool\": \"t\", \"version\": \"1\"}, \"target_reduction\": 0.5, ";
+    private static final String HEAD =
+            "\"version\": 2, \"generator\": {\"tool\": \"t\", \"version\": \"1\"}, \"target_reduction\": 0.5, ";
 
     private String loadError(String text) {
         Path path = Policies.write(folder, "policy.json", text);
@@ -26,7 +27,8 @@ class PolicyTest {
 
     @Test
     void everyConformancePolicyLoads() {
-        for (String name : new String[] {"conditions", "matchers", "precedence", "randomness", "rates"}) {
+        for (String name :
+                new String[] {"conditions", "matchers", "precedence", "randomness", "rates"}) {
             Policy.load(ConformanceTest.VECTORS.resolve("policies").resolve(name + ".json"));
         }
     }
@@ -66,7 +68,9 @@ class PolicyTest {
     @Test
     void folderInsteadOfFile() {
         PolicyException error = assertThrows(PolicyException.class, () -> Policy.load(folder));
-        assertEquals(folder + ": cannot read the policy: it is a folder, not a file", error.getMessage());
+        assertEquals(
+                folder + ": cannot read the policy: it is a folder, not a file",
+                error.getMessage());
     }
 
     @Test
@@ -102,8 +106,7 @@ class PolicyTest {
                         + "|rules[0].attributes[0]: attribute condition on \"k\" needs exactly one of",
                 "\"default_action\": {\"action\": \"discard\"}, \"rules\": []"
                         + "|default_action.action: unknown action \"discard\"",
-                "\"default_action\": {\"action\": \"keep\"}"
-                        + "|rules: missing field",
+                "\"default_action\": {\"action\": \"keep\"}" + "|rules: missing field",
                 "\"default_action\": {\"action\": \"keep\"}, \"rules\": [], \"overrides\": {\"latency\": {\"window\": 0, \"threshold\": 6, \"min_samples\": 3}}"
                         + "|overrides.latency.window: window must be at least 1",
             })
@@ -128,12 +131,18 @@ class PolicyTest {
                         "{\"version\": 1, \"generator\": {\"tool\": \"t\", \"version\": \"1\"}, \"target_reduction\": 0.5,"
                                 + " \"default_action\": {\"action\": \"keep\"}, \"rules\": [{\"id\": \"a\", \"match\": [{\"exact\": \"x\"}],"
                                 + " \"kind\": \"client\", \"action\": {\"action\": \"keep\"}}]}");
-        assertTrue(message.startsWith("rules[0].kind: kind conditions need policy version 2"), message);
+        assertTrue(
+                message.startsWith("rules[0].kind: kind conditions need policy version 2"),
+                message);
     }
 
     @Test
     void duplicateKeysAreRejected() {
-        String message = loadError("{" + HEAD + "\"default_action\": {\"action\": \"keep\"}, \"rules\": [], \"rules\": []}");
+        String message =
+                loadError(
+                        "{"
+                                + HEAD
+                                + "\"default_action\": {\"action\": \"keep\"}, \"rules\": [], \"rules\": []}");
         assertTrue(message.contains("rules"), message);
         assertFalse(message.isEmpty());
     }

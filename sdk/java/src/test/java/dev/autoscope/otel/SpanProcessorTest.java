@@ -36,7 +36,8 @@ class SpanProcessorTest {
     private Tracer tracer(boolean keepErrors) {
         Path path = Policies.write(folder, "policy.json", Policies.dropAllButKeepMe(keepErrors));
         AutoscopeSampler sampler = AutoscopeSampler.load(path, "checkout");
-        processor = AutoscopeSpanProcessor.wrap(SimpleSpanProcessor.create(exporter), sampler.policy());
+        processor =
+                AutoscopeSpanProcessor.wrap(SimpleSpanProcessor.create(exporter), sampler.policy());
         provider =
                 SdkTracerProvider.builder()
                         .setResource(Resource.getDefault())
@@ -54,7 +55,9 @@ class SpanProcessorTest {
     }
 
     private List<String> exportedNames() {
-        return exporter.getFinishedSpanItems().stream().map(SpanData::getName).collect(Collectors.toList());
+        return exporter.getFinishedSpanItems().stream()
+                .map(SpanData::getName)
+                .collect(Collectors.toList());
     }
 
     /** Every exported span whose parent ran in this process has that parent exported too. */
@@ -64,7 +67,9 @@ class SpanProcessorTest {
         for (SpanData span : spans) {
             SpanContext parent = span.getParentSpanContext();
             if (parent.isValid() && !parent.isRemote()) {
-                assertTrue(exported.contains(parent.getSpanId()), span.getName() + " misses its local parent");
+                assertTrue(
+                        exported.contains(parent.getSpanId()),
+                        span.getName() + " misses its local parent");
             }
             assertTrue(span.getSpanContext().isSampled(), span.getName() + " exported unsampled");
         }
@@ -80,7 +85,8 @@ class SpanProcessorTest {
             Span db = tracer.spanBuilder("SELECT orders").startSpan();
             try (Scope d = db.makeCurrent()) {
                 Span failing = tracer.spanBuilder("connect").startSpan();
-                assertFalse(failing.getSpanContext().isSampled(), "the policy drops it at its start");
+                assertFalse(
+                        failing.getSpanContext().isSampled(), "the policy drops it at its start");
                 assertTrue(failing.isRecording(), "recorded so that its end is seen");
                 failing.setStatus(StatusCode.ERROR, "refused");
                 failing.end();
@@ -155,7 +161,10 @@ class SpanProcessorTest {
         Tracer tracer = tracer(true);
         SpanContext remote =
                 SpanContext.createFromRemoteParent(
-                        "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", TraceFlags.getDefault(), TraceState.getDefault());
+                        "4bf92f3577b34da6a3ce929d0e0e4736",
+                        "00f067aa0ba902b7",
+                        TraceFlags.getDefault(),
+                        TraceState.getDefault());
         Context parent = Context.root().with(Span.wrap(remote));
         Span failing = tracer.spanBuilder("GET /orders").setParent(parent).startSpan();
         failing.setStatus(StatusCode.ERROR);
