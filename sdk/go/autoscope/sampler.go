@@ -127,10 +127,22 @@ func LoadSampler(path string, opts ...Option) (*Sampler, error) {
 	service := ""
 	if o.service != nil {
 		service = *o.service
-	} else if value, ok := sdkresource.Default().Set().Value(attribute.Key("service.name")); ok {
-		service = value.AsString()
+	} else {
+		service = defaultServiceName()
 	}
 	return newSampler(policy, service, path), nil
+}
+
+// defaultServiceName is the service.name the SDK's default resource has: from
+// OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES as they are now (the default resource
+// is computed once per process), else the SDK's unknown_service:<executable>.
+func defaultServiceName() string {
+	key := attribute.Key("service.name")
+	if value, ok := sdkresource.Environment().Set().Value(key); ok && value.AsString() != "" {
+		return value.AsString()
+	}
+	value, _ := sdkresource.Default().Set().Value(key)
+	return value.AsString()
 }
 
 func newSampler(policy *policyFile, service, origin string) *Sampler {
