@@ -96,7 +96,7 @@ class _Candidate:
 
     __slots__ = (
         "action", "conditions", "kind", "literal_prefix", "name_matches", "rank", "service",
-        "unconditional",
+        "text", "unconditional",
     )  # fmt: skip
 
     def __init__(self, index: int, rule: Rule, kind: str, text: str, action: _Action) -> None:
@@ -114,6 +114,8 @@ class _Candidate:
             (key, _value_matcher(how, value)) for key, how, value in rule.attributes
         )
         self.name_matches = _value_matcher(kind, text)
+        self.text = text
+        # Where a template's or prefix's candidates are indexed.
         self.literal_prefix = Template.parse(text).literal_prefix if kind == "template" else text
         self.unconditional = rule.service is None and not has_conditions
         self.action = action
@@ -178,7 +180,7 @@ class AutoscopeSampler(Sampler):
         # One regex for all globs, one group each in rank order: a full match tries the
         # alternatives in order, so its group is the best glob matching the name.
         self._any_glob = re.compile(
-            "|".join(f"({glob_regex(c.literal_prefix).pattern})" for c in self._globs) or "(?!)",
+            "|".join(f"({glob_regex(c.text).pattern})" for c in self._globs) or "(?!)",
             re.DOTALL,
         )
         self._dropped = Decision.RECORD_ONLY if self.keep_errors else Decision.DROP
