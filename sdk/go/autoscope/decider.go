@@ -54,8 +54,11 @@ func (m *valueMatcher) matches(text string) bool {
 
 // candidate is one name matcher of one rule.
 type candidate struct {
-	rank       rank
-	rule       int
+	rank rank
+	rule int
+	// matcher is the matcher's index over the whole policy (rule by rule, matcher by
+	// matcher): the latency override's window of spans it decides.
+	matcher    int
 	hasService bool
 	service    string
 	kind       trace.SpanKind // 0 (unspecified): no kind condition
@@ -122,6 +125,7 @@ func compileMatcher(kind matchKind, text string) valueMatcher {
 
 func newMatcherIndex(rules []ruleFile) *matcherIndex {
 	index := &matcherIndex{exact: map[string][]candidate{}}
+	matcherID := 0
 	for i, rule := range rules {
 		var conditions []condition
 		for _, c := range rule.Attributes {
@@ -137,11 +141,13 @@ func newMatcherIndex(rules []ruleFile) *matcherIndex {
 			c := candidate{
 				rank:       rankOf(kind, rule.Service != nil, rule.Kind != nil || len(conditions) > 0, i),
 				rule:       i,
+				matcher:    matcherID,
 				hasService: rule.Service != nil,
 				kind:       spanKind,
 				conditions: conditions,
 				name:       compileMatcher(kind, text),
 			}
+			matcherID++
 			if rule.Service != nil {
 				c.service = *rule.Service
 			}
@@ -179,28 +185,36 @@ func newMatcherIndex(rules []ruleFile) *matcherIndex {
 
 // find is the index of the rule deciding the span, or -1 for the default action.
 func (index *matcherIndex) find(service, name string, kind trace.SpanKind, attributes []attribute.KeyValue) int {
+	if c := index.candidateFor(service, name, kind, attributes); c != nil {
+		return c.rule
+	}
+	return -1
+}
+
+// candidateFor is the candidate deciding the span, or nil for the default action.
+func (index *matcherIndex) candidateFor(service, name string, kind trace.SpanKind, attributes []attribute.KeyValue) *candidate {
 	if list, ok := index.exact[name]; ok {
 		for i := range list {
 			if list[i].applies(service, kind, attributes) {
-				return list[i].rule
+				return &list[i]
 			}
 		}
 	}
 	if best := index.templateTrie.best(name, index.templates, func(c *candidate) bool {
 		return c.name.template.matches(name) && c.applies(service, kind, attributes)
 	}); best >= 0 {
-		return index.templates[best].rule
+		return &index.templates[best]
 	}
 	if best := index.prefixTrie.best(name, index.prefixes, func(c *candidate) bool {
 		return c.applies(service, kind, attributes)
 	}); best >= 0 {
-		return index.prefixes[best].rule
+		return &index.prefixes[best]
 	}
 	for i := range index.globs {
 		c := &index.globs[i]
 		if c.name.glob.matches(name) && c.applies(service, kind, attributes) {
-			return c.rule
+			return c
 		}
 	}
-	return -1
+	return nil
 }

@@ -40,9 +40,10 @@ func TestWithOtelhttp(t *testing.T) {
 		t.Fatal(err)
 	}
 	exporter := tracetest.NewInMemoryExporter()
-	processor := NewProcessor(sdktrace.NewSimpleSpanProcessor(exporter))
+	sampler := MustLoad(path, WithServiceName("frontend"))
+	processor := NewProcessor(sampler, sdktrace.NewSimpleSpanProcessor(exporter))
 	provider := sdktrace.NewTracerProvider(
-		sdktrace.WithSampler(MustLoad(path, WithServiceName("frontend"))),
+		sdktrace.WithSampler(sampler),
 		sdktrace.WithSpanProcessor(processor),
 	)
 	defer func() { _ = provider.Shutdown(context.Background()) }()

@@ -359,6 +359,31 @@ func (p *policyFile) firstProblem() *PolicyError {
 	return nil
 }
 
+// latencyOverride is the policy's latency override, nil when off: a policy without an
+// overrides object has the default one, an overrides object without latency none.
+func (p *policyFile) latencyOverride() *latencyConfig {
+	if p.Overrides == nil {
+		config := defaultLatency
+		return &config
+	}
+	if p.Overrides.Latency == nil || string(*p.Overrides.Latency) == "null" {
+		return nil
+	}
+	var latency latencyFile
+	// Validated by firstProblem.
+	_ = decodeStrict(*p.Overrides.Latency, &latency)
+	config := latencyConfig{
+		window:         int(*latency.Window),
+		threshold:      *latency.Threshold,
+		minSamples:     int(*latency.MinSamples),
+		minSpreadNanos: defaultLatency.minSpreadNanos,
+	}
+	if latency.MinSpreadMs != nil {
+		config.minSpreadNanos = *latency.MinSpreadMs * 1e6
+	}
+	return &config
+}
+
 // keepsErrors is the policy's keep_errors override (on unless the policy turns it off).
 func (p *policyFile) keepsErrors() bool {
 	return p.Overrides == nil || p.Overrides.KeepErrors == nil || *p.Overrides.KeepErrors

@@ -16,12 +16,16 @@ const MaxWaiting = 1 << 16
 
 // Processor keeps what only the end of a span reveals. It wraps the exporter's
 // processor and passes on every sampled span, and also a recorded but unsampled span
-// (the sampler's RecordOnly) that ends with error status, marked sampled; then every
+// (the sampler's RecordOnly) that ends with error status (when the policy keeps
+// errors) or is a latency outlier by the policy's latency override, marked sampled;
+// then every
 // local ancestor of an exported span when that ancestor ends, so that no exported span
 // misses a parent that ran in this process and ended after it. It buffers no spans: it
 // holds only the set of span ids waiting to be kept.
 type Processor struct {
 	next sdktrace.SpanProcessor
+	// policy is the sampler whose policy's overrides apply; nil: errors are kept.
+	policy *Sampler
 
 	mu      sync.Mutex
 	waiting map[trace.SpanID]struct{}
@@ -30,21 +34,27 @@ type Processor struct {
 	waitingLen atomic.Int64
 
 	keptByError     atomic.Uint64
+	keptByLatency   atomic.Uint64
 	keptAsAncestor  atomic.Uint64
 	dropped         atomic.Uint64
 	waitingOverflow atomic.Uint64
 }
 
 // NewProcessor wraps next, the processor that exports (e.g.
-// sdktrace.NewBatchSpanProcessor(exporter)). Register it instead of next.
-func NewProcessor(next sdktrace.SpanProcessor) *Processor {
-	return &Processor{next: next, waiting: map[trace.SpanID]struct{}{}}
+// sdktrace.NewBatchSpanProcessor(exporter)), with the overrides of sampler's policy
+// (the sampler [Load] returned; any other sampler: errors are kept, no latency
+// override). Register it instead of next.
+func NewProcessor(sampler sdktrace.Sampler, next sdktrace.SpanProcessor) *Processor {
+	policy, _ := sampler.(*Sampler)
+	return &Processor{next: next, policy: policy, waiting: map[trace.SpanID]struct{}{}}
 }
 
 // ProcessorStats counts what a [Processor] did.
 type ProcessorStats struct {
 	// KeptByError counts unsampled spans exported because they ended with error status.
 	KeptByError uint64
+	// KeptByLatency counts unsampled spans exported as latency outliers.
+	KeptByLatency uint64
 	// KeptAsAncestor counts unsampled spans exported as local ancestors of exported spans.
 	KeptAsAncestor uint64
 	// Dropped counts recorded, unsampled spans not exported.
@@ -59,6 +69,7 @@ type ProcessorStats struct {
 func (p *Processor) Stats() ProcessorStats {
 	return ProcessorStats{
 		KeptByError:     p.keptByError.Load(),
+		KeptByLatency:   p.keptByLatency.Load(),
 		KeptAsAncestor:  p.keptAsAncestor.Load(),
 		Dropped:         p.dropped.Load(),
 		Waiting:         uint64(p.waitingLen.Load()),
@@ -113,6 +124,8 @@ func (s sampledSpan) SpanContext() trace.SpanContext { return s.context }
 
 // OnEnd implements sdktrace.SpanProcessor.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
+	// Every ended span feeds the latency windows, sampled or not.
+	outlier := p.policy != nil && p.policy.latencyOutlier(s)
 	own := s.SpanContext()
 	if own.IsSampled() {
 		p.stopWaiting(own.SpanID())
@@ -121,8 +134,10 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	}
 	waited := p.stopWaiting(own.SpanID())
 	switch {
-	case s.Status().Code == codes.Error:
+	case s.Status().Code == codes.Error && (p.policy == nil || p.policy.keepErrors):
 		p.keptByError.Add(1)
+	case outlier:
+		p.keptByLatency.Add(1)
 	case waited:
 		p.keptAsAncestor.Add(1)
 	default:

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -32,9 +33,10 @@ func writePolicy(t *testing.T, keepErrors string) string {
 func newProvider(t *testing.T, keepErrors string) (*sdktrace.TracerProvider, *Processor, *tracetest.InMemoryExporter) {
 	t.Helper()
 	exporter := tracetest.NewInMemoryExporter()
-	processor := NewProcessor(sdktrace.NewSimpleSpanProcessor(exporter))
+	sampler := MustLoad(writePolicy(t, keepErrors), WithServiceName("svc"))
+	processor := NewProcessor(sampler, sdktrace.NewSimpleSpanProcessor(exporter))
 	provider := sdktrace.NewTracerProvider(
-		sdktrace.WithSampler(MustLoad(writePolicy(t, keepErrors), WithServiceName("svc"))),
+		sdktrace.WithSampler(sampler),
 		sdktrace.WithSpanProcessor(processor),
 	)
 	t.Cleanup(func() { _ = provider.Shutdown(context.Background()) })
@@ -134,5 +136,41 @@ func TestWithoutKeepErrorsDroppedSpansAreNotRecorded(t *testing.T) {
 	span.End()
 	if n := len(exporter.GetSpans()); n != 0 {
 		t.Errorf("%d spans exported", n)
+	}
+}
+
+func TestProcessorKeepsLatencyOutliers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.json")
+	text := strings.Replace(dropAllButKept, `{"keep_errors": %s}`,
+		`{"keep_errors": false, "latency": {"window": 16, "threshold": 6, "min_samples": 8, "min_spread_ms": 1}}`, 1)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exporter := tracetest.NewInMemoryExporter()
+	sampler := MustLoad(path, WithServiceName("svc"))
+	processor := NewProcessor(sampler, sdktrace.NewSimpleSpanProcessor(exporter))
+	provider := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithSpanProcessor(processor))
+	defer func() { _ = provider.Shutdown(context.Background()) }()
+	tracer := provider.Tracer("test")
+	start := time.Unix(1_700_000_000, 0)
+	run := func(name string, took time.Duration, failed bool) {
+		_, span := tracer.Start(context.Background(), name, trace.WithTimestamp(start))
+		if failed {
+			span.SetStatus(codes.Error, "boom")
+		}
+		span.End(trace.WithTimestamp(start.Add(took)))
+	}
+	for i := range 16 {
+		run("op", 10*time.Millisecond+time.Duration(i%3)*time.Millisecond, false)
+	}
+	run("op", 500*time.Millisecond, false)    // an outlier: exported
+	run("op", 11*time.Millisecond, true)      // an error, but the policy does not keep errors
+	run("other", 500*time.Millisecond, false) // its own window, not warmed up
+	spans := exporter.GetSpans()
+	if len(spans) != 1 || spans[0].EndTime.Sub(spans[0].StartTime) != 500*time.Millisecond {
+		t.Errorf("exported %v, want the 500 ms op", exportedNames(spans))
+	}
+	if stats := processor.Stats(); stats.KeptByLatency != 1 || stats.KeptByError != 0 {
+		t.Errorf("stats %+v", stats)
 	}
 }

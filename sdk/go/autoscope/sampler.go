@@ -2,17 +2,19 @@
 // loads the policy `autoscope analyze` wrote and decides each span at its start exactly
 // as the Autoscope runtime does (the conformance vectors in conformance/v1 pin it).
 //
+//	sampler := autoscope.MustLoad("policy.json")
 //	provider := sdktrace.NewTracerProvider(
-//		sdktrace.WithSampler(autoscope.MustLoad("policy.json")),
-//		sdktrace.WithSpanProcessor(autoscope.NewProcessor(sdktrace.NewBatchSpanProcessor(exporter))),
+//		sdktrace.WithSampler(sampler),
+//		sdktrace.WithSpanProcessor(autoscope.NewProcessor(sampler, sdktrace.NewBatchSpanProcessor(exporter))),
 //	)
 //
 // The decision is a function of the service (the resource's service.name), the span's
 // name, kind and start attributes, and the trace's randomness: the rv of the parent's
 // ot tracestate entry, else the low 56 bits of the trace id. A sampled span gets th in
 // the ot entry of its tracestate, so Autoscope nests with OpenTelemetry's consistent
-// probability samplers. When the policy keeps error spans, a dropped span is still
-// recorded (RecordOnly) so that [NewProcessor] can export it if it ends with an error.
+// probability samplers. When the policy keeps error spans or latency outliers, a
+// dropped span is still recorded (RecordOnly) so that [NewProcessor] can export it if
+// it ends with an error or took unusually long.
 package autoscope
 
 import (
@@ -81,7 +83,9 @@ type Sampler struct {
 	defaultAction action
 	service       string
 	keepErrors    bool
-	description   string
+	// latency is the latency override's state; nil when the policy has none.
+	latency     *latencyTracker
+	description string
 }
 
 // Option configures [Load].
@@ -156,6 +160,9 @@ func newSampler(policy *policyFile, service, origin string) *Sampler {
 	for _, rule := range *policy.Rules {
 		s.rules = append(s.rules, compileAction(*rule.ID, rule.Action))
 	}
+	if config := policy.latencyOverride(); config != nil {
+		s.latency = newLatencyTracker(*config)
+	}
 	return s
 }
 
@@ -212,11 +219,27 @@ func (s *Sampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingR
 	if randomnessFromOt(p.TraceID[:], ot) >= a.threshold {
 		return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: a.stateFor(state, ot)}
 	}
-	if s.keepErrors {
-		// Recorded so that the processor sees the span end and can keep an error.
+	if s.keepErrors || s.latency != nil {
+		// Recorded so that the processor sees the span end and can keep an error or a
+		// latency outlier.
 		return sdktrace.SamplingResult{Decision: sdktrace.RecordOnly, Tracestate: state}
 	}
 	return sdktrace.SamplingResult{Decision: sdktrace.Drop, Tracestate: state}
+}
+
+// latencyOutlier feeds the latency override's window of an ended span and reports
+// whether the span is an outlier (false when the policy has no latency override).
+func (s *Sampler) latencyOutlier(span sdktrace.ReadOnlySpan) bool {
+	if s.latency == nil {
+		return false
+	}
+	matcher := -1
+	c := s.matchers.candidateFor(s.service, span.Name(), span.SpanKind(), span.Attributes())
+	if c != nil && (c.name.kind == exactMatch || c.name.kind == templateMatch) {
+		matcher = c.matcher
+	}
+	nanos := span.EndTime().Sub(span.StartTime()).Nanoseconds()
+	return s.latency.observe(matcher, span.Name(), uint64(max(nanos, 0)))
 }
 
 // Description implements sdktrace.Sampler.
