@@ -71,8 +71,9 @@ def traced(tmp_path):
     path = tmp_path / "policy.json"
     path.write_text(json.dumps(POLICY))
     exporter = InMemorySpanExporter()
-    processor = AutoscopeSpanProcessor(SimpleSpanProcessor(exporter))
-    provider = TracerProvider(sampler=AutoscopeSampler.from_path(path, "frontend"))
+    sampler = AutoscopeSampler.from_path(path, "frontend")
+    processor = AutoscopeSpanProcessor(SimpleSpanProcessor(exporter), sampler)
+    provider = TracerProvider(sampler=sampler)
     provider.add_span_processor(processor)
     RequestsInstrumentor().instrument(tracer_provider=provider)
 

@@ -35,8 +35,9 @@ def setup(tmp_path, request):
     path = tmp_path / "policy.json"
     path.write_text(json.dumps(drop_all_but_kept(keep_errors)))
     exporter = InMemorySpanExporter()
-    processor = AutoscopeSpanProcessor(SimpleSpanProcessor(exporter))
-    provider = TracerProvider(sampler=AutoscopeSampler.from_path(path, "svc"))
+    sampler = AutoscopeSampler.from_path(path, "svc")
+    processor = AutoscopeSpanProcessor(SimpleSpanProcessor(exporter), sampler)
+    provider = TracerProvider(sampler=sampler)
     provider.add_span_processor(processor)
     yield provider.get_tracer("test"), processor, exporter
     provider.shutdown()
@@ -75,6 +76,7 @@ def test_error_spans_and_their_ancestors_are_exported(setup):
     assert failing_span.status.status_code is StatusCode.ERROR
     assert processor.stats() == {
         "kept_by_error": 1,
+        "kept_by_latency": 0,
         "kept_as_ancestor": 2,
         "dropped": 3,
         "waiting": 0,
@@ -106,3 +108,40 @@ def test_without_keep_errors_dropped_spans_are_not_recorded(setup):
         assert not span.is_recording()
         span.set_status(Status(StatusCode.ERROR))
     assert exporter.get_finished_spans() == ()
+
+
+def test_latency_outliers_are_exported(tmp_path):
+    policy = drop_all_but_kept(False)
+    policy["overrides"]["latency"] = {
+        "window": 16,
+        "threshold": 6,
+        "min_samples": 8,
+        "min_spread_ms": 1,
+    }
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
+    exporter = InMemorySpanExporter()
+    sampler = AutoscopeSampler.from_path(path, "svc")
+    processor = AutoscopeSpanProcessor(SimpleSpanProcessor(exporter), sampler)
+    provider = TracerProvider(sampler=sampler)
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("test")
+    start = 1_700_000_000 * 10**9
+
+    def run(name: str, took_ms: int, failed: bool = False) -> None:
+        span = tracer.start_span(name, start_time=start)
+        assert span.is_recording()  # recorded: the latency override may keep it
+        if failed:
+            span.set_status(Status(StatusCode.ERROR))
+        span.end(end_time=start + took_ms * 10**6)
+
+    for i in range(16):
+        run("op", 10 + i % 3)
+    run("op", 500)  # an outlier: exported
+    run("op", 11, failed=True)  # an error, but the policy does not keep errors
+    run("other", 500)  # its own window, not warmed up
+    spans = exporter.get_finished_spans()
+    assert [(span.name, span.end_time - span.start_time) for span in spans] == [("op", 500 * 10**6)]
+    assert processor.stats()["kept_by_latency"] == 1
+    assert processor.stats()["kept_by_error"] == 0
+    provider.shutdown()

@@ -52,10 +52,22 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class LatencyOverride:
+    """Keep spans whose duration is an outlier for their kind (see latency.py)."""
+
+    window: int = 256
+    threshold: float = 6.0
+    min_samples: int = 32
+    min_spread_ms: float = 0.5
+
+
+@dataclass(frozen=True)
 class Policy:
     default_action: Action
     keep_errors: bool
     rules: tuple[Rule, ...] = field(default=())
+    latency: LatencyOverride | None = None
+    """The latency override; None when off (a policy without overrides has the default)."""
 
 
 def _object(value: Any, at: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
@@ -182,8 +194,10 @@ def _policy(doc: Any) -> Policy:
         raise _InvalidError("target_reduction", f"{reduction} is outside [0, 1]")
     default_action = _action(doc["default_action"], "default_action")
     keep_errors = True
+    latency_override: LatencyOverride | None = LatencyOverride()
     overrides = doc.get("overrides")
     if overrides is not None:
+        latency_override = None
         overrides = _object(overrides, "overrides", {"keep_errors", "latency"})
         keep_errors = overrides.get("keep_errors", True)
         if not isinstance(keep_errors, bool):
@@ -201,12 +215,16 @@ def _policy(doc: Any) -> Policy:
                 raise _InvalidError(f"{at}.window", "window must be at least 1")
             _positive(latency["threshold"], f"{at}.threshold")
             _unsigned(latency["min_samples"], f"{at}.min_samples")
+            spread = LatencyOverride.min_spread_ms
             if "min_spread_ms" in latency:
                 spread = _number(latency["min_spread_ms"], f"{at}.min_spread_ms")
                 if not (math.isfinite(spread) and spread >= 0):
                     raise _InvalidError(
                         f"{at}.min_spread_ms", f"{spread} must be a finite number >= 0"
                     )
+            latency_override = LatencyOverride(
+                latency["window"], float(latency["threshold"]), latency["min_samples"], spread
+            )
     if "structure" in doc:
         structure = _object(doc["structure"], "structure", {"mode"}, ("mode",))
         if structure["mode"] not in ("keep-ancestors", "reparent"):
@@ -272,7 +290,7 @@ def _policy(doc: Any) -> Policy:
         if raw.get("evidence") is not None:
             _check_evidence(raw["evidence"], f"{at}.evidence")
         rules.append(Rule(rule_id, service, tuple(matchers), span_kind, tuple(attributes), action))
-    return Policy(default_action, keep_errors, tuple(rules))
+    return Policy(default_action, keep_errors, tuple(rules), latency_override)
 
 
 def parse_policy(text: str, origin: str = "<string>") -> Policy:

@@ -9,6 +9,8 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanContext, TraceFlags
 from opentelemetry.trace.status import StatusCode
 
+from .sampler import AutoscopeSampler
+
 MAX_WAITING = 1 << 16
 """Span ids a processor holds at most while they wait for their span to end; beyond it
 an ancestor is not kept (counted in ``stats()["waiting_overflow"]``)."""
@@ -45,17 +47,30 @@ class AutoscopeSpanProcessor(SpanProcessor):
     """Wraps the exporting processor (e.g. ``BatchSpanProcessor(exporter)``).
 
     Passes on every sampled span, and also a recorded but unsampled span (the sampler's
-    RECORD_ONLY) that ends with error status, marked sampled; then every local ancestor
+    RECORD_ONLY) that ends with error status (when the policy keeps errors) or is a
+    latency outlier by the policy's latency override, marked sampled; then every local
+    ancestor
     of an exported span when that ancestor ends, so that no exported span misses a
-    parent that ran in this process and ended after it. It buffers no spans: it holds
+    parent that ran in this process and ended after it. ``sampler`` is the
+    :class:`AutoscopeSampler` whose policy's overrides apply; without it errors are
+    kept and there is no latency override. It buffers no spans: it holds
     only the set of span ids waiting to be kept.
     """
 
-    def __init__(self, next_processor: SpanProcessor) -> None:
+    def __init__(
+        self, next_processor: SpanProcessor, sampler: AutoscopeSampler | None = None
+    ) -> None:
         self._next = next_processor
+        self._sampler = sampler
+        self._keep_errors = sampler is None or sampler.keep_errors
         self._lock = threading.Lock()
         self._waiting: set[int] = set()
-        self._counts = {"kept_by_error": 0, "kept_as_ancestor": 0, "dropped": 0}
+        self._counts = {
+            "kept_by_error": 0,
+            "kept_by_latency": 0,
+            "kept_as_ancestor": 0,
+            "dropped": 0,
+        }
         self._waiting_overflow = 0
 
     def stats(self) -> dict[str, int]:
@@ -100,14 +115,18 @@ class AutoscopeSpanProcessor(SpanProcessor):
             self._wait_for(parent.span_id)
 
     def on_end(self, span: ReadableSpan) -> None:
+        # Every ended span feeds the latency windows, sampled or not.
+        outlier = self._sampler is not None and self._sampler.latency_outlier(span)
         own = span.context
         if own.trace_flags.sampled:
             self._stop_waiting(own.span_id)
             self._next.on_end(span)
             return
         waited = self._stop_waiting(own.span_id)
-        if span.status.status_code is StatusCode.ERROR:
+        if self._keep_errors and span.status.status_code is StatusCode.ERROR:
             reason = "kept_by_error"
+        elif outlier:
+            reason = "kept_by_latency"
         elif waited:
             reason = "kept_as_ancestor"
         else:

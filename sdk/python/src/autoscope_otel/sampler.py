@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from .consistent import (
     threshold,
     trace_randomness,
 )
+from .latency import LatencyTracker
 from .matchers import Template, glob_regex
 from .policy import Action, Policy, Rule, load_policy
 
@@ -96,10 +98,14 @@ class _Candidate:
 
     __slots__ = (
         "action", "conditions", "kind", "literal_prefix", "name_matches", "rank", "service",
-        "text", "unconditional",
+        "matcher_id", "matcher_kind", "text", "unconditional",
     )  # fmt: skip
 
-    def __init__(self, index: int, rule: Rule, kind: str, text: str, action: _Action) -> None:
+    def __init__(
+        self, index: int, matcher_id: int, rule: Rule, kind: str, text: str, action: _Action
+    ) -> None:
+        self.matcher_id = matcher_id
+        self.matcher_kind = kind
         has_conditions = rule.kind is not None or bool(rule.attributes)
         # Lower wins: matcher kind, then service-scoped, then conditional, then rule order.
         self.rank = (
@@ -153,10 +159,11 @@ class AutoscopeSampler(Sampler):
         exact: dict[str, list[_Candidate]] = {}
         by_prefix: dict[str, dict[str, list[_Candidate]]] = {"template": {}, "prefix": {}}
         globs: list[_Candidate] = []
+        matcher_ids = itertools.count()
         for index, rule in enumerate(policy.rules):
             action = _Action(rule.id, rule.action)
             for kind, text in rule.matchers:
-                candidate = _Candidate(index, rule, kind, text, action)
+                candidate = _Candidate(index, next(matcher_ids), rule, kind, text, action)
                 if kind == "exact":
                     exact.setdefault(text, []).append(candidate)
                 elif kind == "glob":
@@ -183,7 +190,10 @@ class AutoscopeSampler(Sampler):
             "|".join(f"({glob_regex(c.text).pattern})" for c in self._globs) or "(?!)",
             re.DOTALL,
         )
-        self._dropped = Decision.RECORD_ONLY if self.keep_errors else Decision.DROP
+        self.latency = None if policy.latency is None else LatencyTracker(policy.latency)
+        # Dropped spans are recorded when an override may keep them at their end.
+        recorded = self.keep_errors or self.latency is not None
+        self._dropped = Decision.RECORD_ONLY if recorded else Decision.DROP
         # What a root span gets, built once (the tracer only reads them).
         self._dropped_root = SamplingResult(self._dropped, None, TraceState())
         for action in {c.action for c in self._exact_and_others()} | {self._default}:
@@ -217,11 +227,16 @@ class AutoscopeSampler(Sampler):
         )
 
     def _action(self, service: str, name: str, kind: str | None, attributes) -> _Action:
+        candidate = self._find(service, name, kind, attributes)
+        return self._default if candidate is None else candidate.action
+
+    def _find(self, service: str, name: str, kind: str | None, attributes) -> _Candidate | None:
+        """The candidate deciding the span; None for the default action."""
         candidates = self._exact.get(name)
         if candidates:
             for candidate in candidates:
                 if candidate.unconditional or candidate.applies(service, kind, attributes):
-                    return candidate.action
+                    return candidate
         for lengths, table, is_template in self._by_prefix:
             best = None
             for length in lengths:
@@ -239,16 +254,16 @@ class AutoscopeSampler(Sampler):
                         best = candidate
                         break
             if best is not None:
-                return best.action
+                return best
         first = self._any_glob.fullmatch(name)
         if first is None:
-            return self._default
+            return None
         for candidate in self._globs[first.lastindex - 1 :]:
             if candidate.name_matches(name) and (
                 candidate.unconditional or candidate.applies(service, kind, attributes)
             ):
-                return candidate.action
-        return self._default
+                return candidate
+        return None
 
     def decide(
         self,
@@ -290,6 +305,19 @@ class AutoscopeSampler(Sampler):
         if not state:
             return self._dropped_root
         return SamplingResult(self._dropped, None, state)
+
+    def latency_outlier(self, span) -> bool:
+        """Feeds the latency window of an ended span; whether it is an outlier (False
+        when the policy has no latency override)."""
+        if self.latency is None or span.end_time is None or span.start_time is None:
+            return False
+        candidate = self._find(
+            self.service_name, span.name, _KIND_NAMES.get(span.kind), span.attributes
+        )
+        key = ("name", span.name)
+        if candidate is not None and candidate.matcher_kind in ("exact", "template"):
+            key = ("matcher", candidate.matcher_id)
+        return self.latency.observe(key, max(span.end_time - span.start_time, 0))
 
     def get_description(self) -> str:
         return self._description
