@@ -6,6 +6,7 @@ import pytest
 from conftest import CONFORMANCE
 
 from autoscope_otel import AutoscopeSampler, load_policy
+from autoscope_otel.matchers import Template
 
 POLICIES = ["precedence", "matchers", "conditions", "rates", "randomness"]
 
@@ -44,3 +45,15 @@ def test_indexed_lookup_equals_brute_force(policy_name):
         assert got == brute_force(sampler, service, name, kind, attributes), (name, service)
         checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("policy_name", POLICIES)
+def test_template_regexes_match_as_the_template_matcher_does(policy_name):
+    policy = load_policy(CONFORMANCE / "policies" / f"{policy_name}.json")
+    texts = [text for rule in policy.rules for _, text in rule.matchers]
+    templates = [Template.parse(text) for rule in policy.rules for kind, text in rule.matchers
+                 if kind == "template"]  # fmt: skip
+    for template in templates:
+        fast = template.matcher()
+        for name in names_from(texts + ["/a/b", "/files/x/y", "{GET}/x/1", "/b/{7}"]):
+            assert bool(fast(name)) == template.matches(name), (template, name)

@@ -87,6 +87,19 @@ class Template:
             return self.pieces[0][1]
         return ""
 
+    def matcher(self):
+        """A fast matching function: a slash-delimited template as a regex (each
+        placeholder's extent is forced, so the regex never backtracks), any other by
+        positions."""
+        if not self.slash_delimited:
+            return self._matches_by_positions
+        parts = []
+        for kind, text in self.pieces:
+            parts.append(
+                re.escape(text) if kind == _LITERAL else "[^/]+" if kind == _SEGMENT else ".+"
+            )
+        return re.compile("".join(parts), re.DOTALL).fullmatch
+
     def matches(self, name: str) -> bool:
         if self.slash_delimited:
             return self._matches_slash_delimited(name)

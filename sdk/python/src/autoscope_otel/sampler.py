@@ -89,7 +89,7 @@ def _value_matcher(kind: str, text: str):
     if kind == "prefix":
         return lambda value: value.startswith(text)
     if kind == "template":
-        return Template.parse(text).matches
+        return Template.parse(text).matcher()
     return glob_regex(text).fullmatch
 
 
@@ -295,7 +295,8 @@ class AutoscopeSampler(Sampler):
     ) -> SamplingResult:
         state = get_current_span(parent_context).get_span_context().trace_state
         ot = state.get("ot") if state else None
-        action = self._action(self.service_name, name, _KIND_NAMES.get(kind), attributes)
+        candidate = self._find(self.service_name, name, _KIND_NAMES.get(kind), attributes)
+        action = self._default if candidate is None else candidate.action
         rv = explicit_rv(ot) if ot else None
         randomness = int_trace_randomness(trace_id) if rv is None else rv
         if randomness >= action.threshold:
