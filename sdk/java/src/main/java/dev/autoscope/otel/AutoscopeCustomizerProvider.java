@@ -37,7 +37,16 @@ public final class AutoscopeCustomizerProvider implements AutoConfigurationCusto
                     return sampler;
                 });
         customizer.addSpanProcessorCustomizer(
-                (processor, config) -> isAutoscope(config) ? wrap(processor, config) : processor);
+                (processor, config) -> {
+                    if (!isAutoscope(config)) {
+                        return processor;
+                    }
+                    String service = resourceService.get();
+                    if (service == null || service.isEmpty()) {
+                        service = AutoscopeSamplerProvider.serviceName(config);
+                    }
+                    return wrap(processor, config, service);
+                });
     }
 
     private static boolean isAutoscope(ConfigProperties config) {
@@ -45,13 +54,16 @@ public final class AutoscopeCustomizerProvider implements AutoConfigurationCusto
                 config.getString(AutoscopeSamplerProvider.SAMPLER_PROPERTY));
     }
 
-    private static SpanProcessor wrap(SpanProcessor processor, ConfigProperties config) {
+    private static SpanProcessor wrap(
+            SpanProcessor processor, ConfigProperties config, String service) {
         Policy policy;
         try {
             policy = Policy.load(AutoscopeSamplerProvider.policyPath(config));
         } catch (PolicyException e) {
             throw new ConfigurationException("autoscope sampler: " + e.getMessage(), e);
         }
-        return policy.keepsErrors() ? AutoscopeSpanProcessor.wrap(processor, policy) : processor;
+        return policy.keepsSpansAtTheirEnd()
+                ? AutoscopeSpanProcessor.wrap(processor, policy, service)
+                : processor;
     }
 }

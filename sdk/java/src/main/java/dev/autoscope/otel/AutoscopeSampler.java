@@ -17,9 +17,9 @@ import java.util.List;
  * does (the policy's rules on the span's name, kind and start attributes and the service;
  * consistent probability sampling on the trace's randomness, the {@code rv} of the parent's {@code
  * ot} tracestate entry or else the trace id's low 56 bits) and writes {@code th} into the {@code
- * ot} tracestate entry of the spans it samples. When the policy keeps error spans, a dropped span
- * is still recorded ({@code RECORD_ONLY}) so that {@link AutoscopeSpanProcessor} can see how it
- * ends.
+ * ot} tracestate entry of the spans it samples. When the policy keeps error spans or latency
+ * outliers, a dropped span is still recorded ({@code RECORD_ONLY}) so that {@link
+ * AutoscopeSpanProcessor} can see how it ends.
  *
  * <p>With the Java agent or SDK autoconfiguration, {@code -Dotel.traces.sampler=autoscope
  * -Dotel.traces.sampler.arg=policy.json} selects it; in code, {@link #load(Path, String)}.
@@ -41,7 +41,7 @@ public final class AutoscopeSampler implements Sampler {
         this.service = service;
         this.origin = origin;
         SamplingResult dropped =
-                policy.keepErrors ? SamplingResult.recordOnly() : SamplingResult.drop();
+                policy.keepsSpansAtTheirEnd() ? SamplingResult.recordOnly() : SamplingResult.drop();
         this.outcomes = new Outcome[decider.rules.size()];
         for (Decider.CompiledRule rule : decider.rules) {
             outcomes[rule.index] = new Outcome(rule.threshold, dropped);

@@ -21,17 +21,23 @@ public final class AutoscopeSamplerProvider implements ConfigurableSamplerProvid
     @Override
     public Sampler createSampler(ConfigProperties config) {
         Path policy = policyPath(config);
+        String service = serviceName(config);
+        try {
+            return AutoscopeSampler.load(policy, service);
+        } catch (PolicyException e) {
+            throw new ConfigurationException("autoscope sampler: " + e.getMessage(), e);
+        }
+    }
+
+    /** The service the configuration names (the resource may name another later). */
+    static String serviceName(ConfigProperties config) {
         String service = config.getString("otel.service.name");
         if (service == null || service.isBlank()) {
             service =
                     config.getMap("otel.resource.attributes")
                             .getOrDefault("service.name", ServiceName.UNKNOWN);
         }
-        try {
-            return AutoscopeSampler.load(policy, service);
-        } catch (PolicyException e) {
-            throw new ConfigurationException("autoscope sampler: " + e.getMessage(), e);
-        }
+        return service;
     }
 
     /** The policy file of the configuration; a clear error when it names none. */

@@ -22,12 +22,13 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keeps what only the end of a span reveals, without buffering traces. It wraps the exporter's
- * processor (a batch or simple processor) and passes on sampled spans; and, when the policy keeps
- * errors, also a span that {@link AutoscopeSampler} dropped (recorded, {@code RECORD_ONLY}) but
- * that ends with error status, marked sampled; then every local ancestor of an exported span when
- * that ancestor ends (sampled children of unsampled parents included), so no exported span misses a
- * parent that ran in this process and ended after it. It holds only a set of span ids waiting to be
- * kept.
+ * processor (a batch or simple processor) and passes on sampled spans; and also a span that {@link
+ * AutoscopeSampler} dropped (recorded, {@code RECORD_ONLY}) but that ends with error status (when
+ * the policy keeps errors) or is a latency outlier by the policy's latency override (see {@link
+ * LatencyTracker}; every span's duration feeds it), marked sampled; then every local ancestor of an
+ * exported span when that ancestor ends (sampled children of unsampled parents included), so no
+ * exported span misses a parent that ran in this process and ended after it. It holds only a set of
+ * span ids waiting to be kept.
  */
 public final class AutoscopeSpanProcessor implements SpanProcessor {
     /** Span ids held at most; beyond it an ancestor is not kept (see {@link #waitingOverflow}). */
@@ -35,6 +36,11 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
 
     private final SpanProcessor next;
     private final boolean keepErrors;
+    private final String service;
+    private final Decider decider;
+
+    /** Null without a latency override; guarded by itself. */
+    private final LatencyTracker latency;
 
     /** Span ids (16 hex digits) of unsampled local ancestors of exported spans. */
     private final Set<String> waiting = new HashSet<>();
@@ -43,18 +49,33 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
     private final AtomicInteger waitingSize = new AtomicInteger();
 
     private final AtomicLong keptByError = new AtomicLong();
+    private final AtomicLong keptByLatency = new AtomicLong();
     private final AtomicLong keptAsAncestor = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong waitingOverflow = new AtomicLong();
 
-    private AutoscopeSpanProcessor(SpanProcessor next, boolean keepErrors) {
+    private AutoscopeSpanProcessor(SpanProcessor next, Policy policy, String service) {
         this.next = next;
-        this.keepErrors = keepErrors;
+        this.keepErrors = policy.keepErrors;
+        this.service = service;
+        this.decider = new Decider(policy);
+        this.latency =
+                policy.latency == null
+                        ? null
+                        : new LatencyTracker(policy.latency, decider.matcherCount());
     }
 
-    /** {@code next} (the exporter's processor) behind the overrides of {@code policy}. */
-    public static AutoscopeSpanProcessor wrap(SpanProcessor next, Policy policy) {
-        return new AutoscopeSpanProcessor(next, policy.keepsErrors());
+    /**
+     * {@code next} (the exporter's processor) behind the overrides of the sampler's policy, for its
+     * service.
+     */
+    public static AutoscopeSpanProcessor wrap(SpanProcessor next, AutoscopeSampler sampler) {
+        return new AutoscopeSpanProcessor(next, sampler.policy(), sampler.service());
+    }
+
+    /** {@code next} behind the overrides of {@code policy}, for the spans of {@code service}. */
+    public static AutoscopeSpanProcessor wrap(SpanProcessor next, Policy policy, String service) {
+        return new AutoscopeSpanProcessor(next, policy, service);
     }
 
     @Override
@@ -81,6 +102,7 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
 
     @Override
     public void onEnd(ReadableSpan span) {
+        boolean outlier = latencyOutlier(span);
         String id = span.getSpanContext().getSpanId();
         if (span.getSpanContext().isSampled()) {
             stopWaiting(id);
@@ -90,6 +112,8 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
         boolean wasWaiting = stopWaiting(id);
         if (keepErrors && span.toSpanData().getStatus().getStatusCode() == StatusCode.ERROR) {
             keptByError.incrementAndGet();
+        } else if (outlier) {
+            keptByLatency.incrementAndGet();
         } else if (wasWaiting) {
             keptAsAncestor.incrementAndGet();
         } else {
@@ -108,6 +132,24 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
         return true;
     }
 
+    /** Feeds the latency window of the span's kind; whether the span is an outlier. */
+    private boolean latencyOutlier(ReadableSpan span) {
+        if (latency == null) {
+            return false;
+        }
+        String name = span.getName();
+        Decider.Entry match = decider.winner(service, name, span.getKind(), span.getAttributes());
+        int matcherId =
+                match != null
+                                && (match.matcher().kind == Matcher.Kind.EXACT
+                                        || match.matcher().kind == Matcher.Kind.TEMPLATE)
+                        ? match.matcherId()
+                        : -1;
+        synchronized (latency) {
+            return latency.observe(matcherId, name, span.getLatencyNanos());
+        }
+    }
+
     @Override
     public CompletableResultCode shutdown() {
         return next.shutdown();
@@ -121,6 +163,11 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
     /** Unsampled spans exported because they ended with error status. */
     public long keptByError() {
         return keptByError.get();
+    }
+
+    /** Unsampled spans exported as latency outliers. */
+    public long keptByLatency() {
+        return keptByLatency.get();
     }
 
     /** Unsampled spans exported as local ancestors of exported spans. */
@@ -171,7 +218,15 @@ public final class AutoscopeSpanProcessor implements SpanProcessor {
 
     @Override
     public String toString() {
-        return "AutoscopeSpanProcessor{keepErrors=" + keepErrors + ", next=" + next + "}";
+        return "AutoscopeSpanProcessor{keepErrors="
+                + keepErrors
+                + ", latency="
+                + (latency != null)
+                + ", service="
+                + service
+                + ", next="
+                + next
+                + "}";
     }
 
     /** A recorded span as the exporter's processor sees a sampled one. */

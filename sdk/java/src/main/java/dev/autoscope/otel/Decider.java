@@ -89,13 +89,17 @@ final class Decider {
         }
     }
 
-    /** A name matcher of a rule, in one of the per-kind lists. */
-    private record Entry(Matcher matcher, CompiledRule rule) {}
+    /**
+     * A name matcher of a rule; {@code matcherId} numbers the matchers of the whole policy, rule by
+     * rule, matcher by matcher (as the runtime's latency windows are keyed).
+     */
+    record Entry(Matcher matcher, CompiledRule rule, int matcherId) {}
 
     private static final Comparator<CompiledRule> PRECEDENCE =
             Comparator.comparingInt(CompiledRule::rank).thenComparingInt(rule -> rule.index);
 
-    private final Map<String, CompiledRule[]> exact;
+    /** Exact names to their entries in precedence order (one per rule). */
+    private final Map<String, Entry[]> exact;
 
     /** Template, prefix and glob entries, one array per kind, in precedence order. */
     private final Entry[][] others;
@@ -105,29 +109,32 @@ final class Decider {
 
     Decider(Policy policy) {
         List<CompiledRule> compiled = new ArrayList<>();
-        Map<String, List<CompiledRule>> exactLists = new HashMap<>();
+        Map<String, List<Entry>> exactLists = new HashMap<>();
         List<List<Entry>> otherLists =
                 List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        int matcherId = 0;
         for (int i = 0; i < policy.rules.size(); i++) {
             CompiledRule rule = new CompiledRule(policy.rules.get(i), i);
             compiled.add(rule);
             for (Matcher matcher : rule.rule.matchers()) {
+                Entry entry = new Entry(matcher, rule, matcherId++);
                 if (matcher.kind == Matcher.Kind.EXACT) {
-                    List<CompiledRule> list =
+                    List<Entry> list =
                             exactLists.computeIfAbsent(matcher.text, name -> new ArrayList<>());
-                    if (!list.contains(rule)) {
-                        list.add(rule);
+                    if (list.stream().noneMatch(e -> e.rule == rule)) {
+                        list.add(entry);
                     }
                 } else {
-                    otherLists.get(matcher.kind.ordinal() - 1).add(new Entry(matcher, rule));
+                    otherLists.get(matcher.kind.ordinal() - 1).add(entry);
                 }
             }
         }
+        // Stable sorts: a rule's matchers of one kind stay in their order, the first wins.
         this.exact = new HashMap<>();
         exactLists.forEach(
                 (name, list) -> {
-                    list.sort(PRECEDENCE);
-                    exact.put(name, list.toArray(new CompiledRule[0]));
+                    list.sort(Comparator.comparing(Entry::rule, PRECEDENCE));
+                    exact.put(name, list.toArray(new Entry[0]));
                 });
         this.others = new Entry[3][];
         for (int k = 0; k < 3; k++) {
@@ -141,11 +148,17 @@ final class Decider {
 
     /** The deciding rule of a span, or null when the default action decides. */
     CompiledRule ruleFor(String service, String name, SpanKind kind, Attributes attributes) {
-        CompiledRule[] byName = exact.get(name);
+        Entry entry = winner(service, name, kind, attributes);
+        return entry == null ? null : entry.rule;
+    }
+
+    /** The matching name matcher of the deciding rule, or null when no rule matches. */
+    Entry winner(String service, String name, SpanKind kind, Attributes attributes) {
+        Entry[] byName = exact.get(name);
         if (byName != null) {
-            for (CompiledRule rule : byName) {
-                if (rule.appliesTo(service, kind, attributes)) {
-                    return rule;
+            for (Entry entry : byName) {
+                if (entry.rule.appliesTo(service, kind, attributes)) {
+                    return entry;
                 }
             }
         }
@@ -153,10 +166,19 @@ final class Decider {
             for (Entry entry : entries) {
                 if (entry.matcher.matches(name)
                         && entry.rule.appliesTo(service, kind, attributes)) {
-                    return entry.rule;
+                    return entry;
                 }
             }
         }
         return null;
+    }
+
+    /** How many name matchers the policy has ({@link Entry#matcherId} is below it). */
+    int matcherCount() {
+        int count = 0;
+        for (CompiledRule rule : rules) {
+            count += rule.rule.matchers().size();
+        }
+        return count;
     }
 }

@@ -58,22 +58,34 @@ public final class Policy {
         }
     }
 
+    /**
+     * The latency override ({@code overrides.latency}): keep spans whose duration is an outlier for
+     * their kind of span (see {@link LatencyTracker}).
+     */
+    record Latency(long window, double threshold, long minSamples, double minSpreadMs) {
+        /** The runtime's defaults, in force when a policy has no {@code overrides}. */
+        static final Latency DEFAULT = new Latency(256, 6.0, 32, 0.5);
+    }
+
     final int version;
     final Action defaultAction;
     final boolean keepErrors;
-    final boolean latencyOverride;
+
+    /** Null when the policy has no latency override. */
+    final Latency latency;
+
     final List<Rule> rules;
 
     private Policy(
             int version,
             Action defaultAction,
             boolean keepErrors,
-            boolean latencyOverride,
+            Latency latency,
             List<Rule> rules) {
         this.version = version;
         this.defaultAction = defaultAction;
         this.keepErrors = keepErrors;
-        this.latencyOverride = latencyOverride;
+        this.latency = latency;
         this.rules = List.copyOf(rules);
     }
 
@@ -82,9 +94,14 @@ public final class Policy {
         return keepErrors;
     }
 
-    /** Whether the policy has a latency-outlier override (not applied by this SDK yet). */
+    /** Whether the policy keeps latency outliers ({@code overrides.latency}). */
     public boolean hasLatencyOverride() {
-        return latencyOverride;
+        return latency != null;
+    }
+
+    /** Whether a span dropped at its start may still be kept when it ends. */
+    public boolean keepsSpansAtTheirEnd() {
+        return keepErrors || latency != null;
     }
 
     private static final ObjectMapper MAPPER =
@@ -281,16 +298,17 @@ public final class Policy {
             }
             Action defaultAction = action(root.get("default_action"), "default_action");
             boolean keepErrors = true;
-            boolean latency = true;
+            Latency latency = Latency.DEFAULT;
             if (root.has("overrides")) {
                 JsonNode overrides = root.get("overrides");
                 object(overrides, "overrides", Set.of("keep_errors", "latency"), Set.of());
                 if (overrides.has("keep_errors")) {
                     keepErrors = bool(overrides.get("keep_errors"), "overrides.keep_errors");
                 }
-                latency = overrides.has("latency") && !overrides.get("latency").isNull();
-                if (latency) {
-                    latency(overrides.get("latency"));
+                // An overrides object without latency turns the override off, as in the runtime.
+                latency = null;
+                if (overrides.has("latency") && !overrides.get("latency").isNull()) {
+                    latency = latency(overrides.get("latency"));
                 }
             }
             if (root.has("structure")) {
@@ -352,28 +370,31 @@ public final class Policy {
             }
         }
 
-        private void latency(JsonNode node) {
+        private Latency latency(JsonNode node) {
             String path = "overrides.latency";
             object(
                     node,
                     path,
                     Set.of("window", "threshold", "min_samples", "min_spread_ms"),
                     Set.of("window", "threshold", "min_samples"));
-            if (unsigned32(node.get("window"), path + ".window") == 0) {
+            long window = unsigned32(node.get("window"), path + ".window");
+            if (window == 0) {
                 throw problem(path + ".window", "window must be at least 1");
             }
             double threshold = number(node.get("threshold"), path + ".threshold");
             if (!(Double.isFinite(threshold) && threshold > 0)) {
                 throw problem(path + ".threshold", threshold + " must be a positive number");
             }
-            unsigned32(node.get("min_samples"), path + ".min_samples");
+            long minSamples = unsigned32(node.get("min_samples"), path + ".min_samples");
+            double spread = Latency.DEFAULT.minSpreadMs();
             if (node.has("min_spread_ms")) {
-                double spread = number(node.get("min_spread_ms"), path + ".min_spread_ms");
+                spread = number(node.get("min_spread_ms"), path + ".min_spread_ms");
                 if (!(Double.isFinite(spread) && spread >= 0)) {
                     throw problem(
                             path + ".min_spread_ms", spread + " must be a finite number >= 0");
                 }
             }
+            return new Latency(window, threshold, minSamples, spread);
         }
 
         private Action action(JsonNode node, String path) {

@@ -36,8 +36,7 @@ class SpanProcessorTest {
     private Tracer tracer(boolean keepErrors) {
         Path path = Policies.write(folder, "policy.json", Policies.dropAllButKeepMe(keepErrors));
         AutoscopeSampler sampler = AutoscopeSampler.load(path, "checkout");
-        processor =
-                AutoscopeSpanProcessor.wrap(SimpleSpanProcessor.create(exporter), sampler.policy());
+        processor = AutoscopeSpanProcessor.wrap(SimpleSpanProcessor.create(exporter), sampler);
         provider =
                 SdkTracerProvider.builder()
                         .setResource(Resource.getDefault())
