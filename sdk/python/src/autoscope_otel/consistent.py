@@ -68,7 +68,7 @@ def explicit_rv(ot: str | None) -> int | None:
 
     Only the first rv part counts, and it must be exactly 14 lowercase hex digits.
     """
-    if not ot:
+    if not ot or "rv:" not in ot:  # the common th-only value, without splitting
         return None
     for part in ot.split(";"):
         key, found, value = part.partition(":")
