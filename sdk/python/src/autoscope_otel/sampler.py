@@ -145,9 +145,9 @@ class AutoscopeSampler(Sampler):
     The decision is a function of the service, the span's name, kind and start
     attributes, and the trace's randomness (the rv of the parent's ot tracestate entry,
     else the low 56 bits of the trace id). A sampled span gets th in the ot entry of its
-    tracestate. When the policy keeps error spans, a dropped span is still recorded
-    (RECORD_ONLY) so that :class:`AutoscopeSpanProcessor` can export it if it ends with
-    an error.
+    tracestate. When the policy keeps error spans or latency outliers, a dropped span is
+    still recorded (RECORD_ONLY) so that :class:`AutoscopeSpanProcessor` can export it
+    if it ends with an error or took unusually long.
     """
 
     def __init__(self, policy: Policy, service_name: str, description: str = "") -> None:
