@@ -2,8 +2,8 @@
 
     python benchmarks/bench_sampler.py [--repeat 7] [--number 20000]
 
-Prints the best of --repeat runs of --number decisions each, in microseconds per
-decision, and each Autoscope case's ratio to TraceIdRatioBased.
+Prints the best of --repeat runs of --number decisions each (the runs of all cases
+interleaved), in microseconds per decision, and each case's ratio to TraceIdRatioBased.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ SPANS = {
 }
 
 
-def per_decision(sampler, span, parent, ids, repeat: int, number: int) -> float:
+def decider(sampler, span, parent, ids):
+    """One decision per call, cycling through the trace ids."""
     name, kind, attributes = span
     should_sample = sampler.should_sample
     position = iter(range(1 << 62))
@@ -85,8 +86,17 @@ def per_decision(sampler, span, parent, ids, repeat: int, number: int) -> float:
     def decide() -> None:
         should_sample(parent, ids[next(position) & 1023], name, kind, attributes)
 
-    best = min(timeit.repeat(decide, repeat=repeat, number=number))
-    return best / number * 1e6
+    return decide
+
+
+def best_times(cases: dict, repeat: int, number: int) -> dict[str, float]:
+    """Microseconds per decision, best of repeat runs; the runs of all cases are
+    interleaved, so a burst of load on the machine does not favour one case."""
+    best = dict.fromkeys(cases, float("inf"))
+    for _ in range(repeat):
+        for label, decide in cases.items():
+            best[label] = min(best[label], timeit.timeit(decide, number=number))
+    return {label: seconds / number * 1e6 for label, seconds in best.items()}
 
 
 def main() -> None:
@@ -103,21 +113,18 @@ def main() -> None:
     child_parent = set_span_in_context(
         NonRecordingSpan(SpanContext(1, 1, False, TraceFlags(1), TraceState([("ot", "th:c")])))
     )
-    run = lambda s, span, parent=None: per_decision(  # noqa: E731
-        s, span, parent, ids, args.repeat, args.number
-    )
-    baseline = run(TraceIdRatioBased(0.25), SPANS["exact"])
-    rows = [("sdk/TraceIdRatioBased", baseline)]
-    rows.append(
-        (
-            "sdk/ParentBased(TraceIdRatioBased)",
-            run(ParentBased(TraceIdRatioBased(0.25)), SPANS["exact"]),
-        )
-    )
+    cases = {
+        "sdk/TraceIdRatioBased": decider(TraceIdRatioBased(0.25), SPANS["exact"], None, ids),
+        "sdk/ParentBased(TraceIdRatioBased)": decider(
+            ParentBased(TraceIdRatioBased(0.25)), SPANS["exact"], None, ids
+        ),
+    }
     for case, span in SPANS.items():
-        rows.append((f"autoscope/{case}", run(sampler, span)))
-    rows.append(("autoscope/exact-child", run(sampler, SPANS["exact"], child_parent)))
-    for label, micros in rows:
+        cases[f"autoscope/{case}"] = decider(sampler, span, None, ids)
+    cases["autoscope/exact-child"] = decider(sampler, SPANS["exact"], child_parent, ids)
+    times = best_times(cases, args.repeat, args.number)
+    baseline = times["sdk/TraceIdRatioBased"]
+    for label, micros in times.items():
         print(f"{label:40} {micros:7.3f} us/decision  {micros / baseline:5.2f}x")
 
 
