@@ -4,6 +4,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.SpanKind;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -93,7 +94,17 @@ final class Decider {
      * A name matcher of a rule; {@code matcherId} numbers the matchers of the whole policy, rule by
      * rule, matcher by matcher (as the runtime's latency windows are keyed).
      */
-    record Entry(Matcher matcher, CompiledRule rule, int matcherId) {}
+    record Entry(Matcher matcher, CompiledRule rule, int matcherId, long precedence) {
+        Entry(Matcher matcher, CompiledRule rule, int matcherId) {
+            // Within one matcher kind: rank, then rule index, then the rule's matcher order
+            // (policies have far fewer than 2^30 rules and matchers).
+            this(
+                    matcher,
+                    rule,
+                    matcherId,
+                    ((long) rule.rank() << 60) | ((long) rule.index << 30) | matcherId);
+        }
+    }
 
     private static final Comparator<CompiledRule> PRECEDENCE =
             Comparator.comparingInt(CompiledRule::rank).thenComparingInt(rule -> rule.index);
@@ -101,8 +112,8 @@ final class Decider {
     /** Exact names to their entries in precedence order (one per rule). */
     private final Map<String, Entry[]> exact;
 
-    /** Template, prefix and glob entries, one array per kind, in precedence order. */
-    private final Entry[][] others;
+    /** Template, prefix and glob entries, one index per kind. */
+    private final LiteralIndex[] others;
 
     final long defaultThreshold;
     final List<CompiledRule> rules;
@@ -136,11 +147,9 @@ final class Decider {
                     list.sort(Comparator.comparing(Entry::rule, PRECEDENCE));
                     exact.put(name, list.toArray(new Entry[0]));
                 });
-        this.others = new Entry[3][];
+        this.others = new LiteralIndex[3];
         for (int k = 0; k < 3; k++) {
-            List<Entry> list = otherLists.get(k);
-            list.sort(Comparator.comparing(Entry::rule, PRECEDENCE));
-            others[k] = list.toArray(new Entry[0]);
+            others[k] = new LiteralIndex(otherLists.get(k));
         }
         this.defaultThreshold = policy.defaultAction.threshold();
         this.rules = List.copyOf(compiled);
@@ -162,15 +171,99 @@ final class Decider {
                 }
             }
         }
-        for (Entry[] entries : others) {
-            for (Entry entry : entries) {
-                if (entry.matcher.matches(name)
-                        && entry.rule.appliesTo(service, kind, attributes)) {
-                    return entry;
-                }
+        for (LiteralIndex index : others) {
+            Entry entry = index.winner(service, name, kind, attributes);
+            if (entry != null) {
+                return entry;
             }
         }
         return null;
+    }
+
+    private static final Comparator<Entry> ENTRY_PRECEDENCE =
+            Comparator.comparingLong(Entry::precedence);
+
+    /**
+     * The matchers of one kind in a trie of their literal prefixes (a template's text before its
+     * first placeholder, a glob's before its first wildcard, a prefix itself), so a name is checked
+     * only against the matchers whose literal text it starts with. Walking the name down the trie,
+     * each node's entries are tried in precedence order and the best match so far is kept; no
+     * allocation.
+     */
+    private static final class LiteralIndex {
+        private static final class Node {
+            char[] keys = new char[0];
+            Node[] children = new Node[0];
+            Entry[] entries = new Entry[0];
+        }
+
+        private final Node root = new Node();
+
+        LiteralIndex(List<Entry> entries) {
+            for (Entry entry : entries) {
+                Node node = root;
+                for (char c : entry.matcher.literalPrefix().toCharArray()) {
+                    node = child(node, c);
+                }
+                node.entries = Arrays.copyOf(node.entries, node.entries.length + 1);
+                node.entries[node.entries.length - 1] = entry;
+            }
+            sortEntries(root);
+        }
+
+        private static Node child(Node node, char c) {
+            int at = Arrays.binarySearch(node.keys, c);
+            if (at >= 0) {
+                return node.children[at];
+            }
+            int insert = -at - 1;
+            char[] keys = new char[node.keys.length + 1];
+            Node[] children = new Node[node.children.length + 1];
+            System.arraycopy(node.keys, 0, keys, 0, insert);
+            System.arraycopy(node.children, 0, children, 0, insert);
+            keys[insert] = c;
+            children[insert] = new Node();
+            System.arraycopy(node.keys, insert, keys, insert + 1, node.keys.length - insert);
+            System.arraycopy(
+                    node.children, insert, children, insert + 1, node.children.length - insert);
+            node.keys = keys;
+            node.children = children;
+            return children[insert];
+        }
+
+        private static void sortEntries(Node node) {
+            Arrays.sort(node.entries, ENTRY_PRECEDENCE);
+            for (Node child : node.children) {
+                sortEntries(child);
+            }
+        }
+
+        Entry winner(String service, String name, SpanKind kind, Attributes attributes) {
+            Entry best = null;
+            Node node = root;
+            int depth = 0;
+            while (true) {
+                for (Entry entry : node.entries) {
+                    if (best != null && entry.precedence >= best.precedence) {
+                        break;
+                    }
+                    if (entry.matcher.matches(name)
+                            && entry.rule.appliesTo(service, kind, attributes)) {
+                        best = entry;
+                        break;
+                    }
+                }
+                if (depth == name.length()) {
+                    return best;
+                }
+                int at = Arrays.binarySearch(node.keys, name.charAt(depth));
+                if (at < 0) {
+                    return best;
+                }
+                node = node.children[at];
+                depth++;
+            }
+        }
     }
 
     /** How many name matchers the policy has ({@link Entry#matcherId} is below it). */

@@ -33,6 +33,26 @@ final class Matcher {
         return new Matcher(kind, text);
     }
 
+    /** Text that every name this matcher matches starts with. */
+    String literalPrefix() {
+        switch (kind) {
+            case TEMPLATE:
+                return template.literalPrefix();
+            case GLOB:
+                {
+                    int end = 0;
+                    while (end < text.length()
+                            && text.charAt(end) != '*'
+                            && text.charAt(end) != '?') {
+                        end++;
+                    }
+                    return text.substring(0, end);
+                }
+            default:
+                return text;
+        }
+    }
+
     boolean matches(String value) {
         switch (kind) {
             case EXACT:

@@ -92,6 +92,13 @@ final class Template {
                 || type == Character.OTHER_NUMBER;
     }
 
+    /**
+     * The literal text every match starts with ("" when the template starts with a placeholder).
+     */
+    String literalPrefix() {
+        return pieces.length > 0 && pieces[0].kind == PieceKind.LITERAL ? pieces[0].text : "";
+    }
+
     boolean matches(String text) {
         return matchFrom(0, text, 0);
     }

@@ -2,6 +2,9 @@ package dev.autoscope.otel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.SpanKind;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -72,6 +75,48 @@ class MatchingTest {
             })
     void templates(String template, String text, boolean matches) {
         assertEquals(matches, Matcher.of(Matcher.Kind.TEMPLATE, template).matches(text));
+    }
+
+    /**
+     * The literal-prefix index must keep list precedence: the earlier prefix rule wins over a
+     * longer one, a service-scoped rule over an earlier service-less one, and a template that
+     * starts with a placeholder (at the trie's root) still competes.
+     */
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "a|/api/v1/orders|short-prefix",
+                "a|/api/v2/x|short-prefix",
+                "checkout|/api/v1/orders|scoped-long-prefix",
+                "a|GET /items|verb-template",
+                "a|GET /api/v1/orders|verb-template",
+                "a|/b*c|glob-any",
+                "a|/bxc|glob-any",
+                "a|/b*xc|glob-star",
+                "a|zzz|",
+            })
+    void precedenceThroughTheLiteralIndex(String service, String name, String expected) {
+        String policy =
+                """
+                {"version": 2, "generator": {"tool": "t", "version": "1"}, "target_reduction": 0.5,
+                 "default_action": {"action": "keep"},
+                 "rules": [
+                   {"id": "short-prefix", "match": [{"prefix": "/api"}], "action": {"action": "keep"}},
+                   {"id": "long-prefix", "match": [{"prefix": "/api/v1/"}], "action": {"action": "keep"}},
+                   {"id": "scoped-long-prefix", "service": "checkout", "match": [{"prefix": "/api/v1/o"}],
+                    "action": {"action": "keep"}},
+                   {"id": "verb-template", "match": [{"template": "{verb} /{rest:**}"}],
+                    "action": {"action": "keep"}},
+                   {"id": "glob-any", "match": [{"glob": "/b?c"}], "action": {"action": "keep"}},
+                   {"id": "glob-star", "match": [{"glob": "/b*c"}], "action": {"action": "keep"}}
+                 ]}
+                """;
+        Decider decider =
+                new Decider(Policy.parse(policy.getBytes(StandardCharsets.UTF_8), "<test>"));
+        Decider.CompiledRule rule =
+                decider.ruleFor(service, name, SpanKind.INTERNAL, Attributes.empty());
+        assertEquals(expected, rule == null ? null : rule.rule.id());
     }
 
     @ParameterizedTest
