@@ -101,7 +101,7 @@ func (m matcherFile) one() (matchKind, string, bool) {
 type PolicyError struct {
 	// File is the policy's path.
 	File string
-	// Line is the 1-based line of a JSON syntax error (0 when not known).
+	// Line is the 1-based line of the error (0 when not known).
 	Line int
 	// Field is the JSON path of the offending field, e.g. rules[3].action.rate.
 	Field string
@@ -212,6 +212,7 @@ func parsePolicy(origin string, data []byte) (*policyFile, error) {
 	}
 	if problem := policy.firstProblem(); problem != nil {
 		problem.File = origin
+		problem.Line = lineOfField(data, problem.Field)
 		return nil, problem
 	}
 	return &policy, nil

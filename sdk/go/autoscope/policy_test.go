@@ -46,6 +46,34 @@ func TestBadPoliciesNameTheFileAndField(t *testing.T) {
 	}
 }
 
+func TestSemanticErrorsNameTheLine(t *testing.T) {
+	text := `{
+  "version": 2,
+  "generator": {"tool": "t", "version": "1"},
+  "target_reduction": 0.5,
+  "default_action": {"action": "keep"},
+  "rules": [
+    {"id": "a", "match": [{"exact": "x"}], "action": {"action": "keep"}},
+    {"id": "b", "match": [{"exact": "y"}],
+     "action": {"action": "sample",
+                "rate": 7}}
+  ]
+}`
+	path := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if want := path + ": line 10: rules[1].action.rate: rate 7 is outside [0, 1]"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	for field, want := range map[string]int{"version": 2, "rules[0]": 7, "rules[1].id": 8, "rules[1].action": 9, "rules[1].kind": 8, "": 1} {
+		if got := lineOfField([]byte(text), field); got != want {
+			t.Errorf("%q: line %d, want %d", field, got, want)
+		}
+	}
+}
+
 func TestMustLoadPanicsWithTheError(t *testing.T) {
 	defer func() {
 		if r := recover(); r == nil || !strings.Contains(r.(error).Error(), "nowhere.json") {
