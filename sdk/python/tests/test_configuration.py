@@ -51,7 +51,7 @@ def test_a_bad_policy_is_reported_with_its_file(monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", str(bad))
     # The SDK logs the factory's error and falls back to its default sampler.
     assert _import_sampler("autoscope") is None
-    assert f"{bad}: missing field `generator`" in caplog.text
+    assert f"{bad}: line 1: missing field `generator`" in caplog.text
 
 
 def exported_spans(stdout: str) -> list[dict]:

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from autoscope_otel import AutoscopeSampler, PolicyError, load_policy
+from autoscope_otel.policy import line_of_field
 
 GOOD = {
     "version": 2,
@@ -99,3 +100,34 @@ def test_version_one_policies_load(tmp_path):
     decision = sampler.decide("s", "x", None, None, bytes(16), "")
     assert decision.sampled
     assert decision.rule == "a"
+
+
+LINES = """{
+  "version": 2,
+  "generator": {"tool": "t", "version": "1"},
+  "target_reduction": 0.5,
+  "default_action": {"action": "keep"},
+  "rules": [
+    {"id": "a", "match": [{"exact": "x"}], "action": {"action": "keep"}},
+    {"id": "b", "match": [{"exact": "y"}],
+     "action": {"action": "sample",
+                "rate": 7}}
+  ]
+}"""
+
+
+def test_semantic_errors_name_the_line(tmp_path):
+    path = tmp_path / "policy.json"
+    path.write_text(LINES)
+    with pytest.raises(PolicyError) as raised:
+        load_policy(path)
+    assert str(raised.value) == f"{path}: line 10: rules[1].action.rate: rate 7.0 is outside [0, 1]"
+
+
+@pytest.mark.parametrize(
+    ("field", "line"),
+    [("version", 2), ("rules[0]", 7), ("rules[1].id", 8), ("rules[1].action", 9),
+     ("rules[1].kind", 8), ("rules[5]", 6), ("", 1)],
+)  # fmt: skip
+def test_line_of_field(field, line):
+    assert line_of_field(LINES, field) == line

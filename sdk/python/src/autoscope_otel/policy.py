@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,6 +294,48 @@ def _policy(doc: Any) -> Policy:
     return Policy(default_action, keep_errors, tuple(rules), latency_override)
 
 
+_PATH_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_DECODER = json.JSONDecoder()
+
+
+def line_of_field(text: str, field: str) -> int:
+    """The 1-based line where the value at a JSON path such as rules[3].action.rate
+    starts in text (valid JSON); where the path ends early (a missing field), the line of
+    the deepest value found. Only runs when a check failed."""
+
+    def skip_space(at: int, also: str = "") -> int:
+        while at < len(text) and text[at] in " \t\r\n" + also:
+            at += 1
+        return at
+
+    at = found = skip_space(0)
+    for key, index in _PATH_STEP.findall(field):
+        if key and text.startswith("{", at):
+            at = skip_space(at + 1)
+            while text.startswith('"', at):
+                name, at = _DECODER.raw_decode(text, at)
+                at = skip_space(at, ":")
+                if name == key:
+                    break
+                _, at = _DECODER.raw_decode(text, at)
+                at = skip_space(at, ",")
+            else:
+                break
+        elif index and text.startswith("[", at):
+            at = skip_space(at + 1)
+            for _ in range(int(index)):
+                if text.startswith("]", at):
+                    break
+                _, at = _DECODER.raw_decode(text, at)
+                at = skip_space(at, ",")
+            if text.startswith("]", at):
+                break
+        else:
+            break
+        found = at
+    return text.count("\n", 0, found) + 1
+
+
 def parse_policy(text: str, origin: str = "<string>") -> Policy:
     """Parses and validates a policy from JSON text."""
     if not text.lstrip("\ufeff").strip():
@@ -304,7 +347,8 @@ def parse_policy(text: str, origin: str = "<string>") -> Policy:
     try:
         return _policy(doc)
     except _InvalidError as problem:
-        raise PolicyError(origin, problem.message, field=problem.field) from None
+        line = line_of_field(text.lstrip("\ufeff"), problem.field)
+        raise PolicyError(origin, problem.message, field=problem.field, line=line) from None
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
