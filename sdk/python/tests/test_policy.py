@@ -121,7 +121,7 @@ def test_semantic_errors_name_the_line(tmp_path):
     path.write_text(LINES)
     with pytest.raises(PolicyError) as raised:
         load_policy(path)
-    assert str(raised.value) == f"{path}: line 10: rules[1].action.rate: rate 7.0 is outside [0, 1]"
+    assert str(raised.value) == f"{path}: line 10: rules[1].action.rate: rate 7 is outside [0, 1]"
 
 
 @pytest.mark.parametrize(

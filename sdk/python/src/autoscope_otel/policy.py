@@ -134,7 +134,7 @@ def _action(value: Any, at: str) -> Action:
             raise _InvalidError(at, "missing field `rate`")
         rate = _number(value["rate"], _join(at, "rate"))
         if not 0.0 <= rate <= 1.0:
-            raise _InvalidError(_join(at, "rate"), f"rate {rate} is outside [0, 1]")
+            raise _InvalidError(_join(at, "rate"), f"rate {value['rate']} is outside [0, 1]")
         return Action(rate)
     raise _InvalidError(_join(at, "action"), f"unknown action {kind!r} (expected keep or sample)")
 
@@ -192,7 +192,7 @@ def _policy(doc: Any) -> Policy:
     )
     reduction = _number(doc["target_reduction"], "target_reduction")
     if not 0.0 <= reduction <= 1.0:
-        raise _InvalidError("target_reduction", f"{reduction} is outside [0, 1]")
+        raise _InvalidError("target_reduction", f"{doc['target_reduction']} is outside [0, 1]")
     default_action = _action(doc["default_action"], "default_action")
     keep_errors = True
     latency_override: LatencyOverride | None = LatencyOverride()
