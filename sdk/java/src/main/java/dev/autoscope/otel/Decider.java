@@ -192,6 +192,9 @@ final class Decider {
      */
     private static final class LiteralIndex {
         private static final class Node {
+            /** The text of the edge into this node (its first character is the parent's key). */
+            String label = "";
+
             char[] keys = new char[0];
             Node[] children = new Node[0];
             Entry[] entries = new Entry[0];
@@ -209,6 +212,24 @@ final class Decider {
                 node.entries[node.entries.length - 1] = entry;
             }
             sortEntries(root);
+            compress(root);
+        }
+
+        /**
+         * Folds chains of nodes without entries and with one child into one edge (a radix tree).
+         */
+        private static void compress(Node node) {
+            for (int i = 0; i < node.children.length; i++) {
+                Node child = node.children[i];
+                StringBuilder label = new StringBuilder().append(node.keys[i]);
+                while (child.entries.length == 0 && child.children.length == 1) {
+                    label.append(child.keys[0]);
+                    child = child.children[0];
+                }
+                child.label = label.toString();
+                node.children[i] = child;
+                compress(child);
+            }
         }
 
         private static Node child(Node node, char c) {
@@ -257,11 +278,11 @@ final class Decider {
                     return best;
                 }
                 int at = Arrays.binarySearch(node.keys, name.charAt(depth));
-                if (at < 0) {
+                if (at < 0 || !name.startsWith(node.children[at].label, depth)) {
                     return best;
                 }
                 node = node.children[at];
-                depth++;
+                depth += node.label.length();
             }
         }
     }
