@@ -13,8 +13,9 @@ import java.util.Map;
 /**
  * Finds the deciding rule of a span (conformance/README.md, "1. The deciding rule"): among matching
  * rules the smallest (matcher kind, has no service, has no conditions, index) wins. Exact names are
- * looked up in a hash map; the other matchers are tried kind by kind, each list pre-sorted by
- * precedence so that the first match is the winner.
+ * looked up in a hash map whose lists are in precedence order, so the first rule whose conditions
+ * hold wins; the other matchers are tried kind by kind through a radix tree of their literal
+ * prefixes ({@link LiteralIndex}). Nothing is allocated per decision.
  */
 final class Decider {
     /** A rule as the decider holds it, with what a decision needs precomputed. */
@@ -106,9 +107,6 @@ final class Decider {
         }
     }
 
-    private static final Comparator<CompiledRule> PRECEDENCE =
-            Comparator.comparingInt(CompiledRule::rank).thenComparingInt(rule -> rule.index);
-
     /** Exact names to their entries in precedence order (one per rule). */
     private final Map<String, Entry[]> exact;
 
@@ -140,11 +138,10 @@ final class Decider {
                 }
             }
         }
-        // Stable sorts: a rule's matchers of one kind stay in their order, the first wins.
         this.exact = new HashMap<>();
         exactLists.forEach(
                 (name, list) -> {
-                    list.sort(Comparator.comparing(Entry::rule, PRECEDENCE));
+                    list.sort(ENTRY_PRECEDENCE);
                     exact.put(name, list.toArray(new Entry[0]));
                 });
         this.others = new LiteralIndex[3];
