@@ -193,7 +193,20 @@ public final class AutoscopeSampler implements Sampler {
 
         @Override
         public TraceState getUpdatedTraceState(TraceState parentTraceState) {
-            return parentTraceState.isEmpty() ? fromEmpty : withThreshold(parentTraceState, th);
+            if (parentTraceState.isEmpty() || holdsOnlyAThreshold(parentTraceState)) {
+                // Below a sampled span of this process the parent's state is just `ot=th:…`:
+                // the result is the same as from an empty state, and nothing is allocated.
+                return fromEmpty;
+            }
+            return withThreshold(parentTraceState, th);
+        }
+
+        private static boolean holdsOnlyAThreshold(TraceState state) {
+            if (state.size() != 1) {
+                return false;
+            }
+            String ot = state.get("ot");
+            return ot != null && ot.startsWith("th:") && ot.indexOf(';') < 0;
         }
     }
 

@@ -3,7 +3,11 @@ package dev.autoscope.otel.bench;
 import dev.autoscope.otel.AutoscopeSampler;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.opentelemetry.sdk.trace.samplers.SamplingResult;
@@ -48,6 +52,18 @@ public class SamplerBenchmark {
     private String[] traceIds;
     private int next;
     private final Context root = Context.root();
+
+    /** A local parent sampled by Autoscope: its tracestate is {@code ot=th:8}. */
+    private final Context sampledParent =
+            Context.root()
+                    .with(
+                            Span.wrap(
+                                    SpanContext.create(
+                                            "4bf92f3577b34da6a3ce929d0e0e4736",
+                                            "00f067aa0ba902b7",
+                                            TraceFlags.getSampled(),
+                                            TraceState.builder().put("ot", "th:8").build())));
+
     private final Attributes attributes =
             Attributes.of(
                     AttributeKey.stringKey("http.request.method"), "GET",
@@ -104,6 +120,22 @@ public class SamplerBenchmark {
         return autoscope.shouldSample(
                 root, traceId(), "GET /api/v1/resource17", SpanKind.SERVER, attributes, List.of());
     }
+
+    /** The exact path under a parent this sampler kept, with the tracestate it writes. */
+    @Benchmark
+    public TraceState autoscopeExactNameUnderSampledParent() {
+        SamplingResult result =
+                autoscope.shouldSample(
+                        sampledParent,
+                        traceId(),
+                        "GET /api/v1/resource17",
+                        SpanKind.SERVER,
+                        attributes,
+                        List.of());
+        return result.getUpdatedTraceState(PARENT_STATE);
+    }
+
+    private static final TraceState PARENT_STATE = TraceState.builder().put("ot", "th:8").build();
 
     @Benchmark
     public SamplingResult autoscopeTemplateName() {
