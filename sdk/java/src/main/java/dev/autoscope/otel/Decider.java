@@ -37,10 +37,7 @@ final class Decider {
 
         /** The rule's service and conditions hold (its name matcher matched already). */
         boolean appliesTo(String service, SpanKind kind, Attributes attributes) {
-            if (rule.service() != null && !rule.service().equals(service)) {
-                return false;
-            }
-            if (rule.kind() != null && rule.kind() != kind) {
+            if (!inScope(service, kind)) {
                 return false;
             }
             for (CompiledCondition condition : conditions) {
@@ -49,6 +46,12 @@ final class Decider {
                 }
             }
             return true;
+        }
+
+        /** The rule's service and kind hold. */
+        boolean inScope(String service, SpanKind kind) {
+            return (rule.service() == null || rule.service().equals(service))
+                    && (rule.kind() == null || rule.kind() == kind);
         }
 
         /**
@@ -61,6 +64,9 @@ final class Decider {
 
     /** An attribute condition with its keys made once, so a lookup allocates nothing. */
     static final class CompiledCondition {
+        /** Interned, so conditions of several rules on one key compare by identity. */
+        final String key;
+
         final Matcher matcher;
         final AttributeKey<String> stringKey;
         final AttributeKey<Long> longKey;
@@ -68,6 +74,7 @@ final class Decider {
         final AttributeKey<Double> doubleKey;
 
         CompiledCondition(Policy.AttributeCondition condition) {
+            this.key = condition.key().intern();
             this.matcher = condition.matcher();
             this.stringKey = AttributeKey.stringKey(condition.key());
             this.longKey = AttributeKey.longKey(condition.key());
@@ -76,6 +83,12 @@ final class Decider {
         }
 
         boolean holds(Attributes attributes) {
+            String text = text(attributes);
+            return text != null && matcher.matches(text);
+        }
+
+        /** The canonical text of the attribute, null when absent or of another type. */
+        String text(Attributes attributes) {
             Object value = attributes.get(stringKey);
             if (value == null) {
                 value = attributes.get(longKey);
@@ -86,8 +99,7 @@ final class Decider {
             if (value == null) {
                 value = attributes.get(doubleKey);
             }
-            String text = value == null ? null : CanonicalText.of(value);
-            return text != null && matcher.matches(text);
+            return value == null ? null : CanonicalText.of(value);
         }
     }
 
@@ -162,8 +174,27 @@ final class Decider {
     Entry winner(String service, String name, SpanKind kind, Attributes attributes) {
         Entry[] byName = exact.get(name);
         if (byName != null) {
+            // Rules on one name often test one key (the host of a `GET` client span): look
+            // each key up once while consecutive conditions ask for it.
+            String lastKey = null;
+            String lastText = null;
             for (Entry entry : byName) {
-                if (entry.rule.appliesTo(service, kind, attributes)) {
+                CompiledRule rule = entry.rule;
+                if (!rule.inScope(service, kind)) {
+                    continue;
+                }
+                boolean holds = true;
+                for (CompiledCondition condition : rule.conditions) {
+                    if (condition.key != lastKey) {
+                        lastKey = condition.key;
+                        lastText = condition.text(attributes);
+                    }
+                    if (lastText == null || !condition.matcher.matches(lastText)) {
+                        holds = false;
+                        break;
+                    }
+                }
+                if (holds) {
                     return entry;
                 }
             }
