@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * LatencyTracker}; every span's duration feeds it), marked sampled; then every local ancestor of an
  * exported span when that ancestor ends (sampled children of unsampled parents included), so no
  * exported span misses a parent that ran in this process and ended after it. It holds only a set of
- * span ids waiting to be kept.
+ * span ids waiting to be kept and the latency windows, never spans.
  */
 public final class AutoscopeSpanProcessor implements SpanProcessor {
     /** Span ids held at most; beyond it an ancestor is not kept (see {@link #waitingOverflow}). */
