@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,13 +36,21 @@ class PolicyTest {
 
     @Test
     void repositoryPoliciesLoad() throws Exception {
-        // Policies the analyzer wrote for the test services, when present, load too.
+        // The example policies and what the analyzer writes for the test projects (all
+        // valid for the Rust loader) load here too.
         try (var files = java.nio.file.Files.walk(Path.of("..", "..", "testdata"))) {
-            long loaded =
-                    files.filter(p -> p.getFileName().toString().equals("policy.json"))
-                            .peek(Policy::load)
-                            .count();
-            assertTrue(loaded >= 0);
+            List<Path> policies =
+                    files.filter(
+                                    p ->
+                                            p.getFileName().toString().endsWith("policy.json")
+                                                    || (p.getParent().endsWith("policies")
+                                                            && p.toString().endsWith(".json")))
+                            .sorted()
+                            .toList();
+            assertTrue(policies.size() >= 5, "policies found: " + policies);
+            for (Path policy : policies) {
+                Policy.load(policy);
+            }
         }
     }
 
