@@ -1,0 +1,98 @@
+package autoscope
+
+// prefixTrie indexes candidates by a literal prefix (a prefix matcher's text, a
+// template's text before its first placeholder): walking a span name down the trie
+// meets exactly the candidates whose prefix the name starts with, so a policy's many
+// templates and prefixes cost one walk instead of one test each.
+type prefixTrie struct {
+	root trieNode
+}
+
+type trieNode struct {
+	children []trieEdge
+	// candidates are indexes into the owning list, which is sorted by rank, so they are
+	// in rank order too.
+	candidates []int
+}
+
+// trieEdge is labelled with a run of bytes: the nodes between would have one child and
+// no candidates (they are compressed away by finish).
+type trieEdge struct {
+	label string
+	node  *trieNode
+}
+
+func (t *prefixTrie) insert(prefix string, candidate int) {
+	node := &t.root
+	for i := 0; i < len(prefix); i++ {
+		node = node.child(prefix[i], true)
+	}
+	node.candidates = append(node.candidates, candidate)
+}
+
+func (n *trieNode) child(b byte, create bool) *trieNode {
+	for i := range n.children {
+		if n.children[i].label[0] == b {
+			return n.children[i].node
+		}
+	}
+	if !create {
+		return nil
+	}
+	child := &trieNode{}
+	n.children = append(n.children, trieEdge{string([]byte{b}), child})
+	return child
+}
+
+// finish compresses chains of single-child nodes without candidates into one edge.
+func (t *prefixTrie) finish() {
+	t.root.compress()
+}
+
+func (n *trieNode) compress() {
+	for i := range n.children {
+		edge := &n.children[i]
+		for len(edge.node.children) == 1 && len(edge.node.candidates) == 0 {
+			next := edge.node.children[0]
+			edge.label += next.label
+			edge.node = next.node
+		}
+		edge.node.compress()
+	}
+}
+
+// best is the lowest-ranked candidate (an index into list) among those whose prefix
+// name starts with and for which ok holds; -1 if none.
+func (t *prefixTrie) best(name string, list []candidate, ok func(*candidate) bool) int {
+	best := -1
+	node := &t.root
+	for at := 0; ; {
+		for _, c := range node.candidates {
+			if best >= 0 && list[best].rank <= list[c].rank {
+				break // in rank order: nothing later at this node wins
+			}
+			if ok(&list[c]) {
+				best = c
+				break
+			}
+		}
+		if at == len(name) {
+			return best
+		}
+		next := (*trieNode)(nil)
+		for i := range node.children {
+			edge := &node.children[i]
+			if edge.label[0] == name[at] {
+				if len(name)-at >= len(edge.label) && name[at:at+len(edge.label)] == edge.label {
+					next = edge.node
+					at += len(edge.label)
+				}
+				break
+			}
+		}
+		if next == nil {
+			return best
+		}
+		node = next
+	}
+}
