@@ -437,12 +437,7 @@ pub fn summary_json(run: &AnalysisRun) -> serde_json::Value {
         .iter()
         .map(|(language, n)| (format!("{language:?}").to_ascii_lowercase(), (*n).into()))
         .collect();
-    let keep_rules = analysis
-        .policy
-        .rules
-        .iter()
-        .filter(|r| r.action == policy_schema::Action::Keep)
-        .count();
+    let written = PolicyCounts::of(&analysis.policy);
     serde_json::json!({
         "files": files,
         "lines": stats.lines,
@@ -451,8 +446,10 @@ pub fn summary_json(run: &AnalysisRun) -> serde_json::Value {
         "call_edges": stats.call_edges,
         "cross_service_edges": stats.cross_service_edges,
         "span_sites": stats.span_sites,
-        "rules": stats.rules,
-        "keep_rules": keep_rules,
+        "rules": written.rules,
+        "keep_rules": written.keep,
+        "sampled_rules": written.sampled,
+        "default_rate": written.default_rate,
         "syntax_errors": stats.syntax_errors,
         "files_with_syntax_errors": syntax_error_files(analysis),
         "warnings": analysis.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count(),
@@ -509,15 +506,10 @@ pub fn print_summary(run: &AnalysisRun) {
     {
         console::detail(&note.to_string());
     }
-    let kept = analysis
-        .policy
-        .rules
-        .iter()
-        .filter(|r| r.action == policy_schema::Action::Keep)
-        .count();
+    let written = PolicyCounts::of(&analysis.policy);
     let seconds = run.seconds;
     console::status(&format!(
-        "analyzed {files} files ({}), {} lines, {} services: {} functions, {} call edges ({} cross-service), {} span sites, {} rules ({kept} keep); {} syntax errors in {} files, {} warnings; {:.2} s ({:.0} lines/s)",
+        "analyzed {files} files ({}), {} lines, {} services: {} functions, {} call edges ({} cross-service), {} span sites, {} rules ({} keep, {} sampled, default rate {}); {} syntax errors in {} files, {} warnings; {:.2} s ({:.0} lines/s)",
         per_language.join(", "),
         stats.lines,
         stats.services,
@@ -525,7 +517,10 @@ pub fn print_summary(run: &AnalysisRun) {
         stats.call_edges,
         stats.cross_service_edges,
         stats.span_sites,
-        stats.rules,
+        written.rules,
+        written.keep,
+        written.sampled,
+        written.default_rate,
         stats.syntax_errors,
         syntax.len(),
         syntax.len() + warnings.len(),
@@ -538,6 +533,34 @@ pub fn print_summary(run: &AnalysisRun) {
             100.0 * share,
             100.0 * (1.0 - run.target_reduction)
         ));
+    }
+}
+
+/// What the written policy does (after calibration): the summary describes it, not the
+/// draft generation made before.
+struct PolicyCounts {
+    rules: usize,
+    keep: usize,
+    sampled: usize,
+    default_rate: f64,
+}
+
+impl PolicyCounts {
+    fn of(policy: &policy_schema::Policy) -> Self {
+        let keep = policy
+            .rules
+            .iter()
+            .filter(|r| r.action == policy_schema::Action::Keep)
+            .count();
+        Self {
+            rules: policy.rules.len(),
+            keep,
+            sampled: policy.rules.len() - keep,
+            default_rate: match policy.default_action {
+                policy_schema::Action::Keep => 1.0,
+                policy_schema::Action::Sample { rate } => rate,
+            },
+        }
     }
 }
 
