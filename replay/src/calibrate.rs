@@ -8,6 +8,7 @@
 //! the user's target. The policy still records the user's target.
 
 use crate::apply::{TraceGroups, sample_document};
+use autoscope_analysis::budget::RuleCosts;
 use autoscope_analysis::policy_gen::{self, PolicyOptions, RuleDraft, Volumes};
 use policy_schema::Policy;
 use runtime_sampler::Sampler;
@@ -47,13 +48,14 @@ pub fn calibrate(
     drafts: &[RuleDraft],
     volumes: &Volumes,
     options: &PolicyOptions,
+    costs: &RuleCosts,
     docs: &[TraceDocument],
 ) -> Calibrated {
     let target = options.target_reduction.clamp(0.0, 1.0);
     let evaluate = |internal: f64| {
         let mut tightened = options.clone();
         tightened.target_reduction = internal;
-        let mut policy = policy_gen::generate(drafts, &tightened, Some(volumes));
+        let mut policy = policy_gen::generate(drafts, &tightened, Some(volumes), costs);
         policy.target_reduction = options.target_reduction;
         let kept_share = simulated_kept_share(&policy, docs);
         Calibrated { policy, kept_share }
@@ -100,6 +102,7 @@ mod tests {
                 line: None,
                 reasons: Vec::new(),
             },
+            sites: Vec::new(),
         }
     }
 
@@ -140,16 +143,18 @@ mod tests {
             source_root: None,
         };
         let docs = [sample()];
-        let plain = policy_gen::generate(&drafts, &options, Some(&volumes));
+        // Unrelated rules: the call graph does not tell the cost of the ancestors.
+        let costs = RuleCosts::flat(drafts.len());
+        let plain = policy_gen::generate(&drafts, &options, Some(&volumes), &costs);
         let plain_share = simulated_kept_share(&plain, &docs).expect("a share");
         assert!(plain_share > 0.12, "volume-only rates keep {plain_share}");
-        let calibrated = calibrate(&drafts, &volumes, &options, &docs).policy;
+        let calibrated = calibrate(&drafts, &volumes, &options, &costs, &docs).policy;
         let share = simulated_kept_share(&calibrated, &docs).expect("a share");
         assert!(share <= 0.1, "calibrated policy keeps {share}");
         assert!(share > 0.02, "calibrated policy keeps too little: {share}");
         assert_eq!(calibrated.target_reduction, 0.9);
         assert_eq!(
-            calibrate(&drafts, &volumes, &options, &docs).policy,
+            calibrate(&drafts, &volumes, &options, &costs, &docs).policy,
             calibrated
         );
     }

@@ -362,8 +362,13 @@ pub fn run_analysis(
             target_reduction,
             source_root: options.source_root_label.clone(),
         };
-        let calibrated =
-            calibrate::calibrate(&analysis.drafts, &volumes, &policy_options, &trace_docs);
+        let calibrated = calibrate::calibrate(
+            &analysis.drafts,
+            &volumes,
+            &policy_options,
+            &analysis.costs,
+            &trace_docs,
+        );
         analysis.policy = calibrated.policy;
         if let Some(share) = calibrated.kept_share {
             let spans = trace_docs.iter().map(|d| d.spans.len()).sum::<usize>();
