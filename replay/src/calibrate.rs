@@ -14,6 +14,29 @@ use policy_schema::Policy;
 use runtime_sampler::Sampler;
 use trace_formats::TraceDocument;
 
+/// Splits documents into (calibration, holdout) by trace id: a trace is held out when
+/// the xxh3 hash of its id falls in the first `holdout` share of the hash range, so the
+/// split is deterministic, keeps traces whole, and is independent of the sampling
+/// randomness (which comes from the id's low bits, not a hash).
+pub fn split_by_trace_id(
+    docs: &[TraceDocument],
+    holdout: f64,
+) -> (Vec<TraceDocument>, Vec<TraceDocument>) {
+    let limit = (holdout.clamp(0.0, 1.0) * u64::MAX as f64) as u64;
+    let mut calibration = Vec::new();
+    let mut held_out = Vec::new();
+    for doc in docs {
+        let (out, kept): (Vec<_>, Vec<_>) = doc
+            .spans
+            .iter()
+            .cloned()
+            .partition(|span| xxhash_rust::xxh3::xxh3_64(&span.trace_id) < limit);
+        calibration.push(TraceDocument::new(doc.format, doc.origin.clone(), kept));
+        held_out.push(TraceDocument::new(doc.format, doc.origin.clone(), out));
+    }
+    (calibration, held_out)
+}
+
 /// Bisection steps: the internal target is then known to within 2^-12 of its range.
 const STEPS: u32 = 12;
 
@@ -51,6 +74,8 @@ pub fn calibrate(
     costs: &RuleCosts,
     docs: &[TraceDocument],
 ) -> Calibrated {
+    // The expected cost model (`policy_gen::generate`) first; then the simulation
+    // tightens what it misses.
     let target = options.target_reduction.clamp(0.0, 1.0);
     let evaluate = |internal: f64| {
         let mut tightened = options.clone();
@@ -157,5 +182,23 @@ mod tests {
             calibrate(&drafts, &volumes, &options, &costs, &docs).policy,
             calibrated
         );
+    }
+
+    #[test]
+    fn the_holdout_split_keeps_traces_whole_and_is_near_its_fraction() {
+        let docs = [sample()];
+        let (calibration, holdout) = split_by_trace_id(&docs, 0.5);
+        let ids = |docs: &[TraceDocument]| -> std::collections::BTreeSet<Vec<u8>> {
+            docs.iter()
+                .flat_map(|d| d.spans.iter().map(|s| s.trace_id.clone()))
+                .collect()
+        };
+        let (a, b) = (ids(&calibration), ids(&holdout));
+        assert!(a.is_disjoint(&b));
+        assert_eq!(a.len() + b.len(), 400);
+        assert!((150..250).contains(&b.len()), "{} held out", b.len());
+        assert_eq!(calibration[0].spans.len() + holdout[0].spans.len(), 800);
+        let (all, none) = split_by_trace_id(&docs, 0.0);
+        assert_eq!((all[0].spans.len(), none[0].spans.len()), (800, 0));
     }
 }

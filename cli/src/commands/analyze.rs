@@ -62,6 +62,10 @@ pub struct AnalysisArgs {
         default_value = "auto"
     )]
     pub instrumentation: Vec<String>,
+    /// Hold this share of the `--traces` sample's traces out of calibration (split by
+    /// trace id) and report what the policy keeps of both halves.
+    #[arg(long, value_name = "FRACTION", requires = "traces")]
+    pub holdout: Option<f64>,
 }
 
 impl AnalysisArgs {
@@ -101,6 +105,9 @@ impl AnalysisArgs {
                 "--instrumentation".to_string(),
                 self.instrumentation.join(","),
             ]);
+        }
+        if let Some(holdout) = self.holdout {
+            out.extend(["--holdout".to_string(), holdout.to_string()]);
         }
         out
     }
@@ -290,8 +297,11 @@ pub struct AnalysisRun {
     pub analysis: Analysis,
     /// Wall time of the analysis.
     pub seconds: f64,
-    /// Spans in the trace sample, and the share the policy keeps of them.
+    /// Spans in the trace sample (its calibration half with `--holdout`), and the share
+    /// the policy keeps of them.
     pub trace_sample: Option<(usize, f64)>,
+    /// With `--holdout`: spans held out of calibration, and the share the policy keeps.
+    pub holdout_sample: Option<(usize, f64)>,
     /// The target reduction the policy was made for.
     pub target_reduction: f64,
 }
@@ -304,8 +314,19 @@ pub fn run_analysis(
 ) -> Result<AnalysisRun> {
     check_target_reduction(target_reduction)?;
     let instrumentation = instrumentation_profiles(&args.instrumentation)?;
+    if let Some(holdout) = args.holdout
+        && !(holdout > 0.0 && holdout < 1.0)
+    {
+        return Err(super::input_error(format!(
+            "--holdout {holdout} is outside (0, 1)"
+        )));
+    }
     let started = Instant::now();
-    let trace_docs = read_traces(&args.traces)?;
+    let all_docs = read_traces(&args.traces)?;
+    let (trace_docs, holdout_docs) = match args.holdout {
+        Some(holdout) => calibrate::split_by_trace_id(&all_docs, holdout),
+        None => (all_docs, Vec::new()),
+    };
     let (trace_spans, trace_error_spans) = trace_span_names(&trace_docs);
     let options = AnalyzeOptions {
         discover: DiscoverOptions {
@@ -375,10 +396,16 @@ pub fn run_analysis(
             trace_sample = Some((spans, share));
         }
     }
+    let holdout_sample =
+        calibrate::simulated_kept_share(&analysis.policy, &holdout_docs).map(|share| {
+            let spans = holdout_docs.iter().map(|d| d.spans.len()).sum::<usize>();
+            (spans, share)
+        });
     Ok(AnalysisRun {
         analysis,
         seconds: started.elapsed().as_secs_f64(),
         trace_sample,
+        holdout_sample,
         target_reduction,
     })
 }
@@ -464,6 +491,10 @@ pub fn summary_json(run: &AnalysisRun) -> serde_json::Value {
             "kept_share": share,
             "target_kept_share": 1.0 - run.target_reduction,
         })),
+        "holdout_sample": run.holdout_sample.map(|(spans, share)| serde_json::json!({
+            "spans": spans,
+            "kept_share": share,
+        })),
     })
 }
 
@@ -532,11 +563,22 @@ pub fn print_summary(run: &AnalysisRun) {
         seconds,
         stats.lines as f64 / seconds.max(1e-9),
     ));
+    let half = if run.holdout_sample.is_some() {
+        "calibration half of the trace sample"
+    } else {
+        "trace sample"
+    };
     if let Some((spans, share)) = run.trace_sample {
         console::status(&format!(
-            "on the trace sample the policy keeps {:.1}% of {spans} spans (target: at most {:.1}%)",
+            "on the {half} the policy keeps {:.1}% of {spans} spans (target: at most {:.1}%)",
             100.0 * share,
             100.0 * (1.0 - run.target_reduction)
+        ));
+    }
+    if let Some((spans, share)) = run.holdout_sample {
+        console::status(&format!(
+            "on the holdout half (not used for calibration) it keeps {:.1}% of {spans} spans",
+            100.0 * share
         ));
     }
 }
@@ -595,6 +637,7 @@ mod tests {
             follow_symlinks: true,
             traces: vec![PathBuf::from("policies/../spans.csv")],
             instrumentation: vec!["otel-java@2".into(), "skywalking".into()],
+            holdout: Some(0.5),
         };
         let arguments = args.to_arguments(Path::new("policies"));
         assert_eq!(
@@ -615,7 +658,9 @@ mod tests {
                 "--traces",
                 "../spans.csv",
                 "--instrumentation",
-                "otel-java@2,skywalking"
+                "otel-java@2,skywalking",
+                "--holdout",
+                "0.5"
             ]
         );
         let back = AnalysisArgs::from_arguments(&arguments, Path::new("policies")).unwrap();

@@ -636,3 +636,64 @@ fn analyze_writes_a_monotone_policy_and_check_reports_a_hand_edit_that_breaks_it
         text(&out.stdout)
     );
 }
+
+#[test]
+fn holdout_calibrates_on_one_half_and_reports_both() {
+    let dir = tempfile::tempdir().unwrap();
+    write_shop(dir.path());
+    let mut csv = String::from(
+        "StartTime,EndTime,URL,SpanType,Service,SpanId,TraceId,Peer,ParentSpan,Component,IsError\n",
+    );
+    for i in 0..200 {
+        csv.push_str(&format!(
+            "1000,1010,GET /payments/<payment_id>,Entry,payments,t{i}.1.0,t{i}.1,payments,-1,Flask,False\n"
+        ));
+    }
+    std::fs::write(dir.path().join("spans.csv"), csv).unwrap();
+    let args = [
+        "analyze",
+        ".",
+        "-o",
+        "policy.json",
+        "--json",
+        "--traces",
+        "spans.csv",
+        "--holdout",
+        "0.5",
+    ];
+    let out = autoscope(&args, dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let calibration = summary["trace_sample"]["spans"].as_u64().unwrap();
+    let holdout = summary["holdout_sample"]["spans"].as_u64().unwrap();
+    assert_eq!(calibration + holdout, 200);
+    assert!((60..140).contains(&holdout), "{summary}");
+    let held_share = summary["holdout_sample"]["kept_share"].as_f64().unwrap();
+    assert!(held_share < 0.4, "{summary}");
+    let policy = policy_schema::from_path(&dir.path().join("policy.json")).unwrap();
+    assert!(
+        policy
+            .generator
+            .arguments
+            .ends_with(&["--holdout".into(), "0.5".into()]),
+        "{:?}",
+        policy.generator.arguments
+    );
+    let out = autoscope(&["check", "-p", "policy.json", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = autoscope(
+        &[
+            "analyze",
+            ".",
+            "-o",
+            "p2.json",
+            "--traces",
+            "spans.csv",
+            "--holdout",
+            "1.5",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("p2.json").exists());
+}
