@@ -22,6 +22,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 pub const LOOP_ITERATIONS: f64 = 10.0;
 /// Share of spans assumed to end in error when no trace sample tells.
 pub const STATIC_ERROR_SHARE: f64 = 0.005;
+/// Spans above a span site without a parent in the code that are kept with it: its
+/// caller's client span and, behind a gateway or a front end, the server span that made
+/// the call — code the analysis does not see, sampled by the default action, but kept as
+/// ancestors whenever anything below is kept.
+pub const UNSEEN_CALLER_SPANS: f64 = 2.0;
 /// Upper bound on spans per request and descendants per span (recursion, nested loops).
 const MAX_SPANS: f64 = 1e6;
 /// Nodes one upward walk visits at most.
@@ -297,6 +302,16 @@ impl RuleCosts {
             out.parents[rule] = edges.into_values().collect();
         }
         out
+    }
+
+    /// Spans kept per kept span of `rule`: itself, plus the callers the code does not
+    /// show when no rule can be its parent ([`UNSEEN_CALLER_SPANS`]).
+    pub fn spans_per_kept(&self, rule: usize) -> f64 {
+        if self.parents[rule].is_empty() {
+            1.0 + UNSEEN_CALLER_SPANS
+        } else {
+            1.0
+        }
     }
 
     /// Raises every rule's rate to at least that of each rule it can be the parent of,

@@ -327,6 +327,12 @@ pub fn generate(
                 costs.descendants[i],
                 100.0 * kept
             );
+            if costs.parents[i].is_empty() {
+                detail.push_str(&format!(
+                    "; no parent in the code: {} unseen caller spans counted with each kept span",
+                    budget::UNSEEN_CALLER_SPANS
+                ));
+            }
             if let Some(volumes) = measured {
                 match volumes.per_rule[i] {
                     0 => detail.push_str("; not in the trace sample: estimated rate kept"),
@@ -373,7 +379,8 @@ pub fn generate(
 /// Spans no rule matches, for [`choose_rates`].
 #[derive(Debug, Clone, Copy)]
 enum Unmatched {
-    /// Without traces: unknown, not budgeted; the default rate stays [`DEFAULT_RATE`].
+    /// Without traces: unknown, not budgeted; the default rate is the lowest rule rate
+    /// (at most [`DEFAULT_RATE`]).
     None,
     /// Measured on a sample: they weigh like a rule of [`UNMATCHED_SCORE`].
     Spans(f64),
@@ -409,6 +416,7 @@ fn choose_rates(
             .enumerate()
             .map(|(i, &rate)| {
                 volume[i]
+                    * costs.spans_per_kept(i)
                     * budget::expected_kept_share(
                         round_rate(rate),
                         costs.descendants[i],
@@ -416,11 +424,16 @@ fn choose_rates(
                     )
             })
             .sum();
+        // The default action never samples above a rule: an unmatched span under any
+        // rule is then only kept when that rule keeps its parent.
+        let lowest_rule = rates.iter().copied().fold(DEFAULT_RATE, f64::min);
         let default_rate = match unmatched {
-            Unmatched::None => DEFAULT_RATE,
+            Unmatched::None => lowest_rule,
             Unmatched::Spans(spans) => {
-                let rate = (k * UNMATCHED_SCORE).clamp(MIN_RATE, DEFAULT_RATE);
-                kept += spans * budget::expected_kept_share(rate, 0.0, override_share);
+                let rate = (k * UNMATCHED_SCORE)
+                    .clamp(MIN_RATE, DEFAULT_RATE)
+                    .min(lowest_rule);
+                kept += spans * budget::expected_kept_share(round_rate(rate), 0.0, override_share);
                 rate
             }
         };
@@ -581,6 +594,7 @@ mod tests {
             .enumerate()
             .map(|(i, &rate)| {
                 costs.volume[i]
+                    * costs.spans_per_kept(i)
                     * budget::expected_kept_share(rate, costs.descendants[i], override_share)
             })
             .sum();
@@ -622,7 +636,7 @@ mod tests {
         assert!(tight.windows(2).all(|w| w[0] <= w[1]), "{tight:?}");
         assert!(tight.iter().zip(&loose).all(|(t, l)| t <= l));
         assert!(loose.iter().sum::<f64>() > tight.iter().sum::<f64>());
-        assert!(loose[9] > 0.9, "{loose:?}");
+        assert!(loose[9] > tight[9], "{loose:?}");
     }
 
     #[test]
@@ -640,7 +654,18 @@ mod tests {
             .zip(&volumes.per_rule)
             .map(|(r, &v)| v as f64 * rate_of(r.action))
             .sum();
-        assert!((kept / 1000.0 - 0.2).abs() < 0.02, "kept share {kept}");
+        // Unrelated rules are roots: their unseen callers are kept with them, and the
+        // latency override may fire on any span.
+        let kept = kept * (1.0 + budget::UNSEEN_CALLER_SPANS)
+            + 1000.0
+                * (1.0 + budget::UNSEEN_CALLER_SPANS)
+                * budget::latency_outlier_share(6.0)
+                * 0.8;
+        assert!(
+            (kept / 1000.0 - 0.2).abs() < 0.02,
+            "kept share {}",
+            kept / 1000.0
+        );
     }
 
     #[test]
@@ -681,11 +706,14 @@ mod tests {
         // Each span may also be an override: the error share measured, outliers estimated.
         let override_share = budget::latency_outlier_share(6.0) + 100.0 / 2000.0;
         let expected = |rate| budget::expected_kept_share(rate, 0.0, override_share);
+        // Unrelated rules: each kept span also keeps its unseen callers.
         let kept: f64 = policy
             .rules
             .iter()
             .zip(&volumes.per_rule)
-            .map(|(r, &v)| v as f64 * expected(rate_of(r.action)))
+            .map(|(r, &v)| {
+                v as f64 * (1.0 + budget::UNSEEN_CALLER_SPANS) * expected(rate_of(r.action))
+            })
             .sum::<f64>()
             + volumes.unmatched as f64 * expected(default_rate)
             + volumes.errors as f64;

@@ -63,10 +63,10 @@ pub struct Calibrated {
     pub kept_share: Option<f64>,
 }
 
-/// The policy [`policy_gen::generate`] makes for `drafts` and `volumes`, tightened until
-/// the runtime sampler keeps at most `1 - target_reduction` of `docs` — or as tight as
-/// generation allows when even that keeps more (error spans alone may exceed the
-/// budget).
+/// The policy [`policy_gen::generate`] makes for `drafts` and `volumes`, tightened or
+/// loosened until the runtime sampler keeps just under `1 - target_reduction` of `docs`
+/// — or as tight as generation allows when even that keeps more (error spans alone may
+/// exceed the budget).
 pub fn calibrate(
     drafts: &[RuleDraft],
     volumes: &Volumes,
@@ -88,22 +88,28 @@ pub fn calibrate(
     let allowed = 1.0 - target;
     let fits = |candidate: &Calibrated| candidate.kept_share.is_none_or(|s| s <= allowed);
     let first = evaluate(target);
-    if fits(&first) {
-        return first;
-    }
-    let (mut loose, mut tight) = (target, 1.0);
-    let mut best = None;
+    // Bisection on the internal target: towards 1 when the first policy keeps too much,
+    // towards 0 (looser) when it keeps less than allowed, so the sample's kept share
+    // lands just under the target from either side.
+    let (mut loose, mut tight, mut best) = if fits(&first) {
+        if first.kept_share.is_none() {
+            return first;
+        }
+        (0.0, target, first)
+    } else {
+        (target, 1.0, evaluate(1.0))
+    };
     for _ in 0..STEPS {
         let mid = (loose + tight) / 2.0;
         let candidate = evaluate(mid);
         if fits(&candidate) {
             tight = mid;
-            best = Some(candidate);
+            best = candidate;
         } else {
             loose = mid;
         }
     }
-    best.unwrap_or_else(|| evaluate(tight))
+    best
 }
 
 #[cfg(test)]
@@ -168,15 +174,19 @@ mod tests {
             source_root: None,
         };
         let docs = [sample()];
-        // Unrelated rules: the call graph does not tell the cost of the ancestors.
+        // Unrelated rules: the model counts unseen callers for both, and misses that
+        // every kept child keeps its root; the simulation corrects either way.
         let costs = RuleCosts::flat(drafts.len());
         let plain = policy_gen::generate(&drafts, &options, Some(&volumes), &costs);
         let plain_share = simulated_kept_share(&plain, &docs).expect("a share");
-        assert!(plain_share > 0.12, "volume-only rates keep {plain_share}");
+        assert!(
+            !(0.08..=0.1).contains(&plain_share),
+            "the model alone keeps {plain_share}"
+        );
         let calibrated = calibrate(&drafts, &volumes, &options, &costs, &docs).policy;
         let share = simulated_kept_share(&calibrated, &docs).expect("a share");
         assert!(share <= 0.1, "calibrated policy keeps {share}");
-        assert!(share > 0.02, "calibrated policy keeps too little: {share}");
+        assert!(share > 0.08, "calibrated policy keeps too little: {share}");
         assert_eq!(calibrated.target_reduction, 0.9);
         assert_eq!(
             calibrate(&drafts, &volumes, &options, &costs, &docs).policy,
