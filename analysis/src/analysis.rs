@@ -167,6 +167,7 @@ pub fn analyze_facts(
     let mut drafts = policy_gen::draft_rules(&program, &graph, &sites, &scores);
     let policy_options = PolicyOptions {
         target_reduction: options.target_reduction,
+        static_target_reduction: None,
         source_root: options.source_root_label.clone(),
     };
     let volumes = (!options.trace_spans.is_empty()).then(|| Volumes {

@@ -178,6 +178,10 @@ pub struct PolicyOptions {
     pub target_reduction: f64,
     /// Source root as given, recorded in the generator block.
     pub source_root: Option<String>,
+    /// The target the call-graph estimate is made for — and so the rate of rules a
+    /// trace sample never matched — when calibration moves `target_reduction` to meet
+    /// the user's target on the sample; `None`: `target_reduction`.
+    pub static_target_reduction: Option<f64>,
 }
 
 /// Span volume per rule, measured on a trace sample.
@@ -210,6 +214,7 @@ pub fn keep_all_policy(drafts: &[RuleDraft]) -> Policy {
         &vec![Action::Keep; drafts.len()],
         &PolicyOptions {
             target_reduction: 0.0,
+            static_target_reduction: None,
             source_root: None,
         },
     );
@@ -271,7 +276,11 @@ pub fn generate(
         &vec![None; drafts.len()],
         Unmatched::None,
         latency + budget::STATIC_ERROR_SHARE,
-        (1.0 - target) * costs.volume.iter().sum::<f64>(),
+        (1.0 - options
+            .static_target_reduction
+            .unwrap_or(target)
+            .clamp(0.0, 1.0))
+            * costs.volume.iter().sum::<f64>(),
     );
     let measured = volumes.filter(|v| v.total() > 0 && v.per_rule.len() == drafts.len());
     let choice = match measured {
@@ -544,6 +553,7 @@ mod tests {
     fn options(target_reduction: f64) -> PolicyOptions {
         PolicyOptions {
             target_reduction,
+            static_target_reduction: None,
             source_root: None,
         }
     }

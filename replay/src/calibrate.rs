@@ -80,6 +80,7 @@ pub fn calibrate(
     let evaluate = |internal: f64| {
         let mut tightened = options.clone();
         tightened.target_reduction = internal;
+        tightened.static_target_reduction = Some(target);
         let mut policy = policy_gen::generate(drafts, &tightened, Some(volumes), costs);
         policy.target_reduction = options.target_reduction;
         let kept_share = simulated_kept_share(&policy, docs);
@@ -171,6 +172,7 @@ mod tests {
         };
         let options = PolicyOptions {
             target_reduction: 0.9,
+            static_target_reduction: None,
             source_root: None,
         };
         let docs = [sample()];

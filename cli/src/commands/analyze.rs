@@ -381,6 +381,7 @@ pub fn run_analysis(
         // more. Tighten until the runtime sampler meets the target on the sample.
         let policy_options = policy_gen::PolicyOptions {
             target_reduction,
+            static_target_reduction: None,
             source_root: options.source_root_label.clone(),
         };
         let calibrated = calibrate::calibrate(
