@@ -37,6 +37,34 @@ pub fn split_by_trace_id(
     (calibration, held_out)
 }
 
+/// Copies of the sample with fresh randomness that calibration measures on: one trace
+/// is kept or dropped as a whole by its one randomness, so a sample of a few thousand
+/// traces keeps ±1–2 points around its expectation by chance alone, and bisecting on one
+/// draw fits rates to that draw instead of to the traffic.
+pub const CALIBRATION_DRAWS: usize = 4;
+
+/// `copies` copies of `docs`, each trace id suffixed with `/copy` so the sampler draws a
+/// new randomness for it (a suffixed id is never a W3C id: it is hashed).
+pub fn redrawn(docs: &[TraceDocument], copies: usize) -> Vec<TraceDocument> {
+    (0..copies)
+        .flat_map(|copy| {
+            docs.iter().map(move |doc| {
+                let spans = doc
+                    .spans
+                    .iter()
+                    .map(|span| {
+                        let mut span = span.clone();
+                        span.trace_id
+                            .extend_from_slice(format!("/{copy}").as_bytes());
+                        span
+                    })
+                    .collect();
+                TraceDocument::new(doc.format, doc.origin.clone(), spans)
+            })
+        })
+        .collect()
+}
+
 /// Bisection steps: the internal target is then known to within 2^-12 of its range.
 const STEPS: u32 = 12;
 
@@ -59,7 +87,8 @@ pub fn simulated_kept_share(policy: &Policy, docs: &[TraceDocument]) -> Option<f
 pub struct Calibrated {
     /// The policy.
     pub policy: Policy,
-    /// Share of the sample's spans the runtime sampler keeps with it.
+    /// Share of the sample's spans the runtime sampler keeps with it, over
+    /// [`CALIBRATION_DRAWS`] draws of the traces' randomness.
     pub kept_share: Option<f64>,
 }
 
@@ -75,7 +104,9 @@ pub fn calibrate(
     docs: &[TraceDocument],
 ) -> Calibrated {
     // The expected cost model (`policy_gen::generate`) first; then the simulation
-    // tightens what it misses.
+    // corrects what it misses, on several draws of the traces' randomness.
+    let draws = redrawn(docs, CALIBRATION_DRAWS);
+    let docs = draws.as_slice();
     let target = options.target_reduction.clamp(0.0, 1.0);
     let evaluate = |internal: f64| {
         let mut tightened = options.clone();
@@ -186,14 +217,31 @@ mod tests {
             "the model alone keeps {plain_share}"
         );
         let calibrated = calibrate(&drafts, &volumes, &options, &costs, &docs).policy;
-        let share = simulated_kept_share(&calibrated, &docs).expect("a share");
+        let draws = redrawn(&docs, CALIBRATION_DRAWS);
+        let share = simulated_kept_share(&calibrated, &draws).expect("a share");
         assert!(share <= 0.1, "calibrated policy keeps {share}");
         assert!(share > 0.08, "calibrated policy keeps too little: {share}");
+        // One draw of 400 traces lands near the expectation, not on it.
+        let one_draw = simulated_kept_share(&calibrated, &docs).expect("a share");
+        assert!((0.05..0.15).contains(&one_draw), "{one_draw}");
         assert_eq!(calibrated.target_reduction, 0.9);
         assert_eq!(
             calibrate(&drafts, &volumes, &options, &costs, &docs).policy,
             calibrated
         );
+    }
+
+    #[test]
+    fn redrawn_copies_have_distinct_trace_ids_and_the_same_traces() {
+        let docs = [sample()];
+        let copies = redrawn(&docs, 3);
+        assert_eq!(copies.len(), 3);
+        let ids: std::collections::BTreeSet<&[u8]> = copies
+            .iter()
+            .flat_map(|d| d.spans.iter().map(|s| s.trace_id.as_slice()))
+            .collect();
+        assert_eq!(ids.len(), 1200);
+        assert!(copies.iter().all(|d| d.spans.len() == 800));
     }
 
     #[test]
