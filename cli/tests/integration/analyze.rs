@@ -256,9 +256,9 @@ fn traces_set_rates_by_volume_and_bad_trace_files_exit_2() {
     assert!(rate > 0.05 && rate <= 0.2, "rate {rate}");
     let sample = trace_formats::read_path(&dir.path().join("spans.csv")).unwrap();
     // Calibration meets the target in expectation over several draws of randomness.
-    use autoscope_replay::calibrate::{CALIBRATION_DRAWS, redrawn, simulated_kept_share};
+    use autoscope_replay::calibrate::{CALIBRATION_DRAWS, expected_kept_share, redrawn};
     let draws = redrawn(&[sample], CALIBRATION_DRAWS);
-    let share = simulated_kept_share(&policy, &draws).unwrap();
+    let share = expected_kept_share(&policy, &draws).unwrap();
     assert!(share <= 0.2, "kept share {share}");
 
     std::fs::write(dir.path().join("broken.json"), "{\"resourceSpans\": [").unwrap();
