@@ -47,7 +47,8 @@ pub struct ParentLink {
 pub struct SiteGraph {
     /// Possible parents of each site, by parent index.
     pub parents: Vec<Vec<ParentLink>>,
-    /// Estimated spans per request of each site (a site without parents: 1).
+    /// Estimated spans per round of requests (one to every entry point) of each site (a
+    /// site without parents: 1).
     pub volume: Vec<f64>,
     /// Estimated spans below one span of each site.
     pub descendants: Vec<f64>,
@@ -250,7 +251,7 @@ pub struct RuleEdge {
 /// The cost model per rule draft.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleCosts {
-    /// Estimated spans per request matched by each rule.
+    /// Estimated spans per round of requests matched by each rule.
     pub volume: Vec<f64>,
     /// Estimated spans below one span of each rule (volume-weighted over its sites).
     pub descendants: Vec<f64>,

@@ -330,7 +330,7 @@ pub fn generate(
                 override_share,
             );
             let mut detail = format!(
-                "about {:.3} spans per request from the call graph ({:.2}% of the estimated volume), {:.1} spans below each; kept with overrides and as an ancestor: {:.1}%",
+                "about {:.3} spans per round of requests (one to every entry point the call graph shows; {:.2}% of the estimated volume), {:.1} spans below each; kept with overrides and as an ancestor: {:.1}%",
                 costs.volume[i],
                 100.0 * costs.volume[i] / static_total.max(f64::MIN_POSITIVE),
                 costs.descendants[i],
@@ -616,10 +616,11 @@ mod tests {
         );
         // The estimate is recorded for `explain`.
         let reasons = &policy.rules[3].evidence.as_ref().unwrap().reasons;
-        assert!(
-            reasons.iter().any(|r| r.kind == "cost-estimate"
-                && r.detail.contains("about 10.000 spans per request"))
-        );
+        assert!(reasons.iter().any(|r| {
+            r.kind == "cost-estimate"
+                && r.detail
+                    .contains("about 10.000 spans per round of requests")
+        }));
         assert!(
             reasons
                 .iter()
