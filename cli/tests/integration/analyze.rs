@@ -700,3 +700,47 @@ fn holdout_calibrates_on_one_half_and_reports_both() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.path().join("p2.json").exists());
 }
+
+#[test]
+fn policies_of_the_sample_codebases_are_monotone() {
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+    for codebase in ["java-shop", "python-shop", "go-hotel"] {
+        let dir = tempfile::tempdir().unwrap();
+        let source = testdata.join(codebase);
+        let policy = dir.path().join("policy.json");
+        let out = autoscope(
+            &[
+                "analyze",
+                source.to_str().unwrap(),
+                "-o",
+                policy.to_str().unwrap(),
+                "-q",
+                "--target-reduction",
+                "0.9",
+            ],
+            dir.path(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{codebase}: {}",
+            text(&out.stderr)
+        );
+        let out = autoscope(
+            &["check", "-p", policy.to_str().unwrap(), "--json", "-q"],
+            dir.path(),
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["monotone"], true, "{codebase}: {report}");
+        assert_eq!(out.status.code(), Some(0), "{codebase}: {report}");
+        // Some rule of each codebase has a parent in the call graph: the check is not empty.
+        let written = policy_schema::from_path(&policy).unwrap();
+        assert!(
+            written.rules.iter().any(|r| r
+                .evidence
+                .as_ref()
+                .is_some_and(|e| e.reasons.iter().any(|x| x.kind == "monotone"))),
+            "{codebase}: no rule with a parent"
+        );
+    }
+}
