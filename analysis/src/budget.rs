@@ -315,6 +315,14 @@ impl RuleCosts {
         }
     }
 
+    /// Estimated spans of a round of requests: every rule's volume with the unseen
+    /// callers of those without a parent (they exist whether kept or not).
+    pub fn total_volume(&self) -> f64 {
+        (0..self.volume.len())
+            .map(|rule| self.volume[rule] * self.spans_per_kept(rule))
+            .sum()
+    }
+
     /// Raises every rule's rate to at least that of each rule it can be the parent of,
     /// until nothing changes: the monotone closure (a rate only grows, to a rate some
     /// rule already has, so it ends).

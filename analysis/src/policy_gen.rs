@@ -280,7 +280,7 @@ pub fn generate(
             .static_target_reduction
             .unwrap_or(target)
             .clamp(0.0, 1.0))
-            * costs.volume.iter().sum::<f64>(),
+            * costs.total_volume(),
     );
     let measured = volumes.filter(|v| v.total() > 0 && v.per_rule.len() == drafts.len());
     let choice = match measured {
@@ -608,7 +608,9 @@ mod tests {
                     * budget::expected_kept_share(rate, costs.descendants[i], override_share)
             })
             .sum();
-        let share = kept / 13.0;
+        // 13 spans the code shows, and the 2 unseen callers of the root.
+        assert_eq!(costs.total_volume(), 15.0);
+        let share = kept / costs.total_volume();
         assert!(share <= 0.1 + 1e-3 && share > 0.08, "kept share {share}");
         assert!(
             query < 1.0,
