@@ -10,8 +10,9 @@
 //! an override (error or latency outlier) anywhere in the span's subtree keeps it as an
 //! ancestor. [`expected_kept_share`] is that formula.
 
+use crate::conventions::EntryKind;
 use crate::graph::{CallGraph, EdgeKind, Program};
-use crate::spans::SpanSite;
+use crate::spans::{SiteKind, SpanSite};
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
@@ -106,9 +107,44 @@ impl SiteGraph {
                 }
             }
         };
+        // A consumer span's parent is the producer span of a message to its destination
+        // (the agents propagate context through message headers).
+        let mut producers_to: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (i, site) in sites.iter().enumerate() {
+            if site.kind != SiteKind::Producer {
+                continue;
+            }
+            let Some(effect) = site.effect.map(|e| &graph.effects[e].effect) else {
+                continue;
+            };
+            if let Some(destination) = effect.attr("destination") {
+                let system = effect.attr("system").unwrap_or("");
+                producers_to
+                    .entry((system, destination))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let consumed_at = |node: NodeIndex| {
+            graph
+                .entries
+                .iter()
+                .filter(move |e| e.node == node && e.entry.kind == EntryKind::Consumer)
+                .filter_map(|e| {
+                    let destination = e.entry.attr("destination")?;
+                    Some((e.entry.attr("system").unwrap_or(""), destination))
+                })
+        };
         let mut parents = Vec::with_capacity(sites.len());
         for (i, site) in sites.iter().enumerate() {
             let mut found: BTreeMap<usize, f64> = BTreeMap::new();
+            if site.kind == SiteKind::Consumer {
+                for key in consumed_at(site.node) {
+                    for &producer in producers_to.get(&key).into_iter().flatten() {
+                        found.insert(producer, 1.0);
+                    }
+                }
+            }
             if site.kind.is_entry() {
                 for edge in graph.graph.edges_directed(site.node, Direction::Incoming) {
                     if edge.weight().kind == EdgeKind::Call {

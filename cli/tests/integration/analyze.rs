@@ -744,3 +744,46 @@ fn policies_of_the_sample_codebases_are_monotone() {
         );
     }
 }
+
+#[test]
+fn a_message_consumer_is_sampled_at_most_at_its_producers_rate() {
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+    let dir = tempfile::tempdir().unwrap();
+    let source = testdata.join("java-shop");
+    let out = autoscope(
+        &[
+            "analyze",
+            source.to_str().unwrap(),
+            "-o",
+            "policy.json",
+            "-q",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let policy = policy_schema::from_path(&dir.path().join("policy.json")).unwrap();
+    let rate = |id: &str| match policy.rules.iter().find(|r| r.id == id).unwrap().action {
+        policy_schema::Action::Keep => 1.0,
+        policy_schema::Action::Sample { rate } => rate,
+    };
+    let consumer =
+        "shop-inventory-service:consume rabbitmq order.created [skywalking,skywalking@8]";
+    let producer =
+        "shop-order-service:send rabbitmq shop.exchange/order.created [skywalking,skywalking@8]";
+    assert!(rate(consumer) <= rate(producer));
+    let reasons = &policy
+        .rules
+        .iter()
+        .find(|r| r.id == consumer)
+        .unwrap()
+        .evidence
+        .as_ref()
+        .unwrap()
+        .reasons;
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.kind == "monotone" && r.detail.contains("shop-order-service:send rabbitmq")),
+        "{reasons:?}"
+    );
+}
