@@ -2,6 +2,7 @@
 //! span sites → scores → policy. [`analyze_path`] does the IO at the start (reading
 //! files); [`analyze_facts`] is the pure rest, usable on hand-built facts.
 
+use crate::budget::{RuleCosts, SiteGraph};
 use crate::diagnostics::Diagnostic;
 use crate::discover::{self, ConfigFile, DiscoverError, DiscoverOptions};
 use crate::facts::{FileFacts, Language};
@@ -96,6 +97,10 @@ pub struct Analysis {
     pub drafts: Vec<RuleDraft>,
     /// Span volumes per draft on the trace sample, when one was given.
     pub volumes: Option<Volumes>,
+    /// Which span sites can be the parent of which, and volume estimates.
+    pub site_graph: SiteGraph,
+    /// The cost model per draft.
+    pub costs: RuleCosts,
 }
 
 /// Analyzes the tree at `root`. `on_file` is called as files are parsed; `on_start`
@@ -162,6 +167,7 @@ pub fn analyze_facts(
     let mut drafts = policy_gen::draft_rules(&program, &graph, &sites, &scores);
     let policy_options = PolicyOptions {
         target_reduction: options.target_reduction,
+        static_target_reduction: None,
         source_root: options.source_root_label.clone(),
     };
     let volumes = (!options.trace_spans.is_empty()).then(|| Volumes {
@@ -171,7 +177,10 @@ pub fn analyze_facts(
     if let Some(volumes) = &volumes {
         policy_gen::apply_trace_frequency(&mut drafts, volumes);
     }
-    let policy = policy_gen::generate(&drafts, &policy_options, volumes.as_ref());
+    let site_graph = SiteGraph::build(&program, &graph, &sites);
+    let members: Vec<Vec<usize>> = drafts.iter().map(|d| d.sites.clone()).collect();
+    let costs = RuleCosts::of(&members, &site_graph);
+    let policy = policy_gen::generate(&drafts, &policy_options, volumes.as_ref(), &costs);
     let mut stats = Stats {
         functions: graph.graph.node_count(),
         call_edges: graph.graph.edge_count(),
@@ -203,6 +212,8 @@ pub fn analyze_facts(
         scores,
         drafts,
         volumes,
+        site_graph,
+        costs,
     }
 }
 

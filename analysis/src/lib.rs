@@ -9,6 +9,7 @@
 //! Applying a policy to traces (and calibrating it on them) is `autoscope-replay`'s.
 
 pub mod analysis;
+pub mod budget;
 pub mod conventions;
 pub mod diagnostics;
 pub mod discover;

@@ -268,34 +268,35 @@ impl Metrics {
         self.kept_with_parent += other.kept_with_parent;
     }
 
-    /// 1 - kept / spans.
-    pub fn span_reduction(&self) -> f64 {
-        1.0 - ratio(self.kept_spans, self.spans)
+    /// 1 - kept / spans; `None` for an empty input (nothing was reduced).
+    pub fn span_reduction(&self) -> Option<f64> {
+        share(self.kept_spans, self.spans).map(|kept| 1.0 - kept)
     }
-    /// 1 - bytes out / bytes in.
-    pub fn byte_reduction(&self) -> f64 {
-        1.0 - ratio(self.bytes_out, self.bytes_in)
+    /// 1 - bytes out / bytes in; `None` for an empty input.
+    pub fn byte_reduction(&self) -> Option<f64> {
+        share(self.bytes_out, self.bytes_in).map(|kept| 1.0 - kept)
     }
-    /// Kept error spans / error spans (1 when there are none).
-    pub fn error_span_coverage(&self) -> f64 {
-        ratio_or_one(self.kept_error_spans, self.error_spans)
+    /// Kept error spans / error spans; `None` when there are none (nothing to cover).
+    pub fn error_span_coverage(&self) -> Option<f64> {
+        share(self.kept_error_spans, self.error_spans)
     }
-    /// Fully covered error traces / error traces (1 when there are none).
-    pub fn error_trace_coverage(&self) -> f64 {
-        ratio_or_one(self.covered_error_traces, self.error_traces)
+    /// Fully covered error traces / error traces; `None` when there are none.
+    pub fn error_trace_coverage(&self) -> Option<f64> {
+        share(self.covered_error_traces, self.error_traces)
     }
-    /// Traces with a kept span / traces.
-    pub fn trace_visibility(&self) -> f64 {
-        ratio(self.visible_traces, self.traces)
+    /// Traces with a kept span / traces; `None` without traces.
+    pub fn trace_visibility(&self) -> Option<f64> {
+        share(self.visible_traces, self.traces)
     }
-    /// Kept spans with their parent / kept spans (1 when nothing is kept).
-    pub fn ancestor_integrity(&self) -> f64 {
-        ratio_or_one(self.kept_with_parent, self.kept_spans)
+    /// Kept spans with their parent / kept spans; `None` when nothing is kept.
+    pub fn ancestor_integrity(&self) -> Option<f64> {
+        share(self.kept_with_parent, self.kept_spans)
     }
 }
 
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+/// `a / b`, or `None` when `b` is 0: a share of nothing is not applicable, not 0 or 1.
+pub fn share(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
 }
 
 fn ratio_or_one(a: u64, b: u64) -> f64 {
@@ -434,15 +435,37 @@ mod tests {
             (m.spans, m.kept_spans, m.traces, m.visible_traces),
             (3, 2, 2, 1)
         );
-        assert_eq!(m.error_span_coverage(), 1.0);
-        assert_eq!(m.ancestor_integrity(), 1.0);
+        assert_eq!(m.error_span_coverage(), Some(1.0));
+        assert_eq!(m.ancestor_integrity(), Some(1.0));
         // A child kept without its parent breaks integrity.
         let orphaned = Selection {
             method: "x".into(),
             kept: vec![KeptSpan::unchanged(1)],
         };
         let m = measure(&doc, &groups, &orphaned, 1000).unwrap();
-        assert_eq!(m.ancestor_integrity(), 0.0);
+        assert_eq!(m.ancestor_integrity(), Some(0.0));
+        // No error spans, no input: the shares are not applicable.
+        let healthy =
+            TraceDocument::new(Format::OtlpJson, "test", vec![span("t2", "c", "", false)]);
+        let healthy_groups = TraceGroups::of(&healthy.spans);
+        let m = measure(
+            &healthy,
+            &healthy_groups,
+            &head_sampling(&healthy, &healthy_groups, 1.0),
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            (m.error_span_coverage(), m.error_trace_coverage()),
+            (None, None)
+        );
+        assert_eq!(m.span_reduction(), Some(0.0));
+        let empty = Metrics::default();
+        assert_eq!(
+            (empty.span_reduction(), empty.byte_reduction()),
+            (None, None)
+        );
+        assert_eq!(empty.ancestor_integrity(), None);
         let head = head_sampling(&doc, &groups, 0.0);
         assert!(head.kept.is_empty());
         let all = head_sampling(&doc, &groups, 1.0);

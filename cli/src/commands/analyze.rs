@@ -62,6 +62,10 @@ pub struct AnalysisArgs {
         default_value = "auto"
     )]
     pub instrumentation: Vec<String>,
+    /// Hold this share of the `--traces` sample's traces out of calibration (split by
+    /// trace id) and report what the policy keeps of both halves.
+    #[arg(long, value_name = "FRACTION", requires = "traces")]
+    pub holdout: Option<f64>,
 }
 
 impl AnalysisArgs {
@@ -101,6 +105,9 @@ impl AnalysisArgs {
                 "--instrumentation".to_string(),
                 self.instrumentation.join(","),
             ]);
+        }
+        if let Some(holdout) = self.holdout {
+            out.extend(["--holdout".to_string(), holdout.to_string()]);
         }
         out
     }
@@ -290,8 +297,11 @@ pub struct AnalysisRun {
     pub analysis: Analysis,
     /// Wall time of the analysis.
     pub seconds: f64,
-    /// Spans in the trace sample, and the share the policy keeps of them.
+    /// Spans in the trace sample (its calibration half with `--holdout`), and the share
+    /// the policy keeps of them.
     pub trace_sample: Option<(usize, f64)>,
+    /// With `--holdout`: spans held out of calibration, and the share the policy keeps.
+    pub holdout_sample: Option<(usize, f64)>,
     /// The target reduction the policy was made for.
     pub target_reduction: f64,
 }
@@ -304,8 +314,19 @@ pub fn run_analysis(
 ) -> Result<AnalysisRun> {
     check_target_reduction(target_reduction)?;
     let instrumentation = instrumentation_profiles(&args.instrumentation)?;
+    if let Some(holdout) = args.holdout
+        && !(holdout > 0.0 && holdout < 1.0)
+    {
+        return Err(super::input_error(format!(
+            "--holdout {holdout} is outside (0, 1)"
+        )));
+    }
     let started = Instant::now();
-    let trace_docs = read_traces(&args.traces)?;
+    let all_docs = read_traces(&args.traces)?;
+    let (trace_docs, holdout_docs) = match args.holdout {
+        Some(holdout) => calibrate::split_by_trace_id(&all_docs, holdout),
+        None => (all_docs, Vec::new()),
+    };
     let (trace_spans, trace_error_spans) = trace_span_names(&trace_docs);
     let options = AnalyzeOptions {
         discover: DiscoverOptions {
@@ -360,20 +381,32 @@ pub fn run_analysis(
         // more. Tighten until the runtime sampler meets the target on the sample.
         let policy_options = policy_gen::PolicyOptions {
             target_reduction,
+            static_target_reduction: None,
             source_root: options.source_root_label.clone(),
         };
-        let calibrated =
-            calibrate::calibrate(&analysis.drafts, &volumes, &policy_options, &trace_docs);
+        let calibrated = calibrate::calibrate(
+            &analysis.drafts,
+            &volumes,
+            &policy_options,
+            &analysis.costs,
+            &trace_docs,
+        );
         analysis.policy = calibrated.policy;
         if let Some(share) = calibrated.kept_share {
             let spans = trace_docs.iter().map(|d| d.spans.len()).sum::<usize>();
             trace_sample = Some((spans, share));
         }
     }
+    let holdout_sample =
+        calibrate::simulated_kept_share(&analysis.policy, &holdout_docs).map(|share| {
+            let spans = holdout_docs.iter().map(|d| d.spans.len()).sum::<usize>();
+            (spans, share)
+        });
     Ok(AnalysisRun {
         analysis,
         seconds: started.elapsed().as_secs_f64(),
         trace_sample,
+        holdout_sample,
         target_reduction,
     })
 }
@@ -437,12 +470,7 @@ pub fn summary_json(run: &AnalysisRun) -> serde_json::Value {
         .iter()
         .map(|(language, n)| (format!("{language:?}").to_ascii_lowercase(), (*n).into()))
         .collect();
-    let keep_rules = analysis
-        .policy
-        .rules
-        .iter()
-        .filter(|r| r.action == policy_schema::Action::Keep)
-        .count();
+    let written = PolicyCounts::of(&analysis.policy);
     serde_json::json!({
         "files": files,
         "lines": stats.lines,
@@ -451,8 +479,10 @@ pub fn summary_json(run: &AnalysisRun) -> serde_json::Value {
         "call_edges": stats.call_edges,
         "cross_service_edges": stats.cross_service_edges,
         "span_sites": stats.span_sites,
-        "rules": stats.rules,
-        "keep_rules": keep_rules,
+        "rules": written.rules,
+        "keep_rules": written.keep,
+        "sampled_rules": written.sampled,
+        "default_rate": written.default_rate,
         "syntax_errors": stats.syntax_errors,
         "files_with_syntax_errors": syntax_error_files(analysis),
         "warnings": analysis.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count(),
@@ -461,6 +491,10 @@ pub fn summary_json(run: &AnalysisRun) -> serde_json::Value {
             "spans": spans,
             "kept_share": share,
             "target_kept_share": 1.0 - run.target_reduction,
+        })),
+        "holdout_sample": run.holdout_sample.map(|(spans, share)| serde_json::json!({
+            "spans": spans,
+            "kept_share": share,
         })),
     })
 }
@@ -509,15 +543,10 @@ pub fn print_summary(run: &AnalysisRun) {
     {
         console::detail(&note.to_string());
     }
-    let kept = analysis
-        .policy
-        .rules
-        .iter()
-        .filter(|r| r.action == policy_schema::Action::Keep)
-        .count();
+    let written = PolicyCounts::of(&analysis.policy);
     let seconds = run.seconds;
     console::status(&format!(
-        "analyzed {files} files ({}), {} lines, {} services: {} functions, {} call edges ({} cross-service), {} span sites, {} rules ({kept} keep); {} syntax errors in {} files, {} warnings; {:.2} s ({:.0} lines/s)",
+        "analyzed {files} files ({}), {} lines, {} services: {} functions, {} call edges ({} cross-service), {} span sites, {} rules ({} keep, {} sampled, default rate {}); {} syntax errors in {} files, {} warnings; {:.2} s ({:.0} lines/s)",
         per_language.join(", "),
         stats.lines,
         stats.services,
@@ -525,19 +554,61 @@ pub fn print_summary(run: &AnalysisRun) {
         stats.call_edges,
         stats.cross_service_edges,
         stats.span_sites,
-        stats.rules,
+        written.rules,
+        written.keep,
+        written.sampled,
+        written.default_rate,
         stats.syntax_errors,
         syntax.len(),
         syntax.len() + warnings.len(),
         seconds,
         stats.lines as f64 / seconds.max(1e-9),
     ));
+    let half = if run.holdout_sample.is_some() {
+        "calibration half of the trace sample"
+    } else {
+        "trace sample"
+    };
     if let Some((spans, share)) = run.trace_sample {
         console::status(&format!(
-            "on the trace sample the policy keeps {:.1}% of {spans} spans (target: at most {:.1}%)",
+            "on the {half} the policy keeps {:.1}% of {spans} spans (target: at most {:.1}%)",
             100.0 * share,
             100.0 * (1.0 - run.target_reduction)
         ));
+    }
+    if let Some((spans, share)) = run.holdout_sample {
+        console::status(&format!(
+            "on the holdout half (not used for calibration) it keeps {:.1}% of {spans} spans",
+            100.0 * share
+        ));
+    }
+}
+
+/// What the written policy does (after calibration): the summary describes it, not the
+/// draft generation made before.
+struct PolicyCounts {
+    rules: usize,
+    keep: usize,
+    sampled: usize,
+    default_rate: f64,
+}
+
+impl PolicyCounts {
+    fn of(policy: &policy_schema::Policy) -> Self {
+        let keep = policy
+            .rules
+            .iter()
+            .filter(|r| r.action == policy_schema::Action::Keep)
+            .count();
+        Self {
+            rules: policy.rules.len(),
+            keep,
+            sampled: policy.rules.len() - keep,
+            default_rate: match policy.default_action {
+                policy_schema::Action::Keep => 1.0,
+                policy_schema::Action::Sample { rate } => rate,
+            },
+        }
     }
 }
 
@@ -567,6 +638,7 @@ mod tests {
             follow_symlinks: true,
             traces: vec![PathBuf::from("policies/../spans.csv")],
             instrumentation: vec!["otel-java@2".into(), "skywalking".into()],
+            holdout: Some(0.5),
         };
         let arguments = args.to_arguments(Path::new("policies"));
         assert_eq!(
@@ -587,7 +659,9 @@ mod tests {
                 "--traces",
                 "../spans.csv",
                 "--instrumentation",
-                "otel-java@2,skywalking"
+                "otel-java@2,skywalking",
+                "--holdout",
+                "0.5"
             ]
         );
         let back = AnalysisArgs::from_arguments(&arguments, Path::new("policies")).unwrap();

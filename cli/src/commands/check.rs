@@ -61,6 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let fresh = &run.analysis.policy;
     let diff = diff_policies(&committed, fresh);
+    let violations = monotone_violations(&committed, &run.analysis);
     let source = relative_to(&root, std::path::Path::new("."));
     let regenerate = regenerate_command(&source, &args, &committed, &analysis_args);
     let policy_name = args.policy.display().to_string();
@@ -80,23 +81,42 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "up_to_date": diff.is_empty(),
             "rules": committed.rules.len(),
             "differences": differences,
+            "monotone": violations.is_empty(),
+            "monotone_violations": violations,
             "regenerate": regenerate,
         });
         super::traces::print_json_report(&value, false)?;
-        return Ok(if diff.is_empty() {
+        return Ok(if diff.is_empty() && violations.is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
         });
     }
     let mut text = String::new();
+    if !violations.is_empty() {
+        text.push_str(&format!(
+            "{policy_name}: not monotone on the call graph ({} edges): a span can be kept while its parent is dropped\n",
+            violations.len()
+        ));
+        for violation in &violations {
+            text.push_str(&console::paint_out(
+                &format!("! {}", violation.text),
+                Tone::Warning,
+            ));
+            text.push('\n');
+        }
+    }
     if diff.is_empty() {
         text.push_str(&format!(
             "{policy_name}: up to date with {source} ({} rules)\n",
             committed.rules.len()
         ));
         console::out(&text)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(if violations.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     text.push_str(&format!(
         "{policy_name}: out of date with {source} ({} differences):\n",
@@ -138,6 +158,78 @@ fn regenerate_command(
     // Trace paths were resolved against the policy's folder: now relative to here.
     words.extend(analysis.to_arguments(std::path::Path::new(".")));
     shell_words::join(words)
+}
+
+/// A rule of the committed policy sampled above a rule that can be its parent.
+#[derive(Debug, serde::Serialize)]
+pub struct Violation {
+    /// The child rule.
+    pub rule: String,
+    /// Its rate.
+    pub rate: f64,
+    /// The rule that can be its parent.
+    pub parent: String,
+    /// Its rate.
+    pub parent_rate: f64,
+    /// The call-graph edge that shows it: child site and parent site (`file:line`).
+    pub site: String,
+    /// The parent site.
+    pub parent_site: String,
+    /// One line for people.
+    pub text: String,
+}
+
+fn rate_of(action: &Action) -> f64 {
+    match action {
+        Action::Keep => 1.0,
+        Action::Sample { rate } => *rate,
+    }
+}
+
+/// Edges of the fresh analysis's call graph (between rules the committed policy has,
+/// by id) where the committed policy samples the child above its possible parent.
+pub fn monotone_violations(
+    committed: &Policy,
+    analysis: &autoscope_analysis::analysis::Analysis,
+) -> Vec<Violation> {
+    let committed_rates: BTreeMap<&str, f64> = committed
+        .rules
+        .iter()
+        .map(|r| (r.id.as_str(), rate_of(&r.action)))
+        .collect();
+    let rates: Vec<Option<f64>> = analysis
+        .drafts
+        .iter()
+        .map(|d| committed_rates.get(d.id.as_str()).copied())
+        .collect();
+    let at = |site: usize| {
+        let site = &analysis.sites[site];
+        format!("{}:{}", site.file, site.line)
+    };
+    analysis
+        .costs
+        .violations(&rates)
+        .into_iter()
+        .map(|(child, edge)| {
+            let (rule, parent) = (&analysis.drafts[child].id, &analysis.drafts[edge.parent].id);
+            let (rate, parent_rate) = (
+                rates[child].unwrap_or_default(),
+                rates[edge.parent].unwrap_or_default(),
+            );
+            let (site, parent_site) = (at(edge.child_site), at(edge.parent_site));
+            Violation {
+                text: format!(
+                    "{rule} (rate {rate}) above {parent} (rate {parent_rate}), which can be its parent: {site} runs under {parent_site}"
+                ),
+                rule: rule.clone(),
+                rate,
+                parent: parent.clone(),
+                parent_rate,
+                site,
+                parent_site,
+            }
+        })
+        .collect()
 }
 
 fn action_text(action: &Action) -> String {

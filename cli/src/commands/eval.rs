@@ -52,12 +52,13 @@ struct FileResult {
 struct Row {
     #[serde(flatten)]
     metrics: Metrics,
-    span_reduction: f64,
-    byte_reduction: f64,
-    error_span_coverage: f64,
-    error_trace_coverage: f64,
-    trace_visibility: f64,
-    ancestor_integrity: f64,
+    // `null` where the share is not applicable (no spans, no error spans, nothing kept).
+    span_reduction: Option<f64>,
+    byte_reduction: Option<f64>,
+    error_span_coverage: Option<f64>,
+    error_trace_coverage: Option<f64>,
+    trace_visibility: Option<f64>,
+    ancestor_integrity: Option<f64>,
 }
 
 impl From<Metrics> for Row {
@@ -304,16 +305,24 @@ fn table(out: &mut String, rows: &[Row]) {
         let m = &row.metrics;
         let _ = writeln!(
             out,
-            "  {:<20} {:>9} {:>9} {:>7.1}% {:>7.1}% {:>7.1}% {:>7.1}% {:>7.1}% {:>7.1}%",
+            "  {:<20} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
             m.method,
             m.spans,
             m.kept_spans,
-            100.0 * row.span_reduction,
-            100.0 * row.byte_reduction,
-            100.0 * row.error_span_coverage,
-            100.0 * row.error_trace_coverage,
-            100.0 * row.trace_visibility,
-            100.0 * row.ancestor_integrity,
+            percent_or_na(row.span_reduction),
+            percent_or_na(row.byte_reduction),
+            percent_or_na(row.error_span_coverage),
+            percent_or_na(row.error_trace_coverage),
+            percent_or_na(row.trace_visibility),
+            percent_or_na(row.ancestor_integrity),
         );
+    }
+}
+
+/// `12.3%`, or `n/a` for a share of nothing.
+fn percent_or_na(share: Option<f64>) -> String {
+    match share {
+        Some(share) => format!("{:.1}%", 100.0 * share),
+        None => "n/a".into(),
     }
 }

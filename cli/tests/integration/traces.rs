@@ -612,3 +612,43 @@ fn damaged_compressed_input_and_stdin_twice_are_input_errors() {
         text(&twice.stderr)
     );
 }
+
+#[test]
+fn eval_reports_na_for_error_coverage_without_error_spans() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("healthy.csv");
+    let original = std::fs::read_to_string(testdata("traces/skywalking.csv")).unwrap();
+    let healthy: Vec<&str> = original
+        .lines()
+        .filter(|line| !line.ends_with(",True"))
+        .collect();
+    std::fs::write(&input, healthy.join("\n") + "\n").unwrap();
+    let policy = testdata("policies/example.json");
+    let json = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let policy_row = &report["total"][0];
+    assert_eq!(policy_row["error_spans"], 0);
+    assert!(policy_row["error_span_coverage"].is_null(), "{policy_row}");
+    assert!(policy_row["error_trace_coverage"].is_null(), "{policy_row}");
+    assert!(policy_row["byte_reduction"].is_f64(), "{policy_row}");
+    let table = autoscope(&[
+        "eval".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+    ]);
+    assert!(table.status.success(), "{}", text(&table.stderr));
+    let out = text(&table.stdout);
+    let policy_line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("policy "))
+        .expect("a policy row");
+    assert!(policy_line.contains("n/a"), "{out}");
+}
