@@ -628,12 +628,6 @@ impl<'a> Index<'a> {
             } else {
                 None
             }
-        } else if language == Language::Go && function.owner.is_some() && rest.len() <= 1 {
-            // The receiver variable of a Go method (its name is not in the facts).
-            match rest.first() {
-                Some(field) => self.field_type(fi, function, field),
-                None => function.owner.clone(),
-            }
         } else if language == Language::Java && base.starts_with(char::is_uppercase) {
             Some(receiver.to_string())
         } else {

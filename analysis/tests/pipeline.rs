@@ -579,6 +579,8 @@ fn go_grpc_stubs_link_to_server_methods() {
         qualified: "search.(*Server).Nearby".into(),
         owner: Some("Server".into()),
         position: at(30),
+        // The extractor records a method's receiver variable as a local.
+        locals: vec![field("s", "*Server")],
         ..Function::default()
     };
     search.calls = vec![call(
