@@ -345,7 +345,12 @@ pub fn measure_volumes(drafts: &[RuleDraft], spans: &[(String, String)]) -> Volu
     };
     for (service, name) in spans {
         match matchers.find(service, name) {
-            Some(hit) => volumes.per_rule[hit.rule as usize] += 1,
+            // Start-form rules (after the drafts' own) have conditions, which `find`
+            // never meets; counted as unmatched should one ever match.
+            Some(hit) => match volumes.per_rule.get_mut(hit.rule as usize) {
+                Some(count) => *count += 1,
+                None => volumes.unmatched += 1,
+            },
             None => volumes.unmatched += 1,
         }
     }

@@ -14,11 +14,13 @@
 //! best-scored one.
 
 use crate::budget::{self, RuleCosts};
+use crate::conventions::PredictedStart;
 use crate::graph::{CallGraph, Program};
 use crate::score::Score;
 use crate::spans::SpanSite;
 use policy_schema::{
-    Action, Evidence, Generator, Matcher, Overrides, Policy, Reason, Rule, Structure,
+    Action, AttributeCondition, Evidence, Generator, Matcher, Overrides, Policy, Reason, Rule,
+    Structure,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,6 +53,9 @@ pub struct RuleDraft {
     pub evidence: Evidence,
     /// Indices of the span sites behind the rule.
     pub sites: Vec<usize>,
+    /// How its spans look when they start, if the instrumentation renames them later:
+    /// each becomes a rule of its own with the same action, for head samplers.
+    pub starts: Vec<PredictedStart>,
 }
 
 /// Groups sites into rule drafts, sorted by (service, id): one family per (service,
@@ -64,8 +69,12 @@ pub fn draft_rules(
     sites: &[SpanSite],
     scores: &[Score],
 ) -> Vec<RuleDraft> {
-    // (service, label) → (members, matcher → profiles)
-    type Family = (Vec<usize>, BTreeMap<Matcher, BTreeSet<String>>);
+    // (service, label) → (members, matcher → profiles, start forms by profile)
+    type Family = (
+        Vec<usize>,
+        BTreeMap<Matcher, BTreeSet<String>>,
+        BTreeSet<(String, PredictedStart)>,
+    );
     let mut families: BTreeMap<(String, String), Family> = BTreeMap::new();
     for (i, site) in sites.iter().enumerate() {
         for name in &site.names {
@@ -85,10 +94,13 @@ pub fn draft_rules(
                 .entry(name.matcher.clone())
                 .or_default()
                 .insert(name.profile.clone());
+            if let Some(start) = &name.start {
+                family.2.insert((name.profile.clone(), start.clone()));
+            }
         }
     }
     let mut drafts: Vec<(RuleDraft, BTreeSet<Matcher>)> = Vec::new();
-    for ((service, label), (members, matchers)) in families {
+    for ((service, label), (members, matchers, starts)) in families {
         let best = members
             .iter()
             .copied()
@@ -122,7 +134,18 @@ pub fn draft_rules(
         for (matcher, profiles) in matchers {
             by_profiles.entry(profiles).or_default().insert(matcher);
         }
+        // Each start form goes with the first profile group naming its profile.
+        let mut starts: Vec<(String, PredictedStart)> = starts.into_iter().collect();
         for (profiles, matchers) in by_profiles {
+            let (own, rest): (Vec<_>, Vec<_>) =
+                starts.into_iter().partition(|(p, _)| profiles.contains(p));
+            starts = rest;
+            let mut own_starts: Vec<PredictedStart> = Vec::new();
+            for (_, start) in own {
+                if !own_starts.contains(&start) {
+                    own_starts.push(start);
+                }
+            }
             let profile = profiles.into_iter().collect::<Vec<_>>().join(",");
             drafts.push((
                 RuleDraft {
@@ -139,6 +162,7 @@ pub fn draft_rules(
                         reasons: reasons.clone(),
                     },
                     sites: members.clone(),
+                    starts: own_starts,
                 },
                 matchers,
             ));
@@ -482,10 +506,13 @@ fn choose_rates(
 }
 
 fn assemble(drafts: &[RuleDraft], actions: &[Action], options: &PolicyOptions) -> Policy {
-    let rules = drafts
-        .iter()
-        .zip(actions)
-        .map(|(draft, action)| Rule {
+    let mut rules = Vec::with_capacity(drafts.len());
+    // After every draft's own rule, so that rule `i` stays draft `i` (volumes and the
+    // monotone check index rules by draft); precedence does not depend on the order
+    // here, since a start form's conditions rank it before its plain siblings.
+    let mut start_rules = Vec::new();
+    for (draft, action) in drafts.iter().zip(actions) {
+        rules.push(Rule {
             id: draft.id.clone(),
             service: Some(draft.service.clone()),
             profile: draft.profile.clone(),
@@ -494,8 +521,36 @@ fn assemble(drafts: &[RuleDraft], actions: &[Action], options: &PolicyOptions) -
             kind: None,
             attributes: Vec::new(),
             evidence: Some(draft.evidence.clone()),
-        })
-        .collect();
+        });
+        // The same spans as they start (before a rename): the same action, so the
+        // budget and monotonicity of the rule hold for them too. A span meets one of
+        // the two: a head sampler sees the start form, the runtime the final name.
+        for (n, start) in draft.starts.iter().enumerate() {
+            let suffix = if n == 0 {
+                String::new()
+            } else {
+                format!(" {}", n + 1)
+            };
+            start_rules.push(Rule {
+                id: format!("{} @start{suffix}", draft.id),
+                service: Some(draft.service.clone()),
+                profile: draft.profile.clone(),
+                matchers: start.names.clone(),
+                action: *action,
+                kind: Some(start.kind),
+                attributes: start
+                    .attributes
+                    .iter()
+                    .map(|(key, matcher)| AttributeCondition {
+                        key: key.clone(),
+                        matcher: matcher.clone(),
+                    })
+                    .collect(),
+                evidence: Some(draft.evidence.clone()),
+            });
+        }
+    }
+    rules.extend(start_rules);
     Policy {
         schema: None,
         version: policy_schema::FORMAT_VERSION,
@@ -540,6 +595,7 @@ mod tests {
                 reasons: Vec::new(),
             },
             sites: Vec::new(),
+            starts: Vec::new(),
         }
     }
 

@@ -350,10 +350,42 @@ fn spring_span_names_follow_skywalking_and_opentelemetry() {
         &policy,
         "payment-service:POST /api/v1/payments/{orderId} [skywalking@8]",
     );
+    // The rules of the drafts sorted by (service, id), then their start forms, sorted.
+    let (own, starts): (Vec<&str>, Vec<&str>) = policy
+        .rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .partition(|id| !id.ends_with(" @start"));
     let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
-    let mut sorted = ids.clone();
-    sorted.sort();
-    assert_eq!(ids, sorted, "rules sorted by (service, id)");
+    let (mut own_sorted, mut starts_sorted) = (own.clone(), starts.clone());
+    own_sorted.sort();
+    starts_sorted.sort();
+    assert_eq!(
+        ids,
+        [own_sorted, starts_sorted].concat(),
+        "rules sorted by (service, id)"
+    );
+    // The agent 2.x server span as it starts: the method, kind server, url.path.
+    let start = rule(
+        &policy,
+        "order-service:GET /api/v1/orders/{orderId} [otel-java@1,otel-java@2] @start",
+    );
+    assert_eq!(start.matchers, [Matcher::Exact("GET".into())]);
+    assert_eq!(start.kind, Some(policy_schema::SpanKind::Server));
+    assert_eq!(start.attributes.len(), 1);
+    assert_eq!(start.attributes[0].key, "url.path");
+    assert_eq!(
+        start.attributes[0].matcher,
+        Matcher::Template("/api/v1/orders/{p1}".into())
+    );
+    let plain = rule(
+        &policy,
+        "order-service:GET /api/v1/orders/{orderId} [otel-java@1,otel-java@2]",
+    );
+    assert_eq!(
+        start.action, plain.action,
+        "the same spans, the same action"
+    );
 }
 
 #[test]

@@ -179,6 +179,7 @@ mod tests {
                 reasons: Vec::new(),
             },
             sites: Vec::new(),
+            starts: Vec::new(),
         }
     }
 

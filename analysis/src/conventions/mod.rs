@@ -1051,6 +1051,50 @@ pub struct PredictedName {
     pub matcher: Matcher,
     /// Whether the name is shared by every site with the same name (`GET`).
     pub shared: bool,
+    /// The span as it starts, when the instrumentation renames it later.
+    pub start: Option<PredictedStart>,
+}
+
+/// A span at its start: names (exact), kind, and start-attribute conditions
+/// (key, matcher), for a rule a head sampler can apply.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PredictedStart {
+    /// Exact names at start.
+    pub names: Vec<Matcher>,
+    /// The span kind.
+    pub kind: policy_schema::SpanKind,
+    /// (attribute key, matcher of its value), all of which must hold.
+    pub attributes: Vec<(String, Matcher)>,
+}
+
+/// The start form of a name rule for a site; `None` when some template has no value.
+fn start_of(start: &crate::knowledge::model::StartForm, attrs: &Attrs) -> Option<PredictedStart> {
+    let mut names: Vec<Matcher> = Vec::new();
+    for text in &start.names {
+        for name in Template::parse(text).ok()?.expand(attrs) {
+            if !name.contains(['*', '{', '}']) && !names.contains(&Matcher::Exact(name.clone())) {
+                names.push(Matcher::Exact(name));
+            }
+        }
+    }
+    let mut attributes = Vec::new();
+    for (key, text) in &start.attributes {
+        // One value per condition: a template with several values (or none) gives no
+        // start form rather than a guess.
+        let values = Template::parse(text).ok()?.expand(attrs);
+        let [value] = values.as_slice() else {
+            return None;
+        };
+        if value.contains('*') {
+            return None;
+        }
+        attributes.push((key.clone(), path_matcher(value)));
+    }
+    (!names.is_empty()).then_some(PredictedStart {
+        names,
+        kind: start.kind,
+        attributes,
+    })
 }
 
 fn rule_applies(rule: &NameRule, site: &SiteView<'_>) -> bool {
@@ -1112,6 +1156,10 @@ pub fn profile_names(profile: &ProfileFile, site: &SiteView<'_>) -> Vec<Predicte
                     profile: profile.id.clone(),
                     matcher,
                     shared: rule.shared,
+                    start: rule
+                        .start
+                        .as_ref()
+                        .and_then(|start| start_of(start, site.attrs)),
                 };
                 if !out.contains(&predicted) {
                     out.push(predicted);

@@ -327,6 +327,13 @@ fn check_profile(file: &ProfileFile) -> Result<(), String> {
         for list in rule.when.values() {
             patterns(list)?;
         }
+        if let Some(start) = &rule.start {
+            if start.names.is_empty() {
+                return Err("a start form names the span at its start".into());
+            }
+            templates(&start.names)?;
+            templates(start.attributes.values())?;
+        }
     }
     Ok(())
 }

@@ -433,4 +433,23 @@ pub struct NameRule {
     /// (service, name) gathers every site behind it.
     #[serde(default)]
     pub shared: bool,
+    /// How the instrumentation names the span when it starts, if not by these names:
+    /// what a head sampler (the SDKs) sees.
+    #[serde(default)]
+    pub start: Option<StartForm>,
+}
+
+/// A span's name and attributes at its start, when the instrumentation renames it
+/// later (agents start HTTP server spans before routing and name them by the route
+/// once it is known).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartForm {
+    /// Name templates at start (exact).
+    pub names: Vec<String>,
+    /// The span kind (`server`, `client`, ...).
+    pub kind: policy_schema::SpanKind,
+    /// Start attribute → template of its value, matched as a path (`{x}` one segment).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
 }
