@@ -1156,6 +1156,7 @@ fn add_registered_entries(
                 };
                 let mut handlers: Vec<(NodeIndex, Vec<String>)> = Vec::new();
                 if handler.is_empty() {
+                    // Written in place: only the registering function (below) serves it.
                 } else if let Some(node) = register_node {
                     let register_fn = &file.functions[graph[*node].function];
                     let mut found =

@@ -35,9 +35,13 @@ pub fn detect_compression(head: &[u8]) -> Compression {
 /// (`InvalidData`), never a silently short result. `size_hint` (a file's length)
 /// sizes the buffer of plain content at once, sparing the copies of a growing one.
 pub fn read_decompressed(mut source: impl Read, size_hint: usize) -> io::Result<Vec<u8>> {
-    let mut head = [0u8; ZSTD_MAGIC.len()];
-    let head_len = read_head(&mut source, &mut head)?;
-    let head = &head[..head_len];
+    // `take` + `read_to_end` retries short reads (a pipe) and `Interrupted`.
+    let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
+    source
+        .by_ref()
+        .take(ZSTD_MAGIC.len() as u64)
+        .read_to_end(&mut head)?;
+    let head = head.as_slice();
     // The head was taken off the source: read it again in front of the rest.
     let mut whole = head.chain(source);
     let mut bytes = Vec::new();
@@ -59,21 +63,6 @@ pub fn read_decompressed(mut source: impl Read, size_hint: usize) -> io::Result<
         }
     }
     Ok(bytes)
-}
-
-/// Fills `head` from `source` (a pipe may deliver fewer bytes per read); returns how
-/// many bytes it holds, fewer only at the end of the content.
-fn read_head(source: &mut impl Read, head: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < head.len() {
-        match source.read(&mut head[filled..]) {
-            Ok(0) => break,
-            Ok(read) => filled += read,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 fn damaged(what: &str, error: io::Error) -> io::Error {

@@ -92,16 +92,23 @@ pub enum LogFormat {
     Json,
 }
 
-/// Parses `250ms`, `5s`, `2m`, `1h` (a bare number is seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
+/// `"64MiB"` → (64, `"MiB"`): the leading number and the unit after it; `expected`
+/// describes a valid value for the error.
+fn number_and_unit<'a>(text: &'a str, expected: &str) -> Result<(f64, &'a str), String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let value: f64 = number
+    let value = number
         .parse()
-        .map_err(|_| format!("{text:?}: expected a duration such as 500ms, 5s, 2m"))?;
+        .map_err(|_| format!("{text:?}: expected {expected}"))?;
+    Ok((value, unit))
+}
+
+/// Parses `250ms`, `5s`, `2m`, `1h` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (value, unit) = number_and_unit(text, "a duration such as 500ms, 5s, 2m")?;
     let seconds = match unit {
         "ms" => value / 1000.0,
         "" | "s" => value,
@@ -115,13 +122,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Parses `1048576`, `512KiB`, `64MiB`, `2GiB`, `100MB`, `1G`.
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?}: expected a size such as 512MiB or 2GiB"))?;
+    let (value, unit) = number_and_unit(text, "a size such as 512MiB or 2GiB")?;
     let factor: f64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kib" => 1024.0,
