@@ -4,8 +4,10 @@
 //! [`evaluate`] measures a policy beside head and tail sampling on the same traces;
 //! [`calibrate`] tightens an analyzer policy until the runtime sampler meets the target
 //! on a trace sample. `autoscope sample`, `eval` and `analyze --traces` share this glue,
-//! so what `eval` measures is exactly what `sample` writes.
+//! so what `eval` measures is exactly what `sample` writes. [`stream`] feeds them inputs
+//! of any size in bounded memory, whole traces at a time.
 
 pub mod apply;
 pub mod calibrate;
 pub mod evaluate;
+pub mod stream;

@@ -420,9 +420,12 @@ pub(crate) fn write_csv(
     table: &CsvTable,
     kept: &[KeptSpan],
     out: &mut dyn Write,
+    with_header: bool,
 ) -> Result<(), WriteError> {
     let raw = &table.raw;
-    out.write_all(&raw[..table.header_end])?;
+    if with_header {
+        out.write_all(&raw[..table.header_end])?;
+    }
     // Runs of adjacent unchanged rows go out in one write.
     let mut pending: Option<Range<usize>> = None;
     for kept_span in kept {

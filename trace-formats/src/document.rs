@@ -91,6 +91,15 @@ pub fn read_owned(bytes: Vec<u8>, origin: &str) -> Result<TraceDocument, ReadErr
     }
 }
 
+/// Like [`read_as`], taking ownership of the bytes.
+pub(crate) fn read_owned_as(
+    format: Format,
+    bytes: Vec<u8>,
+    origin: &str,
+) -> Result<TraceDocument, ReadError> {
+    read_cow(format, Cow::Owned(bytes), origin)
+}
+
 /// An input of no bytes, or of only a byte-order mark and whitespace, is "empty"
 /// rather than of an unknown format.
 fn check_not_empty(bytes: &[u8], origin: &str) -> Result<(), ReadError> {
@@ -192,6 +201,26 @@ pub fn write(
     kept: &[KeptSpan],
     out: &mut dyn Write,
 ) -> Result<(), WriteError> {
+    write_part(doc, kept, out, true)
+}
+
+/// Like [`write`], for a document that continues one already written to `out` (the
+/// next batch of a streamed input): CSV formats write no header line. OTLP/JSON
+/// writes one more request line, as [`write`] does.
+pub fn write_continuation(
+    doc: &TraceDocument,
+    kept: &[KeptSpan],
+    out: &mut dyn Write,
+) -> Result<(), WriteError> {
+    write_part(doc, kept, out, false)
+}
+
+fn write_part(
+    doc: &TraceDocument,
+    kept: &[KeptSpan],
+    out: &mut dyn Write,
+    with_header: bool,
+) -> Result<(), WriteError> {
     let len = doc.spans.len();
     let check = |index: usize| {
         if index < len {
@@ -219,7 +248,7 @@ pub fn write(
     };
     match doc.format {
         Format::SkyWalkingCsv | Format::ResearchCsv => match &doc.csv {
-            Some(table) if table.rows.len() == len => csv::write_csv(table, kept, out),
+            Some(table) if table.rows.len() == len => csv::write_csv(table, kept, out, with_header),
             Some(table) => Err(WriteError::RowsMismatch {
                 spans: len,
                 rows: table.rows.len(),

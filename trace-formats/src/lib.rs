@@ -61,13 +61,15 @@ pub mod model;
 pub mod otlp;
 pub mod research;
 pub mod skywalking;
+pub mod stream;
 pub mod zipkin;
 
 pub use compression::{Compression, detect_compression, read_decompressed};
 pub use document::{
     ADJUSTED_COUNT, KeptSpan, ParentEdit, STDIN_PATH, TraceDocument, read, read_as, read_from,
-    read_owned, read_path, write, write_all, write_otlp_json,
+    read_owned, read_path, write, write_all, write_continuation, write_otlp_json,
 };
 pub use error::{ReadError, WriteError, describe_io};
 pub use format::{Format, RESEARCH_HEADER, SKYWALKING_HEADER, detect};
 pub use model::*;
+pub use stream::{BlockReader, DocumentShape, Record, StreamWriter};

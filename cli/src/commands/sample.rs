@@ -4,11 +4,12 @@
 use super::console;
 use super::output::{Destination, Inputs, in_folder};
 use super::traces::{
-    check_inputs, load_sampler, print_json_report, progress, read_traces, report_json,
-    warn_about_structure,
+    StreamArgs, check_inputs, load_sampler, open_traces, print_json_report, progress, report_json,
+    spill_note, warn_about_split_traces, warn_about_structure,
 };
 use anyhow::Result;
-use autoscope_replay::apply::{TraceGroups, sample_document_adaptive};
+use autoscope_replay::apply::sample_document_adaptive;
+use autoscope_replay::stream::StreamStats;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,6 +39,8 @@ pub struct Args {
     /// `-o -`).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    stream: StreamArgs,
 }
 
 /// Runs `autoscope sample`.
@@ -66,33 +69,45 @@ pub fn run(args: Args) -> Result<ExitCode> {
         // Opened before the input is read: a stop by signal while reading removes the
         // temporary file.
         let mut output = destination.open()?;
-        let doc = read_traces(input)?;
-        let groups = TraceGroups::of(&doc.spans);
-        let sampled = sample_document_adaptive(&mut sampler, &doc, &groups, controller.as_mut());
-        spans_in += doc.spans.len();
-        spans_out += sampled.kept.len();
-        let written = trace_formats::write(&doc, &sampled.kept, &mut output);
-        output.complete(written.map_err(anyhow::Error::from))?;
+        let mut reader = open_traces(input)?;
+        let shape = reader.shape();
+        let (mut file_in, mut file_out) = (0usize, 0usize);
+        let mut writer = trace_formats::StreamWriter::default();
+        let mut streamed = StreamStats::default();
+        let written = autoscope_replay::stream::for_each_batch(
+            &mut reader,
+            &args.stream.limits(),
+            |doc, groups| -> Result<()> {
+                let sampled =
+                    sample_document_adaptive(&mut sampler, doc, groups, controller.as_mut());
+                file_in += doc.spans.len();
+                file_out += sampled.kept.len();
+                Ok(writer.write(doc, &sampled.kept, &mut output)?)
+            },
+        )
+        .and_then(|stats| {
+            streamed = stats;
+            Ok(writer.finish(&shape, &mut output)?)
+        });
+        output.complete(written)?;
+        warn_about_split_traces(input, &streamed);
+        spans_in += file_in;
+        spans_out += file_out;
         console::detail(&format!(
-            "{}: kept {} of {} spans -> {}",
+            "{}: kept {file_out} of {file_in} spans -> {}{}",
             input.display(),
-            sampled.kept.len(),
-            doc.spans.len(),
-            destination.name()
+            destination.name(),
+            spill_note(&streamed)
         ));
         files.push(serde_json::json!({
             "input": input.display().to_string(),
             "output": destination.name(),
-            "format": doc.format.name(),
-            "spans": doc.spans.len(),
-            "kept": sampled.kept.len(),
+            "format": shape.format.name(),
+            "spans": file_in,
+            "kept": file_out,
+            "streaming": streamed,
         }));
         bar.inc(1);
-        if position + 1 == args.inputs.len() {
-            // The process ends next: freeing a large document span by span would cost
-            // several percent of the run for nothing (ripgrep and rustc skip it too).
-            std::mem::forget((doc, groups, sampled));
-        }
     }
     bar.finish_and_clear();
     let report = sampler.report();

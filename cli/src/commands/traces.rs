@@ -4,6 +4,7 @@
 
 use super::console;
 use anyhow::{Context, Result};
+use autoscope_replay::stream::{StreamLimits, StreamStats};
 use indicatif::{ProgressBar, ProgressStyle};
 use runtime_sampler::{Report, Sampler};
 use std::path::{Path, PathBuf};
@@ -14,6 +15,65 @@ use trace_formats::TraceDocument;
 /// the line where known.
 pub fn read_traces(path: &Path) -> Result<TraceDocument> {
     Ok(trace_formats::read_path(path)?)
+}
+
+/// Opens one trace file to be read in blocks (`-`: standard input; gzip and zstd
+/// content decompressed as it is read); errors as [`read_traces`] gives them.
+pub fn open_traces(path: &Path) -> Result<trace_formats::BlockReader> {
+    Ok(trace_formats::BlockReader::open(path)?)
+}
+
+/// How the trace commands stream their inputs: the bounds of the window of open traces.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Streaming")]
+pub struct StreamArgs {
+    /// Spans held in open traces at most; a trace open longer goes to a temporary file
+    /// and is decided whole at the end (memory: about 1 KiB per span, and at most
+    /// `--window-memory`).
+    #[arg(long, value_name = "SPANS", default_value_t = StreamLimits::default().window_spans)]
+    window: usize,
+    /// Memory held in open traces at most, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = StreamLimits::default().window_bytes >> 20)]
+    window_memory: usize,
+    /// A trace is whole once this many spans of the input passed without one of it
+    /// (exports keep a trace's spans together; raise it for an input that does not).
+    #[arg(long, value_name = "SPANS", default_value_t = StreamLimits::default().trace_gap_spans)]
+    trace_gap: u64,
+}
+
+impl StreamArgs {
+    /// The limits these arguments give.
+    pub fn limits(&self) -> StreamLimits {
+        StreamLimits {
+            window_spans: self.window.max(1),
+            window_bytes: self.window_memory.max(1).saturating_mul(1 << 20),
+            trace_gap_spans: self.trace_gap.max(1),
+        }
+    }
+}
+
+/// A warning when a trace's spans lay further apart than `--trace-gap`.
+pub fn warn_about_split_traces(input: &Path, stats: &StreamStats) {
+    if stats.split_traces == 0 {
+        return;
+    }
+    console::warning(&format!(
+        "{}: {} traces have spans more than --trace-gap spans apart and were decided in parts; \
+         raise --trace-gap",
+        input.display(),
+        stats.split_traces
+    ));
+}
+
+/// What a detail line says of spilled traces (empty when none were).
+pub fn spill_note(stats: &StreamStats) -> String {
+    match stats.spilled_traces {
+        0 => String::new(),
+        n => format!(
+            " ({n} traces spread over the input went through a temporary file, {} spans)",
+            stats.spilled_spans
+        ),
+    }
 }
 
 /// Loads a policy and compiles it.

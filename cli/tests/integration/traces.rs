@@ -652,3 +652,93 @@ fn eval_reports_na_for_error_coverage_without_error_spans() {
         .expect("a policy row");
     assert!(policy_line.contains("n/a"), "{out}");
 }
+
+/// The example policy without its latency override: what it keeps of a trace does not
+/// depend on the traces decided before it, so any order of deciding gives one result.
+fn order_free_policy(dir: &std::path::Path) -> PathBuf {
+    let text = std::fs::read_to_string(testdata("policies/example.json")).unwrap();
+    let mut policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+    policy["overrides"]
+        .as_object_mut()
+        .unwrap()
+        .remove("latency");
+    let path = dir.join("policy.json");
+    std::fs::write(&path, serde_json::to_string(&policy).unwrap()).unwrap();
+    path
+}
+
+fn sorted_lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines
+}
+
+#[test]
+fn sample_streams_traces_spread_over_the_input_through_a_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = order_free_policy(dir.path());
+    // The shop traces with their rows dealt round-robin: every trace is spread over
+    // the whole file.
+    let original = std::fs::read_to_string(testdata("traces/shop.csv")).unwrap();
+    let (header, rows) = original.split_once('\n').unwrap();
+    let rows: Vec<&str> = rows.lines().collect();
+    let mut dealt = format!("{header}\n");
+    for start in 0..7 {
+        for row in rows.iter().skip(start).step_by(7) {
+            dealt.push_str(row);
+            dealt.push('\n');
+        }
+    }
+    let input = dir.path().join("dealt.csv");
+    std::fs::write(&input, &dealt).unwrap();
+    let run = |extra: &[&str], out: &str| {
+        let out = dir.path().join(out);
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "sample".into(),
+            "-p".into(),
+            policy.clone().into(),
+            input.clone().into(),
+            "-o".into(),
+            out.clone().into(),
+            "--json".into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        let run = autoscope(&args);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        (std::fs::read_to_string(out).unwrap(), report)
+    };
+    let (whole, report) = run(&[], "whole.csv");
+    assert_eq!(report["files"][0]["streaming"]["spilled_traces"], 0);
+    let (streamed, report) = run(&["--window", "20", "--trace-gap", "400"], "streamed.csv");
+    let streaming = &report["files"][0]["streaming"];
+    assert!(
+        streaming["spilled_traces"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    assert!(
+        streaming["peak_window_spans"].as_u64().unwrap() <= 21,
+        "{report}"
+    );
+    assert_eq!(streaming["split_traces"], 0);
+    assert!(streamed.starts_with(&format!("{header}\n")));
+    assert_eq!(sorted_lines(&streamed), sorted_lines(&whole));
+    // A gap shorter than the spread splits traces, and says so.
+    let out = dir.path().join("split.csv");
+    let split = autoscope(&[
+        "sample".as_ref(),
+        "-p".as_ref(),
+        policy.as_os_str(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--trace-gap".as_ref(),
+        "3".as_ref(),
+    ]);
+    assert!(split.status.success(), "{}", text(&split.stderr));
+    assert!(
+        text(&split.stderr).contains("raise --trace-gap"),
+        "{}",
+        text(&split.stderr)
+    );
+}
