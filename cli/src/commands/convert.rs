@@ -3,7 +3,7 @@
 
 use super::console;
 use super::output::{Destination, Inputs};
-use super::traces::{check_inputs, read_traces};
+use super::traces::{check_inputs, open_traces};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,36 +32,42 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // signal removes it), and a destination that cannot be opened costs no reading.
     let mut output = destination.open()?;
     let progress = console::progress_allowed();
-    let mut spans = Vec::new();
+    // A block of each input at a time, each written as one request line (OTLP/JSON
+    // files hold one request per line, as the Collector's file exporter writes them).
+    let mut spans = 0usize;
+    let mut wrote_any = false;
+    let mut written: Result<()> = Ok(());
     for (i, input) in args.inputs.iter().enumerate() {
         if progress {
             console::progress_line(&format!(
-                "convert: reading {}/{}: {}",
+                "convert: {}/{}: {}",
                 i + 1,
                 args.inputs.len(),
                 input.display()
             ));
         }
-        let doc = read_traces(input)?;
+        let mut reader = open_traces(input)?;
+        let mut input_spans = 0usize;
+        while written.is_ok()
+            && let Some(doc) = reader.next_block()?
+        {
+            input_spans += doc.spans.len();
+            if doc.spans.is_empty() && wrote_any {
+                continue;
+            }
+            wrote_any = true;
+            written = trace_formats::write_otlp_json(&doc.otlp_spans(), &mut output)
+                .with_context(|| format!("{}: cannot write OTLP/JSON", destination.name()));
+        }
         console::detail(&format!(
-            "{}: {} spans ({})",
+            "{}: {input_spans} spans ({})",
             input.display(),
-            doc.spans.len(),
-            doc.format
+            reader.format()
         ));
-        spans.extend(doc.otlp_spans());
+        spans += input_spans;
     }
-    if progress {
-        console::progress_line(&format!("convert: writing {} spans", spans.len()));
-    }
-    let written = trace_formats::write_otlp_json(&spans, &mut output)
-        .with_context(|| format!("{}: cannot write OTLP/JSON", destination.name()));
     output.complete(written)?;
-    let done = format!(
-        "convert: wrote {} spans to {}",
-        spans.len(),
-        destination.name()
-    );
+    let done = format!("convert: wrote {} spans to {}", spans, destination.name());
     if progress {
         // The progress line ends with what was done.
         console::progress_line(&done);

@@ -3,7 +3,7 @@
 //! the share of span occurrences and of distinct names a specific rule matches.
 
 use super::console;
-use super::traces::{check_inputs, load_sampler, progress, read_traces};
+use super::traces::{check_inputs, load_sampler, open_traces, progress};
 use anyhow::Result;
 use autoscope_replay::apply::{ModelAttributes, view};
 use serde::Serialize;
@@ -75,14 +75,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let bar = progress(args.inputs.len());
     for input in &args.inputs {
         bar.set_message(input.display().to_string());
-        let doc = read_traces(input)?;
-        let attributes = ModelAttributes::of(&doc.spans);
-        for (span, attributes) in doc.spans.iter().zip(&attributes) {
-            let rule = sampler
-                .rule_for_span(&view(span, attributes).start())
-                .map(|hit| hit.rule);
-            let key = (span.service_name().to_string(), span.name.clone(), rule);
-            *counts.entry(key).or_default() += 1;
+        // Span by span: a block of the input at a time, no trace gathered.
+        let mut reader = open_traces(input)?;
+        while let Some(doc) = reader.next_block()? {
+            let attributes = ModelAttributes::of(&doc.spans);
+            for (span, attributes) in doc.spans.iter().zip(&attributes) {
+                let rule = sampler
+                    .rule_for_span(&view(span, attributes).start())
+                    .map(|hit| hit.rule);
+                let key = (span.service_name().to_string(), span.name.clone(), rule);
+                *counts.entry(key).or_default() += 1;
+            }
         }
         bar.inc(1);
     }

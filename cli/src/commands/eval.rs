@@ -2,7 +2,9 @@
 //! computed in the same run on the same data.
 
 use super::console;
-use super::traces::{check_inputs, load_sampler, progress, read_traces};
+use super::traces::{
+    StreamArgs, check_inputs, load_sampler, open_traces, progress, warn_about_split_traces,
+};
 use anyhow::Result;
 use autoscope_replay::apply::{TraceGroups, sample_document};
 use autoscope_replay::evaluate::{
@@ -15,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use trace_formats::TraceDocument;
 
 /// Arguments of `autoscope eval`.
 #[derive(Debug, clap::Args)]
@@ -37,6 +40,8 @@ pub struct Args {
     /// integrity.
     #[arg(long)]
     head: bool,
+    #[command(flatten)]
+    stream: StreamArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,52 +115,52 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut healthy = HealthyKept::default();
     for input in &args.inputs {
         bar.set_message(input.display().to_string());
-        let doc = read_traces(input)?;
-        let groups = TraceGroups::of(&doc.spans);
-        let sampled = sample_document(&mut sampler, &doc, &groups);
-        for trace in &groups.traces {
-            if trace.iter().any(|&i| doc.spans[i].is_error()) {
-                continue;
-            }
-            for &i in trace {
-                let Some(outcome) = sampled.outcomes[i] else {
-                    continue;
-                };
-                let Some(reason) = outcome.kept else { continue };
-                healthy.total += 1;
-                let reason = match reason {
-                    KeepReason::Rule => "rule",
-                    KeepReason::Error => "error",
-                    KeepReason::Latency => "latency outlier",
-                    KeepReason::Ancestor => "ancestor of a kept span",
-                };
-                *healthy.by_reason.entry(reason.to_string()).or_default() += 1;
-                let rule = match outcome.decision.decided_by {
-                    DecidedBy::Rule(r) => Some(r),
-                    DecidedBy::Default => None,
-                };
-                *healthy_by_rule.entry(rule).or_default() += 1;
-            }
-        }
-        let bytes_in = document_bytes(&doc)?;
-        let mut selections = vec![
-            Selection {
-                method: "policy".into(),
-                kept: sampled.kept,
+        let mut reader = open_traces(input)?;
+        let format = reader.format();
+        let mut file_metrics: Vec<Metrics> = Vec::new();
+        let mut file_head: Option<HeadIntegrity> = None;
+        // Whole traces a batch at a time: every figure is a sum over traces.
+        let streamed = autoscope_replay::stream::for_each_batch(
+            &mut reader,
+            &args.stream.limits(),
+            |doc, groups| -> Result<()> {
+                let (metrics, head) = evaluate_batch(
+                    &mut sampler,
+                    head_sampler.as_mut(),
+                    doc,
+                    groups,
+                    &mut healthy,
+                    &mut healthy_by_rule,
+                )?;
+                add_metrics(&mut file_metrics, metrics);
+                if let Some(integrity) = head {
+                    file_head
+                        .get_or_insert_with(HeadIntegrity::default)
+                        .add(&integrity);
+                }
+                Ok(())
             },
-            head_sampling(&doc, &groups, 0.01),
-            head_sampling(&doc, &groups, 0.10),
-            tail_sampling(&doc, &groups, 0.01),
-        ];
-        let head = head_sampler.as_mut().map(|head_sampler| {
-            let (selection, integrity) = head_mode(head_sampler, &doc, &groups);
-            selections.push(selection);
-            head_total.add(&integrity);
-            integrity
-        });
+        )?;
+        warn_about_split_traces(input, &streamed);
+        if file_metrics.is_empty() {
+            // No spans: the rows still say so (n/a shares), one per method.
+            let empty = TraceDocument::new(format, input.display().to_string(), Vec::new());
+            let (metrics, head) = evaluate_batch(
+                &mut sampler,
+                head_sampler.as_mut(),
+                &empty,
+                &TraceGroups::default(),
+                &mut healthy,
+                &mut healthy_by_rule,
+            )?;
+            file_metrics = metrics;
+            file_head = head;
+        }
+        if let Some(integrity) = &file_head {
+            head_total.add(integrity);
+        }
         let mut rows = Vec::new();
-        for (i, selection) in selections.iter().enumerate() {
-            let metrics = measure(&doc, &groups, selection, bytes_in)?;
+        for (i, metrics) in file_metrics.into_iter().enumerate() {
             match totals.get_mut(i) {
                 Some(total) => total.add(&metrics),
                 None => totals.push(metrics.clone()),
@@ -164,9 +169,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         files.push(FileResult {
             file: input.display().to_string(),
-            format: doc.format.name().to_string(),
+            format: format.name().to_string(),
             methods: rows,
-            head_mode: head,
+            head_mode: file_head,
         });
         bar.inc(1);
     }
@@ -285,6 +290,74 @@ fn head_text(out: &mut String, head: &HeadIntegrity) {
         head.kept,
         100.0 * head.ancestor_integrity()
     );
+}
+
+/// The policy (and each method beside it) on one batch of whole traces: the figures per
+/// method, head mode's integrity when asked, and the healthy spans the policy kept.
+fn evaluate_batch(
+    sampler: &mut Sampler,
+    head_sampler: Option<&mut Sampler>,
+    doc: &TraceDocument,
+    groups: &TraceGroups,
+    healthy: &mut HealthyKept,
+    healthy_by_rule: &mut BTreeMap<Option<usize>, u64>,
+) -> Result<(Vec<Metrics>, Option<HeadIntegrity>)> {
+    let sampled = sample_document(sampler, doc, groups);
+    for trace in &groups.traces {
+        if trace.iter().any(|&i| doc.spans[i].is_error()) {
+            continue;
+        }
+        for &i in trace {
+            let Some(outcome) = sampled.outcomes[i] else {
+                continue;
+            };
+            let Some(reason) = outcome.kept else { continue };
+            healthy.total += 1;
+            let reason = match reason {
+                KeepReason::Rule => "rule",
+                KeepReason::Error => "error",
+                KeepReason::Latency => "latency outlier",
+                KeepReason::Ancestor => "ancestor of a kept span",
+            };
+            *healthy.by_reason.entry(reason.to_string()).or_default() += 1;
+            let rule = match outcome.decision.decided_by {
+                DecidedBy::Rule(r) => Some(r),
+                DecidedBy::Default => None,
+            };
+            *healthy_by_rule.entry(rule).or_default() += 1;
+        }
+    }
+    let bytes_in = document_bytes(doc)?;
+    let mut selections = vec![
+        Selection {
+            method: "policy".into(),
+            kept: sampled.kept,
+        },
+        head_sampling(doc, groups, 0.01),
+        head_sampling(doc, groups, 0.10),
+        tail_sampling(doc, groups, 0.01),
+    ];
+    let head = head_sampler.map(|head_sampler| {
+        let (selection, integrity) = head_mode(head_sampler, doc, groups);
+        selections.push(selection);
+        integrity
+    });
+    let metrics = selections
+        .iter()
+        .map(|selection| measure(doc, groups, selection, bytes_in))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((metrics, head))
+}
+
+/// Adds per-method figures to a running sum (the same methods in the same order).
+fn add_metrics(sum: &mut Vec<Metrics>, metrics: Vec<Metrics>) {
+    if sum.is_empty() {
+        *sum = metrics;
+        return;
+    }
+    for (total, metrics) in sum.iter_mut().zip(&metrics) {
+        total.add(metrics);
+    }
 }
 
 fn table(out: &mut String, rows: &[Row]) {

@@ -6,7 +6,7 @@
 
 use super::console;
 use super::output::{Destination, Inputs};
-use super::traces::{check_inputs, read_traces};
+use super::traces::{check_inputs, open_traces};
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::PathBuf;
@@ -86,25 +86,41 @@ pub fn run_zip(args: ZipArgs) -> Result<ExitCode> {
     // the stream (and its dictionaries) goes on from file to file.
     destination.write_with(|out: &mut dyn Write| -> Result<()> {
         let mut writer = FileWriter::new(out)?;
+        let mut pending: Vec<trace_formats::Span> = Vec::new();
+        let mut encode = |spans: &[trace_formats::Span], input: &std::path::Path| -> Result<()> {
+            if args.reset_every > 0
+                && writer.frames() > 0
+                && writer.frames() % args.reset_every == 0
+            {
+                encoder.reset();
+            }
+            let started = Instant::now();
+            let frame = encoder
+                .encode_batch(spans)
+                .with_context(|| format!("{}: cannot compress its spans", input.display()))?;
+            encoding += started.elapsed();
+            writer.write_frame(&frame)?;
+            Ok(())
+        };
         for input in &args.inputs {
-            let document = read_traces(input)?;
             bytes_in += std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
-            let spans = document.otlp_spans();
-            drop(document);
-            span_count += spans.len();
-            for batch in spans.chunks(DEFAULT_BATCH_SPANS) {
-                if args.reset_every > 0
-                    && writer.frames() > 0
-                    && writer.frames() % args.reset_every == 0
-                {
-                    encoder.reset();
+            // A block of the input at a time; frames of DEFAULT_BATCH_SPANS spans as
+            // a whole read made them, the last of each input shorter.
+            let mut reader = open_traces(input)?;
+            while let Some(block) = reader.next_block()? {
+                pending.extend(block.otlp_spans());
+                drop(block);
+                let whole = pending.len() - pending.len() % DEFAULT_BATCH_SPANS;
+                for batch in pending[..whole].chunks(DEFAULT_BATCH_SPANS) {
+                    encode(batch, input)?;
                 }
-                let started = Instant::now();
-                let frame = encoder
-                    .encode_batch(batch)
-                    .with_context(|| format!("{}: cannot compress its spans", input.display()))?;
-                encoding += started.elapsed();
-                writer.write_frame(&frame)?;
+                span_count += whole;
+                pending.drain(..whole);
+            }
+            if !pending.is_empty() {
+                encode(&pending, input)?;
+                span_count += pending.len();
+                pending.clear();
             }
         }
         bytes_out = writer.finish()?.1;
@@ -133,42 +149,14 @@ pub fn run_unzip(args: UnzipArgs) -> Result<ExitCode> {
     let destination = Destination::file(&args.output, &Inputs::of([args.input.as_path()]))?;
     let shown = args.input.display().to_string();
     let started = Instant::now();
-    let mut spans = Vec::new();
+    let mut spans = 0usize;
     let mut salvage = None;
-    let bytes_in;
-    if args.salvage {
-        let file = std::fs::read(&args.input).with_context(|| format!("{shown}: cannot read"))?;
-        bytes_in = file.len() as u64;
-        let report = tracezip::salvage(&file, DecoderOptions::default(), |frame_spans| {
-            spans.extend(frame_spans);
-            Ok::<(), tracezip::DecodeError>(())
-        })
-        .with_context(|| format!("{shown}: cannot decompress"))?;
-        salvage = Some(report);
-    } else {
-        let file =
-            std::fs::File::open(&args.input).with_context(|| format!("{shown}: cannot open"))?;
-        bytes_in = file.metadata().map(|m| m.len()).unwrap_or(0);
-        // Every frame is checked (and decoded) before anything is written, so a damaged
-        // file leaves no output.
-        tracezip::decompress_each(
-            std::io::BufReader::with_capacity(1 << 16, file),
-            DecoderOptions::default(),
-            |frame_spans| {
-                spans.extend(frame_spans);
-                Ok::<(), tracezip::DecodeError>(())
-            },
-        )
-        .with_context(|| format!("{shown}: cannot decompress"))?;
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    if let Some(report) = &salvage {
-        report_salvage(&shown, report)?;
-    }
+    let mut bytes_in = 0u64;
     let mut bytes_out = 0u64;
+    // Each frame is written as it is decoded, one OTLP/JSON request line per frame: a
+    // damaged frame fails the command and no output is left behind (a replaced file is
+    // a temporary one until the end).
     destination.write_with(|out: &mut dyn Write| -> Result<()> {
-        // Straight into a buffer of our own (no copy of the whole JSON in memory): the
-        // serializer's many small writes then stay out of the output's error tracking.
         let mut buffered = std::io::BufWriter::with_capacity(
             1 << 20,
             CountingWriter {
@@ -176,17 +164,46 @@ pub fn run_unzip(args: UnzipArgs) -> Result<ExitCode> {
                 bytes: 0,
             },
         );
-        trace_formats::write_otlp_json(&spans, &mut buffered)
-            .with_context(|| format!("{}: cannot write OTLP/JSON", destination.name()))?;
+        let write_frame = |frame_spans: Vec<trace_formats::Span>| -> Result<()> {
+            spans += frame_spans.len();
+            trace_formats::write_otlp_json(&frame_spans, &mut buffered)
+                .with_context(|| format!("{}: cannot write OTLP/JSON", destination.name()))
+        };
+        if args.salvage {
+            let file =
+                std::fs::read(&args.input).with_context(|| format!("{shown}: cannot read"))?;
+            bytes_in = file.len() as u64;
+            let report = tracezip::salvage(&file, DecoderOptions::default(), write_frame)
+                .with_context(|| format!("{shown}: cannot decompress"))?;
+            salvage = Some(report);
+        } else {
+            let file = std::fs::File::open(&args.input)
+                .with_context(|| format!("{shown}: cannot open"))?;
+            bytes_in = file.metadata().map(|m| m.len()).unwrap_or(0);
+            tracezip::decompress_each(
+                std::io::BufReader::with_capacity(1 << 16, file),
+                DecoderOptions::default(),
+                write_frame,
+            )
+            .with_context(|| format!("{shown}: cannot decompress"))?;
+        }
+        if spans == 0 && salvage.as_ref().is_none_or(SalvageReport::is_complete) {
+            // No frames: an empty request, as for an empty input everywhere.
+            trace_formats::write_otlp_json(&[], &mut buffered)?;
+        }
         buffered.flush()?;
         bytes_out = buffered.get_ref().bytes;
         Ok(())
     })?;
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(report) = &salvage {
+        report_salvage(&shown, report)?;
+    }
     if args.stats || args.json {
         print_stats(
             Stats {
                 command: "unzip",
-                spans: spans.len(),
+                spans,
                 bytes_in,
                 bytes_out,
                 seconds,

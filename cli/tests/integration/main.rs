@@ -3,6 +3,7 @@
 
 mod analyze;
 mod cli;
+mod common;
 mod convert;
 mod latency;
 mod output;

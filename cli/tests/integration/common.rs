@@ -1,0 +1,22 @@
+//! Helpers the command modules share.
+
+/// The spans of an OTLP/JSON file (one request per line), each with its resource and
+/// scope: what a file holds whichever requests group its spans.
+pub fn otlp_spans(bytes: &[u8]) -> Vec<serde_json::Value> {
+    let mut spans = Vec::new();
+    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let request: serde_json::Value = serde_json::from_slice(line).unwrap();
+        for resource_spans in request["resourceSpans"].as_array().unwrap() {
+            for scope_spans in resource_spans["scopeSpans"].as_array().unwrap() {
+                for span in scope_spans["spans"].as_array().unwrap() {
+                    spans.push(serde_json::json!({
+                        "resource": resource_spans["resource"],
+                        "scope": scope_spans["scope"],
+                        "span": span,
+                    }));
+                }
+            }
+        }
+    }
+    spans
+}
