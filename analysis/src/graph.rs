@@ -76,6 +76,8 @@ pub struct Program {
     /// The instrumentation profiles (ids) naming each service's spans, by language;
     /// absent: every profile of the language.
     pub profiles: BTreeMap<(String, Language), Vec<String>>,
+    /// SQL scripts of each service: (path relative to the source root, text), by path.
+    pub service_scripts: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Program {
@@ -808,6 +810,14 @@ pub fn build(program: &Program) -> CallGraph {
     let mut registrations: Vec<Registered> = Vec::new();
     let route_prefixes = router_prefixes(program);
     let no_attrs = Attrs::new();
+    let no_scripts: Vec<(String, String)> = Vec::new();
+    let mut service_types: HashMap<&str, Vec<&crate::facts::TypeDecl>> = HashMap::new();
+    for (fi, file) in program.files.iter().enumerate() {
+        service_types
+            .entry(program.services[fi].as_str())
+            .or_default()
+            .extend(&file.types);
+    }
     for (fi, file) in program.files.iter().enumerate() {
         for call in &file.top_level_calls {
             if let Some(found) = conventions::registration(language_of(file), call, true) {
@@ -887,11 +897,15 @@ pub fn build(program: &Program) -> CallGraph {
                     resolve_type: &resolve,
                     service_attrs,
                     callee_annotations,
+                    service_types: service_types
+                        .get(service.as_str())
+                        .map_or(&[], Vec::as_slice),
+                    service_scripts: program.service_scripts.get(service).unwrap_or(&no_scripts),
                 };
-                if let Some(effect) = conventions::classify(language, &context)
-                    && !classified.contains(&effect)
-                {
-                    classified.push(effect);
+                for effect in conventions::classify(language, &context) {
+                    if !classified.contains(&effect) {
+                        classified.push(effect);
+                    }
                 }
             }
             if classified.is_empty()
