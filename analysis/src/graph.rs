@@ -105,6 +105,11 @@ impl Program {
                 _ => {}
             }
         }
+        for file in &mut program.files {
+            if let Some(body) = module_body(file) {
+                file.functions.push(body);
+            }
+        }
         // Deepest go.mod first, so nested modules win.
         program
             .go_modules
@@ -120,6 +125,47 @@ impl Program {
         program
     }
 }
+
+/// A Python module's top-level code as a function named `<module>` (as tracebacks name
+/// it): it runs when the service imports the module, so its calls (an engine created,
+/// tables created at import) are effects like any other. Route registrations and
+/// router mounts stay top-level calls only, read once as such.
+fn module_body(file: &FileFacts) -> Option<Function> {
+    if file.language != Some(Language::Python) {
+        return None;
+    }
+    let calls: Vec<crate::facts::Call> = file
+        .top_level_calls
+        .iter()
+        .filter(|call| {
+            conventions::registration(Language::Python, call, true).is_none()
+                && conventions::mount_prefix(Language::Python, call).is_none()
+        })
+        .cloned()
+        .collect();
+    let first = calls.first()?;
+    Some(Function {
+        name: MODULE_BODY.to_string(),
+        qualified: if file.package.is_empty() {
+            MODULE_BODY.to_string()
+        } else {
+            format!("{}.{MODULE_BODY}", file.package)
+        },
+        owner: None,
+        params: Vec::new(),
+        locals: Vec::new(),
+        annotations: Vec::new(),
+        position: first.position,
+        end_line: file.lines,
+        calls,
+        error_handlers: Vec::new(),
+        error_exits: Vec::new(),
+        manual_spans: Vec::new(),
+    })
+}
+
+/// The name of a Python module's top-level code as a function.
+pub const MODULE_BODY: &str = "<module>";
 
 fn go_import_path(modules: &[(String, String)], dir: &str) -> Option<String> {
     modules.iter().find_map(|(root, module)| {

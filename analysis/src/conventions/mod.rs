@@ -429,7 +429,8 @@ const SQL_DDL: [&str; 3] = ["CREATE", "DROP", "ALTER"];
 /// joins); DDL gives `ddl` (upper case), `ddl_object` (the word after it, past
 /// `IF NOT EXISTS`, as written: `table`, `TABLE`, `sequence`), `ddl_keyword` (that word
 /// upper case) and `table` (the object's name). Another first word gives `sql_keyword`
-/// only. `None` for an empty statement.
+/// (upper case). Every statement has `sql_word`, its first word as written. `None` for
+/// an empty statement.
 pub fn sql_statement_attrs(statement: &str) -> Option<Attrs> {
     let words: Vec<&str> = statement
         .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | ';'))
@@ -441,6 +442,7 @@ pub fn sql_statement_attrs(statement: &str) -> Option<Attrs> {
             .to_string()
     };
     let mut attrs = Attrs::new();
+    set(&mut attrs, "sql_word", words[0]);
     if SQL_DML.contains(&keyword.as_str()) {
         set(&mut attrs, "statement", keyword.clone());
         let joined = words.iter().any(|w| w.eq_ignore_ascii_case("join"));
@@ -1643,6 +1645,7 @@ mod tests {
                 ("ddl", "CREATE"),
                 ("ddl_keyword", "TABLE"),
                 ("ddl_object", "table"),
+                ("sql_word", "create"),
                 ("table", "purchase_orders"),
             ])
         );
@@ -1652,24 +1655,29 @@ mod tests {
                 ("ddl", "DROP"),
                 ("ddl_keyword", "TABLE"),
                 ("ddl_object", "TABLE"),
+                ("sql_word", "DROP"),
                 ("table", "stock"),
             ])
         );
         assert_eq!(
             summary("select next value for orders_seq"),
-            pairs(&[("statement", "SELECT")])
+            pairs(&[("sql_word", "select"), ("statement", "SELECT")])
         );
         assert_eq!(
             summary("SELECT a.x FROM a JOIN b ON a.id = b.id"),
-            pairs(&[("statement", "SELECT")])
+            pairs(&[("sql_word", "SELECT"), ("statement", "SELECT")])
         );
         assert_eq!(
             summary("insert into stock(sku) values ('x')"),
-            pairs(&[("statement", "INSERT"), ("table", "stock")])
+            pairs(&[
+                ("sql_word", "insert"),
+                ("statement", "INSERT"),
+                ("table", "stock")
+            ])
         );
         assert_eq!(
             summary("PRAGMA main.table_info(\"orders\")"),
-            pairs(&[("sql_keyword", "PRAGMA")])
+            pairs(&[("sql_keyword", "PRAGMA"), ("sql_word", "PRAGMA")])
         );
         assert_eq!(sql_statement_attrs("  "), None);
     }
