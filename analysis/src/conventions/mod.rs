@@ -296,6 +296,10 @@ fn statement_effects(
     // suggested for its span (lookups, statements, tables).
     let mut own = Attrs::new();
     expand_into(&rule.attrs, base, &mut own);
+    // The system may come from the receiver's supertypes rather than the templates.
+    if let Some(system) = effect.attrs.get("system") {
+        own.insert("system".into(), system.clone());
+    }
     let mut push = |library: &str, sql: &str| {
         if let Some(summary) = sql_statement_attrs(sql) {
             let mut attrs = own.clone();
