@@ -5,8 +5,8 @@
 # and report the naming figure of issue 10 for each.
 #
 # Every label must reach the 95% naming figure (INSTRUMENTED_NAMING_GATE=0 only reports
-# it, for a run against an agent release the profiles do not know yet). Downloads are cached under
-# ~/.cache/autoscope, ~/.m2 and the Go module cache; none is required.
+# it, for a run against an agent release the profiles do not know yet). Downloads are
+# cached under ~/.cache/autoscope, ~/.m2 and the Go module cache; none is required.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/scripts/instrumented"
