@@ -242,12 +242,31 @@ fn entity_attrs(
                     .iter()
                     .any(|c| *c == base_name(&a.name))
             });
-            if collection {
-                tables.push(format!(
-                    "{table}_{}",
-                    knowledge::pattern::snake_case(&field.name)
-                ));
+            if !collection {
+                continue;
             }
+            let named = rule
+                .entity_collection_tables
+                .iter()
+                .find_map(|(annotation, arg)| {
+                    field
+                        .annotations
+                        .iter()
+                        .filter(|a| base_name(&a.name) == annotation)
+                        .find_map(|a| {
+                            a.args
+                                .iter()
+                                .find(|(k, _)| k.as_deref() == Some(arg.as_str()))
+                                .map(|(_, v)| v.trim_matches('"').to_string())
+                        })
+                });
+            tables.push(named.unwrap_or_else(|| {
+                format!(
+                    "{}_{}",
+                    knowledge::pattern::snake_case(&simple),
+                    knowledge::pattern::snake_case(&field.name)
+                )
+            }));
         }
         if let Some((annotation, strategy)) = &rule.entity_generated_id
             && let Some(generated) = decl

@@ -143,9 +143,14 @@ pub struct CallRule {
     #[serde(default)]
     pub entity_tables: Vec<(String, String)>,
     /// Field annotations of the entity whose values live in a table of their own,
-    /// named `<entity table>_<field in snake case>`; added to `table`.
+    /// named by `entity_collection_tables`, else `<entity name>_<field>` in snake case
+    /// (the entity's name, not its table's); added to `table`.
     #[serde(default)]
     pub entity_collection_annotations: Vec<String>,
+    /// (field annotation, argument) naming a collection table explicitly
+    /// (`@CollectionTable(name = "...")`).
+    #[serde(default)]
+    pub entity_collection_tables: Vec<(String, String)>,
     /// Index of the argument holding a SQL statement (`jdbc.update("UPDATE stock ...")`):
     /// its operation and main table become `statement` and `table`.
     #[serde(default)]
