@@ -287,6 +287,12 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
                     rule.library
                 ));
             }
+            if !statement.per_entity.is_empty() && !statement.scripts.is_empty() {
+                return Err(format!(
+                    "a statement rule of {}: per_entity expands sql, not scripts",
+                    rule.library
+                ));
+            }
         }
         if rule.statements_only && rule.statements.is_empty() {
             return Err(format!(
@@ -413,5 +419,54 @@ mod tests {
         )
         .unwrap_err();
         assert!(bad_pattern.message.contains("unclosed"), "{bad_pattern}");
+        let statement = |body: &str| {
+            load(
+                &[(
+                    "frameworks/java/x.toml",
+                    &format!(
+                        "id = \"x\"\nlanguage = \"java\"\ntitle = \"t\"\n[[calls]]\neffect = \"database\"\nlibrary = \"l\"\nstatements_only = true\n[[calls.statements]]\nlibrary = \"jdbc\"\n{body}"
+                    ),
+                )],
+                &[],
+            )
+        };
+        let neither = statement("").unwrap_err();
+        assert!(
+            neither.message.contains("either sql or scripts"),
+            "{neither}"
+        );
+        let both = statement("sql = [\"select 1\"]\nscripts = [\"*.sql\"]\n").unwrap_err();
+        assert!(both.message.contains("either sql or scripts"), "{both}");
+        let entity_scripts =
+            statement("scripts = [\"*.sql\"]\nper_entity = [\"Entity\"]\n").unwrap_err();
+        assert!(
+            entity_scripts.message.contains("per_entity"),
+            "{entity_scripts}"
+        );
+        assert!(statement("sql = [\"select next value for {table}_seq\"]\n").is_ok());
+        let no_statements = load(
+            &[(
+                "frameworks/java/x.toml",
+                "id = \"x\"\nlanguage = \"java\"\ntitle = \"t\"\n[[calls]]\neffect = \"database\"\nlibrary = \"l\"\nstatements_only = true\n",
+            )],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            no_statements.message.contains("statements_only"),
+            "{no_statements}"
+        );
+        let unknown_inner = load(
+            &[(
+                "frameworks/java/x.toml",
+                "id = \"x\"\nlanguage = \"java\"\ntitle = \"t\"\n[[inner]]\nentry_framework = \"nope\"\nrequires_dependency = [\"a:b\"]\nattrs = {}\n",
+            )],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            unknown_inner.message.contains("unknown entry framework"),
+            "{unknown_inner}"
+        );
     }
 }
