@@ -545,6 +545,13 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<(Ef
     if (rule.untyped && (typed || imported)) || (rule.package_call && (typed || !imported)) {
         return None;
     }
+    if rule.undeclared
+        && context
+            .receiver_type
+            .is_some_and(|t| (context.resolve_type)(t).is_some())
+    {
+        return None;
+    }
     let imports = |list: &[String]| {
         let patterns = compile(list);
         context

@@ -97,6 +97,10 @@ pub struct CallRule {
     /// Only when neither the receiver's type nor its import is known.
     #[serde(default)]
     pub untyped: bool,
+    /// Only when the receiver's type has no declaration in the tree (its name is all
+    /// there is to go by).
+    #[serde(default)]
+    pub undeclared: bool,
     /// Only when the receiver is an imported package or module itself (`http.Get`).
     #[serde(default)]
     pub package_call: bool,
