@@ -263,6 +263,11 @@ fn describe_services(
                 .entry(services_map.service_of(&file.rel_path))
                 .or_default()
                 .extend(crate::services::config_pairs(file)),
+            ConfigKind::SqlScript => program
+                .service_scripts
+                .entry(services_map.service_of(&file.rel_path))
+                .or_default()
+                .push((file.rel_path.clone(), file.text.clone())),
             ConfigKind::Dockerfile | ConfigKind::Compose => {
                 for service in applies_to(&file.rel_path) {
                     deployment

@@ -101,6 +101,8 @@ pub enum ConfigKind {
     PythonProject,
     /// Python `requirements*.txt`.
     Requirements,
+    /// A SQL script (`schema.sql`, `data.sql`): frameworks may run it at startup.
+    SqlScript,
 }
 
 impl ConfigKind {
@@ -349,6 +351,8 @@ fn config_kind(name: &str, ext: &str) -> Option<ConfigKind> {
         Some(ConfigKind::PythonProject)
     } else if name.starts_with("requirements") && ext == "txt" {
         Some(ConfigKind::Requirements)
+    } else if ext == "sql" {
+        Some(ConfigKind::SqlScript)
     } else {
         None
     }

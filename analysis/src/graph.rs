@@ -76,6 +76,8 @@ pub struct Program {
     /// The instrumentation profiles (ids) naming each service's spans, by language;
     /// absent: every profile of the language.
     pub profiles: BTreeMap<(String, Language), Vec<String>>,
+    /// SQL scripts of each service: (path relative to the source root, text), by path.
+    pub service_scripts: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Program {
@@ -103,6 +105,11 @@ impl Program {
                 _ => {}
             }
         }
+        for file in &mut program.files {
+            if let Some(body) = module_body(file) {
+                file.functions.push(body);
+            }
+        }
         // Deepest go.mod first, so nested modules win.
         program
             .go_modules
@@ -118,6 +125,47 @@ impl Program {
         program
     }
 }
+
+/// A Python module's top-level code as a function named `<module>` (as tracebacks name
+/// it): it runs when the service imports the module, so its calls (an engine created,
+/// tables created at import) are effects like any other. Route registrations and
+/// router mounts stay top-level calls only, read once as such.
+fn module_body(file: &FileFacts) -> Option<Function> {
+    if file.language != Some(Language::Python) {
+        return None;
+    }
+    let calls: Vec<crate::facts::Call> = file
+        .top_level_calls
+        .iter()
+        .filter(|call| {
+            conventions::registration(Language::Python, call, true).is_none()
+                && conventions::mount_prefix(Language::Python, call).is_none()
+        })
+        .cloned()
+        .collect();
+    let first = calls.first()?;
+    Some(Function {
+        name: MODULE_BODY.to_string(),
+        qualified: if file.package.is_empty() {
+            MODULE_BODY.to_string()
+        } else {
+            format!("{}.{MODULE_BODY}", file.package)
+        },
+        owner: None,
+        params: Vec::new(),
+        locals: Vec::new(),
+        annotations: Vec::new(),
+        position: first.position,
+        end_line: file.lines,
+        calls,
+        error_handlers: Vec::new(),
+        error_exits: Vec::new(),
+        manual_spans: Vec::new(),
+    })
+}
+
+/// The name of a Python module's top-level code as a function.
+pub const MODULE_BODY: &str = "<module>";
 
 fn go_import_path(modules: &[(String, String)], dir: &str) -> Option<String> {
     modules.iter().find_map(|(root, module)| {
@@ -808,6 +856,14 @@ pub fn build(program: &Program) -> CallGraph {
     let mut registrations: Vec<Registered> = Vec::new();
     let route_prefixes = router_prefixes(program);
     let no_attrs = Attrs::new();
+    let no_scripts: Vec<(String, String)> = Vec::new();
+    let mut service_types: HashMap<&str, Vec<&crate::facts::TypeDecl>> = HashMap::new();
+    for (fi, file) in program.files.iter().enumerate() {
+        service_types
+            .entry(program.services[fi].as_str())
+            .or_default()
+            .extend(&file.types);
+    }
     for (fi, file) in program.files.iter().enumerate() {
         for call in &file.top_level_calls {
             if let Some(found) = conventions::registration(language_of(file), call, true) {
@@ -887,11 +943,15 @@ pub fn build(program: &Program) -> CallGraph {
                     resolve_type: &resolve,
                     service_attrs,
                     callee_annotations,
+                    service_types: service_types
+                        .get(service.as_str())
+                        .map_or(&[], Vec::as_slice),
+                    service_scripts: program.service_scripts.get(service).unwrap_or(&no_scripts),
                 };
-                if let Some(effect) = conventions::classify(language, &context)
-                    && !classified.contains(&effect)
-                {
-                    classified.push(effect);
+                for effect in conventions::classify(language, &context) {
+                    if !classified.contains(&effect) {
+                        classified.push(effect);
+                    }
                 }
             }
             if classified.is_empty()

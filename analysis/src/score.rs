@@ -222,6 +222,24 @@ impl Scorer<'_> {
         total(reasons)
     }
 
+    /// A framework's span inside a request (its error page) is on the error path of
+    /// the handler it serves, and only there: scored as error handling, not by the
+    /// handler's own work.
+    fn inner_score(&self, site: &SpanSite) -> Score {
+        let n = &self.graph.graph[site.node];
+        let function = &self.program.files[n.file].functions[n.function];
+        total(vec![Reason {
+            kind: "error-handling".into(),
+            points: ERROR_HANDLING,
+            detail: format!(
+                "{} answers failing requests of {}",
+                site.label, function.qualified
+            ),
+            file: Some(site.file.clone()),
+            line: Some(site.line),
+        }])
+    }
+
     fn exit_score(&self, site: &SpanSite, effect_index: usize) -> Score {
         let effect_site = &self.graph.effects[effect_index];
         let n = &self.graph.graph[effect_site.node];
@@ -344,6 +362,7 @@ pub fn score_sites(
         .iter()
         .map(|site| match site.effect {
             Some(effect) => scorer.exit_score(site, effect),
+            None if site.kind == SiteKind::Internal => scorer.inner_score(site),
             None => scorer.entry_score(site),
         })
         .collect()

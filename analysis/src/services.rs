@@ -62,7 +62,10 @@ impl ServiceMap {
                         }
                     }
                 }
-                ConfigKind::GoMod | ConfigKind::Proto | ConfigKind::Requirements => {}
+                ConfigKind::GoMod
+                | ConfigKind::Proto
+                | ConfigKind::Requirements
+                | ConfigKind::SqlScript => {}
             }
         }
         for path in source_paths {

@@ -32,6 +32,8 @@ pub enum SiteKind {
     Database,
     /// Message sent.
     Producer,
+    /// A span a framework's own code opens inside a request (error page, response).
+    Internal,
 }
 
 impl SiteKind {
@@ -173,6 +175,44 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
                 ),
             ),
         };
+        if entry.entry.kind == EntryKind::Http {
+            let dependencies = program.service_dependencies.get(&n.service);
+            for inner in conventions::inner_spans(
+                language,
+                &entry.entry.framework,
+                dependencies.map(Vec::as_slice),
+            ) {
+                let mut inner_attrs = service_attrs(&n.service, language).clone();
+                inner_attrs.extend(inner);
+                let names = names_of(&n.service, language, SiteClass::Internal, &inner_attrs);
+                if names.is_empty() {
+                    continue;
+                }
+                let first = |name: &str| {
+                    inner_attrs
+                        .get(name)
+                        .and_then(|v| v.first())
+                        .map_or("", String::as_str)
+                };
+                // One family per service: the span happens in whichever request fails.
+                let label = format!(
+                    "{}.{}",
+                    conventions::base_name(first("class")),
+                    first("function")
+                );
+                sites.push(SpanSite {
+                    service: n.service.clone(),
+                    kind: SiteKind::Internal,
+                    node: entry.node,
+                    file: file.path.clone(),
+                    line: entry.position.line,
+                    label,
+                    shared_label: None,
+                    names,
+                    effect: None,
+                });
+            }
+        }
         let names = names_of(&n.service, language, class, &attrs);
         if names.is_empty() {
             continue;

@@ -21,7 +21,6 @@ const SAMPLE_COVERED: &[&str] = &[
     "fastapi",
     "django",
     "requests",
-    "sqlalchemy",
     "pymongo",
     "redis",
     "net-http",

@@ -4,9 +4,9 @@
 # OpenTelemetry instrumentation (Java agent 2.21.0, 1.33.6 and 1.22.1, Python, Go), check every capture,
 # and report the naming figure of issue 10 for each.
 #
-# The 95% naming gate is report-only until the analyzer has instrumentation profiles
-# (INSTRUMENTED_NAMING_GATE=1 makes it fail the run). Downloads are cached under
-# ~/.cache/autoscope, ~/.m2 and the Go module cache; none is required.
+# Every label must reach the 95% naming figure (INSTRUMENTED_NAMING_GATE=0 only reports
+# it, for a run against an agent release the profiles do not know yet). Downloads are
+# cached under ~/.cache/autoscope, ~/.m2 and the Go module cache; none is required.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/scripts/instrumented"
@@ -65,7 +65,7 @@ step "ruff and pytest for the capture tools"
 
 step "naming coverage (issue 10)"
 gate=()
-[ "${INSTRUMENTED_NAMING_GATE:-0}" = 1 ] || gate=(--report-only)
+[ "${INSTRUMENTED_NAMING_GATE:-1}" = 1 ] || gate=(--report-only)
 naming_failed=0
 for run in "python python.otlp.jsonl" "go go.otlp.jsonl" "java java-agent1.otlp.jsonl --java-agent 1" \
   "java java-agent2.otlp.jsonl --java-agent 2" "java java-agent-1.22.1.otlp.jsonl --java-agent 1.22.1"; do

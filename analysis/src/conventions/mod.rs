@@ -47,6 +47,10 @@ pub struct CallContext<'a, 'p> {
     pub service_attrs: &'a Attrs,
     /// Annotations of the called method's declaration, when resolution found it.
     pub callee_annotations: &'a [Annotation],
+    /// Every type declared in the calling service (entities for per-entity statements).
+    pub service_types: &'a [&'p TypeDecl],
+    /// The calling service's SQL scripts: (path relative to the source root, text).
+    pub service_scripts: &'a [(String, String)],
 }
 
 /// A call that leaves the process (or reaches a store): what tracing agents make exit
@@ -143,9 +147,11 @@ fn expand_into(templates: &AttrTemplates, base: &Attrs, out: &mut Attrs) {
     }
 }
 
-/// Classifies a call: an [`Effect`] when a framework rule of its language says it
-/// leaves the process or reaches a store. Rules are tried in data-file order.
-pub fn classify(language: Language, context: &CallContext<'_, '_>) -> Option<Effect> {
+/// Classifies a call: the [`Effect`]s of the first framework rule of its language that
+/// says it leaves the process or reaches a store (rules are tried in data-file
+/// order): the call's own, unless the rule says it has no span, then one per SQL
+/// statement the rule says it issues. Empty when no rule matches.
+pub fn classify(language: Language, context: &CallContext<'_, '_>) -> Vec<Effect> {
     classify_with(knowledge::embedded(), language, context)
 }
 
@@ -154,14 +160,340 @@ pub fn classify_with(
     knowledge: &Knowledge,
     language: Language,
     context: &CallContext<'_, '_>,
-) -> Option<Effect> {
-    knowledge
+) -> Vec<Effect> {
+    let Some((rule, effect, base)) = knowledge
         .frameworks_of(language)
         .flat_map(|f| &f.calls)
-        .find_map(|rule| apply_call_rule(rule, context))
+        .find_map(|rule| apply_call_rule(rule, context).map(|(e, b)| (rule, e, b)))
+    else {
+        return Vec::new();
+    };
+    let mut out = statement_effects(rule, context, &effect, &base);
+    if !rule.statements_only {
+        out.insert(0, effect);
+    }
+    let mut unique: Vec<Effect> = Vec::new();
+    for effect in out {
+        if !unique.contains(&effect) {
+            unique.push(effect);
+        }
+    }
+    unique
 }
 
-fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Effect> {
+/// Whether attributes meet conditions: each named attribute has a value matching one
+/// of its patterns (`[]`: the attribute is absent or empty).
+fn attrs_meet(conditions: &BTreeMap<String, Vec<String>>, attrs: &Attrs) -> bool {
+    conditions.iter().all(
+        |(name, list)| match attrs.get(name).filter(|v| !v.is_empty()) {
+            None => list.is_empty(),
+            Some(values) => {
+                let patterns = compile(list);
+                !list.is_empty() && values.iter().any(|v| patterns.iter().any(|p| p.matches(v)))
+            }
+        },
+    )
+}
+
+/// Whether some named attribute has a value matching one of its patterns.
+fn attrs_hit(conditions: &BTreeMap<String, Vec<String>>, attrs: &Attrs) -> bool {
+    conditions.iter().any(|(name, list)| {
+        let patterns = compile(list);
+        attrs
+            .get(name)
+            .is_some_and(|values| values.iter().any(|v| patterns.iter().any(|p| p.matches(v))))
+    })
+}
+
+/// What an entity's declaration says: `entity`, `entity_qualified`, `table` (its own,
+/// then its collection tables), `id_generation`; and the store its annotations imply.
+fn entity_attrs(
+    rule: &CallRule,
+    written: &str,
+    decl: Option<&TypeDecl>,
+) -> (Attrs, Option<String>) {
+    let mut attrs = Attrs::new();
+    let simple = base_name(written).to_string();
+    set(&mut attrs, "entity", simple.clone());
+    set(
+        &mut attrs,
+        "entity_qualified",
+        decl.map_or(simple.clone(), |d| d.qualified.clone()),
+    );
+    let table = decl.and_then(|d| {
+        rule.entity_tables.iter().find_map(|(annotation, arg)| {
+            d.annotations
+                .iter()
+                .filter(|a| base_name(&a.name) == annotation)
+                .find_map(|a| {
+                    a.args
+                        .iter()
+                        .find(|(k, _)| k.as_deref() == Some(arg.as_str()))
+                        .map(|(_, v)| v.trim_matches('"').to_string())
+                })
+        })
+    });
+    let table = table.unwrap_or_else(|| knowledge::pattern::snake_case(&simple));
+    let mut tables = vec![table.clone()];
+    if let Some(decl) = decl {
+        for field in &decl.fields {
+            let collection = field.annotations.iter().any(|a| {
+                rule.entity_collection_annotations
+                    .iter()
+                    .any(|c| *c == base_name(&a.name))
+            });
+            if !collection {
+                continue;
+            }
+            let named = rule
+                .entity_collection_tables
+                .iter()
+                .find_map(|(annotation, arg)| {
+                    field
+                        .annotations
+                        .iter()
+                        .filter(|a| base_name(&a.name) == annotation)
+                        .find_map(|a| {
+                            a.args
+                                .iter()
+                                .find(|(k, _)| k.as_deref() == Some(arg.as_str()))
+                                .map(|(_, v)| v.trim_matches('"').to_string())
+                        })
+                });
+            tables.push(named.unwrap_or_else(|| {
+                format!(
+                    "{}_{}",
+                    knowledge::pattern::snake_case(&simple),
+                    knowledge::pattern::snake_case(&field.name)
+                )
+            }));
+        }
+        if let Some((annotation, strategy)) = &rule.entity_generated_id
+            && let Some(generated) = decl
+                .fields
+                .iter()
+                .flat_map(|f| &f.annotations)
+                .find(|a| base_name(&a.name) == annotation)
+        {
+            let value = generated
+                .args
+                .iter()
+                .find(|(k, _)| k.as_deref() == Some(strategy.as_str()))
+                .map(|(_, v)| base_name(v.trim()).to_string())
+                .unwrap_or_else(|| "AUTO".to_string());
+            set(&mut attrs, "id_generation", value);
+        }
+    }
+    attrs.insert("table".into(), tables);
+    let store = decl.and_then(|d| {
+        rule.entity_stores.iter().find_map(|(annotation, store)| {
+            d.annotations
+                .iter()
+                .any(|a| Pattern::parse(annotation).is_ok_and(|p| p.matches(base_name(&a.name))))
+                .then(|| store.clone())
+        })
+    });
+    (attrs, store)
+}
+
+/// The SQL statements a call issues by its rule's `statements`, one effect each.
+fn statement_effects(
+    rule: &CallRule,
+    context: &CallContext<'_, '_>,
+    effect: &Effect,
+    base: &Attrs,
+) -> Vec<Effect> {
+    let mut out = Vec::new();
+    if rule.statements.is_empty() {
+        return out;
+    }
+    let mut known = base.clone();
+    for (name, values) in &effect.attrs {
+        known.insert(name.clone(), values.clone());
+    }
+    // The statement spans carry the call's own attributes, not what its method name
+    // suggested for its span (lookups, statements, tables).
+    let mut own = Attrs::new();
+    expand_into(&rule.attrs, base, &mut own);
+    // The system may come from the receiver's supertypes rather than the templates.
+    if let Some(system) = effect.attrs.get("system") {
+        own.insert("system".into(), system.clone());
+    }
+    let mut push = |library: &str, sql: &str| {
+        if let Some(summary) = sql_statement_attrs(sql) {
+            let mut attrs = own.clone();
+            attrs.remove("table");
+            attrs.remove("statement");
+            attrs.extend(summary);
+            out.push(Effect {
+                kind: rule.effect,
+                library: library.to_string(),
+                attrs,
+            });
+        }
+    };
+    for statement in &rule.statements {
+        if !statement.scripts.is_empty() {
+            if !attrs_meet(&statement.when, &known) {
+                continue;
+            }
+            let patterns = compile(&statement.scripts);
+            let mut scripts: Vec<&(String, String)> = context
+                .service_scripts
+                .iter()
+                .filter(|(path, _)| patterns.iter().any(|p| p.matches(path)))
+                .collect();
+            scripts.sort();
+            for (_, text) in scripts {
+                for sql in split_sql_script(text) {
+                    push(&statement.library, &sql);
+                }
+            }
+            continue;
+        }
+        let mut variants: Vec<Attrs> = Vec::new();
+        if statement.per_entity.is_empty() {
+            variants.push(known.clone());
+        } else {
+            let patterns = compile(&statement.per_entity);
+            for decl in context.service_types {
+                if !decl
+                    .annotations
+                    .iter()
+                    .any(|a| patterns.iter().any(|p| annotation_captures(p, a).is_some()))
+                {
+                    continue;
+                }
+                let mut attrs = known.clone();
+                attrs.remove("id_generation");
+                attrs.extend(entity_attrs(rule, &decl.name, Some(decl)).0);
+                variants.push(attrs);
+            }
+        }
+        for attrs in variants {
+            if !attrs_meet(&statement.when, &attrs) {
+                continue;
+            }
+            for text in &statement.sql {
+                if let Ok(template) = Template::parse(text) {
+                    for sql in template.expand(&attrs) {
+                        push(&statement.library, &sql);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The statements of a SQL script: split at `;` outside quotes and comments, each
+/// trimmed, comments dropped, empty ones skipped.
+pub fn split_sql_script(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            current.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => {
+                quote = Some(c);
+                current.push(c);
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for next in chars.by_ref() {
+                    if next == '\n' {
+                        break;
+                    }
+                }
+                current.push(' ');
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut last = ' ';
+                for next in chars.by_ref() {
+                    if last == '*' && next == '/' {
+                        break;
+                    }
+                    last = next;
+                }
+                current.push(' ');
+            }
+            ';' => {
+                let statement = current.trim();
+                if !statement.is_empty() {
+                    out.push(statement.to_string());
+                }
+                current.clear();
+            }
+            c => current.push(c),
+        }
+    }
+    let statement = current.trim();
+    if !statement.is_empty() {
+        out.push(statement.to_string());
+    }
+    out
+}
+
+/// SQL's data-manipulation keywords: `statement`, with the main table.
+const SQL_DML: [&str; 6] = ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "CALL"];
+/// SQL's schema keywords: `ddl`, with the object kind and name.
+const SQL_DDL: [&str; 3] = ["CREATE", "DROP", "ALTER"];
+
+/// The summary of one SQL statement as attributes: DML gives `statement` (upper case)
+/// and `table` when a single main table is named (`FROM`, `INTO`, `UPDATE`; none for
+/// joins); DDL gives `ddl` (upper case), `ddl_object` (the word after it, past
+/// `IF NOT EXISTS`, as written: `table`, `TABLE`, `sequence`), `ddl_keyword` (that word
+/// upper case) and `table` (the object's name). Another first word gives `sql_keyword`
+/// (upper case). Every statement has `sql_word`, its first word as written. `None` for
+/// an empty statement.
+pub fn sql_statement_attrs(statement: &str) -> Option<Attrs> {
+    let words: Vec<&str> = statement
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | ';'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let keyword = words.first()?.to_ascii_uppercase();
+    let clean = |word: &str| {
+        word.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .to_string()
+    };
+    let mut attrs = Attrs::new();
+    set(&mut attrs, "sql_word", words[0]);
+    if SQL_DML.contains(&keyword.as_str()) {
+        set(&mut attrs, "statement", keyword.clone());
+        let joined = words.iter().any(|w| w.eq_ignore_ascii_case("join"));
+        if let Some((_, table)) = sql_summary(statement).filter(|_| !joined) {
+            set(&mut attrs, "table", table);
+        }
+    } else if SQL_DDL.contains(&keyword.as_str()) {
+        set(&mut attrs, "ddl", keyword);
+        let skip = |w: &&&str| {
+            ["if", "not", "exists"]
+                .iter()
+                .any(|k| w.eq_ignore_ascii_case(k))
+        };
+        let mut rest = words[1..].iter().filter(|w| !skip(w));
+        if let Some(object) = rest.next() {
+            set(&mut attrs, "ddl_object", object.to_string());
+            set(&mut attrs, "ddl_keyword", object.to_ascii_uppercase());
+            if let Some(name) = rest.next().map(|w| clean(w)).filter(|n| !n.is_empty()) {
+                set(&mut attrs, "table", name);
+            }
+        }
+    } else {
+        set(&mut attrs, "sql_keyword", keyword);
+    }
+    Some(attrs)
+}
+
+fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<(Effect, Attrs)> {
     let call = context.call;
     let mut captured: BTreeMap<String, String> = BTreeMap::new();
     let receiver_type = context.receiver_type.map(base_name);
@@ -211,6 +543,13 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Eff
     let typed = context.receiver_type.is_some();
     let imported = context.receiver_import.is_some();
     if (rule.untyped && (typed || imported)) || (rule.package_call && (typed || !imported)) {
+        return None;
+    }
+    if rule.undeclared
+        && context
+            .receiver_type
+            .is_some_and(|t| (context.resolve_type)(t).is_some())
+    {
         return None;
     }
     let imports = |list: &[String]| {
@@ -267,55 +606,10 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Eff
             .find_map(|(_, args)| args.get(index))
             .cloned();
         if let Some(entity) = entity {
-            let simple = base_name(&entity).to_string();
-            set(&mut base, "entity", simple.clone());
             let decl = (context.resolve_type)(&entity);
-            set(
-                &mut base,
-                "entity_qualified",
-                decl.map_or(simple.clone(), |d| d.qualified.clone()),
-            );
-            let table = decl.and_then(|d| {
-                rule.entity_tables.iter().find_map(|(annotation, arg)| {
-                    d.annotations
-                        .iter()
-                        .filter(|a| base_name(&a.name) == annotation)
-                        .find_map(|a| {
-                            a.args
-                                .iter()
-                                .find(|(k, _)| k.as_deref() == Some(arg.as_str()))
-                                .map(|(_, v)| v.trim_matches('"').to_string())
-                        })
-                })
-            });
-            let table = table.unwrap_or_else(|| knowledge::pattern::snake_case(&simple));
-            let mut tables = vec![table.clone()];
-            if let Some(decl) = decl {
-                for field in &decl.fields {
-                    let collection = field.annotations.iter().any(|a| {
-                        rule.entity_collection_annotations
-                            .iter()
-                            .any(|c| *c == base_name(&a.name))
-                    });
-                    if collection {
-                        tables.push(format!(
-                            "{table}_{}",
-                            knowledge::pattern::snake_case(&field.name)
-                        ));
-                    }
-                }
-            }
-            base.insert("table".into(), tables);
-            entity_store = decl.and_then(|d| {
-                rule.entity_stores.iter().find_map(|(annotation, store)| {
-                    d.annotations
-                        .iter()
-                        .any(|a| {
-                            Pattern::parse(annotation).is_ok_and(|p| p.matches(base_name(&a.name)))
-                        })
-                        .then(|| store.clone())
-                })
-            });
+            let (attrs, store) = entity_attrs(rule, &entity, decl);
+            base.extend(attrs);
+            entity_store = store;
         }
     }
     if let Some(store) =
@@ -347,7 +641,7 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Eff
     }) {
         set(&mut attrs, "system", system.clone());
     }
-    for name in ["entity", "entity_qualified", "table"] {
+    for name in ["entity", "entity_qualified", "table", "id_generation"] {
         if let Some(value) = base.get(name) {
             attrs.insert(name.to_string(), value.clone());
         }
@@ -390,18 +684,25 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<Eff
     for (name, value) in captured {
         attrs.entry(name).or_insert_with(|| vec![value]);
     }
-    Some(Effect {
-        kind: rule.effect,
-        library: rule.library.clone(),
-        attrs,
-    })
+    Some((
+        Effect {
+            kind: rule.effect,
+            library: rule.library.clone(),
+            attrs,
+        },
+        base,
+    ))
 }
 
 /// The operation and main table of a SQL or JPQL statement, as tracing agents
 /// summarize it: the first keyword, and the identifier after `FROM` (`SELECT`,
 /// `DELETE`), `INTO` (`INSERT`) or the keyword (`UPDATE`).
 pub fn sql_summary(statement: &str) -> Option<(String, String)> {
-    let words: Vec<&str> = statement.split_whitespace().collect();
+    // `INSERT INTO stock(sku) ...`: the table ends where its column list starts.
+    let words: Vec<&str> = statement
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ','))
+        .filter(|w| !w.is_empty())
+        .collect();
     let operation = words.first()?.to_ascii_uppercase();
     let after = |keyword: &str| {
         words
@@ -1030,6 +1331,41 @@ fn deployment_placeholders(value: &str) -> String {
     out
 }
 
+/// The spans a framework's own code opens inside a request served by an entry of
+/// `framework` (its inner rules whose dependency conditions the service meets): the
+/// attributes of each, the entry's `framework` among them. None without build files.
+pub fn inner_spans(
+    language: Language,
+    framework: &str,
+    dependencies: Option<&[String]>,
+) -> Vec<Attrs> {
+    let Some(dependencies) = dependencies else {
+        return Vec::new();
+    };
+    let depends = |list: &[String]| {
+        let patterns = compile(list);
+        dependencies
+            .iter()
+            .any(|d| patterns.iter().any(|p| p.matches(d)))
+    };
+    let mut out = Vec::new();
+    for rule in knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.inner)
+        .filter(|r| r.entry_framework == framework)
+    {
+        if !depends(&rule.requires_dependency) || depends(&rule.not_dependency) {
+            continue;
+        }
+        let mut base = Attrs::new();
+        set(&mut base, "framework", framework);
+        let mut attrs = base.clone();
+        expand_into(&rule.attrs, &base, &mut attrs);
+        out.push(attrs);
+    }
+    out
+}
+
 /// A span site as the profiles see it.
 #[derive(Debug, Clone, Copy)]
 pub struct SiteView<'a> {
@@ -1098,21 +1434,11 @@ fn start_of(start: &crate::knowledge::model::StartForm, attrs: &Attrs) -> Option
 }
 
 fn rule_applies(rule: &NameRule, site: &SiteView<'_>) -> bool {
-    if rule.site != site.class {
+    if rule.site != site.class
+        || !attrs_meet(&rule.when, site.attrs)
+        || attrs_hit(&rule.unless, site.attrs)
+    {
         return false;
-    }
-    for (name, list) in &rule.when {
-        let values = site.attrs.get(name).filter(|v| !v.is_empty());
-        let ok = match values {
-            None => list.is_empty(),
-            Some(values) => {
-                let patterns = compile(list);
-                !list.is_empty() && values.iter().any(|v| patterns.iter().any(|p| p.matches(v)))
-            }
-        };
-        if !ok {
-            return false;
-        }
     }
     if !rule.requires_dependency.is_empty()
         && let Some(dependencies) = site.dependencies
@@ -1326,6 +1652,79 @@ pub fn rpc_full_method(package: &str, service: &str, method: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summary(sql: &str) -> Vec<(String, String)> {
+        sql_statement_attrs(sql)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.join(",")))
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn statements_are_summarized_with_their_object_as_written() {
+        assert_eq!(
+            summary("create table purchase_orders (id bigint not null, primary key (id))"),
+            pairs(&[
+                ("ddl", "CREATE"),
+                ("ddl_keyword", "TABLE"),
+                ("ddl_object", "table"),
+                ("sql_word", "create"),
+                ("table", "purchase_orders"),
+            ])
+        );
+        assert_eq!(
+            summary("DROP TABLE IF EXISTS `stock` CASCADE"),
+            pairs(&[
+                ("ddl", "DROP"),
+                ("ddl_keyword", "TABLE"),
+                ("ddl_object", "TABLE"),
+                ("sql_word", "DROP"),
+                ("table", "stock"),
+            ])
+        );
+        assert_eq!(
+            summary("select next value for orders_seq"),
+            pairs(&[("sql_word", "select"), ("statement", "SELECT")])
+        );
+        assert_eq!(
+            summary("SELECT a.x FROM a JOIN b ON a.id = b.id"),
+            pairs(&[("sql_word", "SELECT"), ("statement", "SELECT")])
+        );
+        assert_eq!(
+            summary("insert into stock(sku) values ('x')"),
+            pairs(&[
+                ("sql_word", "insert"),
+                ("statement", "INSERT"),
+                ("table", "stock")
+            ])
+        );
+        assert_eq!(
+            summary("PRAGMA main.table_info(\"orders\")"),
+            pairs(&[("sql_keyword", "PRAGMA"), ("sql_word", "PRAGMA")])
+        );
+        assert_eq!(sql_statement_attrs("  "), None);
+    }
+
+    #[test]
+    fn scripts_split_at_semicolons_outside_quotes_and_comments() {
+        let script = "-- a comment; not a statement\nCREATE TABLE t (a INT);\n/* x; y */ INSERT INTO t VALUES ('a;b');\n\n;  \nDELETE FROM t";
+        assert_eq!(
+            split_sql_script(script),
+            vec![
+                "CREATE TABLE t (a INT)",
+                "INSERT INTO t VALUES ('a;b')",
+                "DELETE FROM t"
+            ]
+        );
+        assert!(split_sql_script("-- only a comment\n").is_empty());
+    }
 
     #[test]
     fn go_patterns_lead_with_a_method() {

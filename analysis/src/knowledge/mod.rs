@@ -27,6 +27,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/java/spring-data.toml"),
     ),
     (
+        "frameworks/java/spring-boot.toml",
+        include_str!("../../frameworks/java/spring-boot.toml"),
+    ),
+    (
         "frameworks/java/spring-amqp.toml",
         include_str!("../../frameworks/java/spring-amqp.toml"),
     ),
@@ -270,6 +274,50 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
         for (pattern, _) in rule.system_by_supertype.iter().chain(&rule.entity_stores) {
             Pattern::parse(pattern).map_err(|e| e.to_string())?;
         }
+        for statement in &rule.statements {
+            templates(&statement.sql)?;
+            patterns(&statement.scripts)?;
+            patterns(&statement.per_entity)?;
+            for list in statement.when.values() {
+                patterns(list)?;
+            }
+            if statement.sql.is_empty() == statement.scripts.is_empty() {
+                return Err(format!(
+                    "a statement rule of {} gives either sql or scripts",
+                    rule.library
+                ));
+            }
+            if !statement.per_entity.is_empty() && !statement.scripts.is_empty() {
+                return Err(format!(
+                    "a statement rule of {}: per_entity expands sql, not scripts",
+                    rule.library
+                ));
+            }
+        }
+        if rule.statements_only && rule.statements.is_empty() {
+            return Err(format!(
+                "{}: statements_only without statements classifies calls into nothing",
+                rule.library
+            ));
+        }
+    }
+    for rule in &file.inner {
+        patterns(&rule.requires_dependency)?;
+        patterns(&rule.not_dependency)?;
+        templates(rule.attrs.values().flatten())?;
+        if !file
+            .entries
+            .iter()
+            .any(|entry| entry.framework == rule.entry_framework)
+            && !FRAMEWORK_FILES.iter().any(|(_, text)| {
+                text.contains(&format!("framework = \"{}\"", rule.entry_framework))
+            })
+        {
+            return Err(format!(
+                "inner spans of unknown entry framework {:?}",
+                rule.entry_framework
+            ));
+        }
     }
     for rule in &file.entries {
         patterns(&rule.owner_annotations)?;
@@ -324,7 +372,7 @@ fn check_profile(file: &ProfileFile) -> Result<(), String> {
     for rule in &file.names {
         templates(&rule.names)?;
         patterns(&rule.requires_dependency)?;
-        for list in rule.when.values() {
+        for list in rule.when.values().chain(rule.unless.values()) {
             patterns(list)?;
         }
         if let Some(start) = &rule.start {
@@ -371,5 +419,54 @@ mod tests {
         )
         .unwrap_err();
         assert!(bad_pattern.message.contains("unclosed"), "{bad_pattern}");
+        let statement = |body: &str| {
+            load(
+                &[(
+                    "frameworks/java/x.toml",
+                    &format!(
+                        "id = \"x\"\nlanguage = \"java\"\ntitle = \"t\"\n[[calls]]\neffect = \"database\"\nlibrary = \"l\"\nstatements_only = true\n[[calls.statements]]\nlibrary = \"jdbc\"\n{body}"
+                    ),
+                )],
+                &[],
+            )
+        };
+        let neither = statement("").unwrap_err();
+        assert!(
+            neither.message.contains("either sql or scripts"),
+            "{neither}"
+        );
+        let both = statement("sql = [\"select 1\"]\nscripts = [\"*.sql\"]\n").unwrap_err();
+        assert!(both.message.contains("either sql or scripts"), "{both}");
+        let entity_scripts =
+            statement("scripts = [\"*.sql\"]\nper_entity = [\"Entity\"]\n").unwrap_err();
+        assert!(
+            entity_scripts.message.contains("per_entity"),
+            "{entity_scripts}"
+        );
+        assert!(statement("sql = [\"select next value for {table}_seq\"]\n").is_ok());
+        let no_statements = load(
+            &[(
+                "frameworks/java/x.toml",
+                "id = \"x\"\nlanguage = \"java\"\ntitle = \"t\"\n[[calls]]\neffect = \"database\"\nlibrary = \"l\"\nstatements_only = true\n",
+            )],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            no_statements.message.contains("statements_only"),
+            "{no_statements}"
+        );
+        let unknown_inner = load(
+            &[(
+                "frameworks/java/x.toml",
+                "id = \"x\"\nlanguage = \"java\"\ntitle = \"t\"\n[[inner]]\nentry_framework = \"nope\"\nrequires_dependency = [\"a:b\"]\nattrs = {}\n",
+            )],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            unknown_inner.message.contains("unknown entry framework"),
+            "{unknown_inner}"
+        );
     }
 }

@@ -45,6 +45,9 @@ pub struct FrameworkFile {
     /// driver).
     #[serde(default)]
     pub dependencies: Vec<DependencyRule>,
+    /// Spans the framework's own code opens inside the requests its entries serve.
+    #[serde(default)]
+    pub inner: Vec<InnerRule>,
 }
 
 /// What kind of exit an effect is.
@@ -94,6 +97,10 @@ pub struct CallRule {
     /// Only when neither the receiver's type nor its import is known.
     #[serde(default)]
     pub untyped: bool,
+    /// Only when the receiver's type has no declaration in the tree (its name is all
+    /// there is to go by).
+    #[serde(default)]
+    pub undeclared: bool,
     /// Only when the receiver is an imported package or module itself (`http.Get`).
     #[serde(default)]
     pub package_call: bool,
@@ -140,9 +147,14 @@ pub struct CallRule {
     #[serde(default)]
     pub entity_tables: Vec<(String, String)>,
     /// Field annotations of the entity whose values live in a table of their own,
-    /// named `<entity table>_<field in snake case>`; added to `table`.
+    /// named by `entity_collection_tables`, else `<entity name>_<field>` in snake case
+    /// (the entity's name, not its table's); added to `table`.
     #[serde(default)]
     pub entity_collection_annotations: Vec<String>,
+    /// (field annotation, argument) naming a collection table explicitly
+    /// (`@CollectionTable(name = "...")`).
+    #[serde(default)]
+    pub entity_collection_tables: Vec<(String, String)>,
     /// Index of the argument holding a SQL statement (`jdbc.update("UPDATE stock ...")`):
     /// its operation and main table become `statement` and `table`.
     #[serde(default)]
@@ -155,6 +167,65 @@ pub struct CallRule {
     /// and operation then replace `table` and `statement`.
     #[serde(default)]
     pub native_query_arg: Option<String>,
+    /// (field annotation, argument) marking an entity's generated identifier and the
+    /// argument naming its strategy: gives `id_generation`, the strategy's last
+    /// identifier (`GenerationType.IDENTITY` → `IDENTITY`), `AUTO` when not given.
+    #[serde(default)]
+    pub entity_generated_id: Option<(String, String)>,
+    /// SQL statements the call issues, each a span of its own (the sequence query
+    /// before an insert; the scripts and schema a framework runs at startup).
+    #[serde(default)]
+    pub statements: Vec<StatementRule>,
+    /// The call has no span of its own: only its `statements` are spans.
+    #[serde(default)]
+    pub statements_only: bool,
+}
+
+/// SQL a classified call issues besides its own span. Each statement becomes an effect
+/// of its own: the rule's `library`, the call rule's `attrs`, and the statement's
+/// summary (`statement` and `table` for DML; `ddl`, `ddl_object` as written,
+/// `ddl_keyword` upper case and `table` for DDL).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRule {
+    /// Library of the statement spans (`jdbc`).
+    pub library: String,
+    /// Conditions on the call's attributes (service attributes included, and with
+    /// `per_entity` the entity's): each named attribute must have a value matching one
+    /// of the patterns (`[]`: the attribute must be absent).
+    #[serde(default)]
+    pub when: BTreeMap<String, Vec<String>>,
+    /// SQL text templates over the same attributes.
+    #[serde(default)]
+    pub sql: Vec<String>,
+    /// Patterns on the paths of the service's SQL scripts (relative to the source
+    /// root): every statement of each matching script, scripts in path order.
+    #[serde(default)]
+    pub scripts: Vec<String>,
+    /// Expands `sql` once per entity of the service: every type carrying one of these
+    /// annotations, with its `entity`, `entity_qualified`, `table` and `id_generation`
+    /// (by the call rule's `entity_tables` and `entity_generated_id`).
+    #[serde(default)]
+    pub per_entity: Vec<String>,
+}
+
+/// A span the framework's own code opens inside every request one of its entries
+/// serves, when the service depends on it (Spring Boot's error page controller, the
+/// servlet container's response object): one `internal` site per entry, named by the
+/// profiles from `attrs`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InnerRule {
+    /// The entries it happens in: an [`EntryRule`]'s `framework`.
+    pub entry_framework: String,
+    /// The service must depend on one of these (patterns on dependency names).
+    pub requires_dependency: Vec<String>,
+    /// ... and on none of these.
+    #[serde(default)]
+    pub not_dependency: Vec<String>,
+    /// Attributes of the site (`class`, `function`, `role`, ...); the entry's
+    /// `framework` joins them.
+    pub attrs: AttrTemplates,
 }
 
 /// Attributes that apply when the called method matches.
@@ -395,6 +466,9 @@ pub enum SiteClass {
     /// A span opened by hand.
     #[serde(rename = "manual")]
     Manual,
+    /// A span a framework's own code opens inside a request ([`InnerRule`]).
+    #[serde(rename = "internal")]
+    Internal,
 }
 
 /// How a predicted name matches span names.
@@ -420,6 +494,10 @@ pub struct NameRule {
     /// the patterns (`[]`: the attribute must be absent).
     #[serde(default)]
     pub when: BTreeMap<String, Vec<String>>,
+    /// The rule does not apply when a named attribute has a value matching one of the
+    /// patterns.
+    #[serde(default)]
+    pub unless: BTreeMap<String, Vec<String>>,
     /// The service must depend on one of these (patterns on dependency names), when
     /// its build files are known: the instrumentation only names clients it wraps.
     #[serde(default)]
