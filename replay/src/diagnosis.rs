@@ -1,0 +1,589 @@
+//! Diagnosis preserved: what a sampling method keeps of injected faults, and whether the
+//! fault's service can still be found from what it keeps.
+//!
+//! The root-cause check ranks the services of one trace (`docs/faults.md`):
+//!
+//! 1. each visible span's **self time** is its duration minus the time covered by the
+//!    union of its visible children's intervals (clipped to it); a span's visible
+//!    children are the visible spans whose nearest visible ancestor it is, so a dropped
+//!    span's time counts as its nearest kept ancestor's own time, as it would in a
+//!    backend that only has the kept spans;
+//! 2. its **excess** is that self time minus the baseline: the median self time of its
+//!    (service, name) over all spans of the traffic (every span visible), or, for a
+//!    (service, name) seen fewer than [`MIN_NAME_SAMPLES`] times, the median over all
+//!    the service's spans;
+//! 3. a service scores the largest excess of its visible spans; services where an error
+//!    starts (a visible error span with no visible error child) come first, then by
+//!    score, highest first, then by name.
+//!
+//! The baseline comes from all traffic, for every method alike: it stands for the
+//! per-operation duration metrics a pipeline computes before sampling (the Collector's
+//! span-metrics connector does), so the methods differ only in the spans they keep.
+//!
+//! Everything here works on one trace at a time ([`rank_services`], [`diagnose_trace`]),
+//! so it also works when traces arrive one by one; [`BaselineBuilder`] takes traces one
+//! by one too.
+
+use crate::apply::TraceGroups;
+use crate::faults::{Fault, covered_time};
+use ahash::AHashMap;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use trace_formats::{Span, TraceDocument};
+
+/// Below this many spans of a (service, name), its baseline is the service's median.
+pub const MIN_NAME_SAMPLES: usize = 5;
+
+/// Per span of one trace, the index of its parent in the same slice (`None` for roots,
+/// parents not in the trace and a span naming itself).
+fn parents(spans: &[&Span]) -> Vec<Option<usize>> {
+    let mut by_id: AHashMap<&[u8], usize> = AHashMap::with_capacity(spans.len());
+    for (i, span) in spans.iter().enumerate() {
+        by_id.entry(span.span_id.as_slice()).or_insert(i);
+    }
+    spans
+        .iter()
+        .enumerate()
+        .map(|(i, span)| {
+            if span.parent_span_id.is_empty() {
+                return None;
+            }
+            by_id
+                .get(span.parent_span_id.as_slice())
+                .copied()
+                .filter(|&p| p != i)
+        })
+        .collect()
+}
+
+/// Per visible span, its nearest visible ancestor (a bounded walk: parent cycles end).
+fn visible_parents(spans: &[&Span], visible: &[bool]) -> Vec<Option<usize>> {
+    let parent = parents(spans);
+    (0..spans.len())
+        .map(|i| {
+            if !visible[i] {
+                return None;
+            }
+            let mut at = parent[i];
+            for _ in 0..spans.len() {
+                match at {
+                    Some(p) if p == i => return None,
+                    Some(p) if visible[p] => return Some(p),
+                    Some(p) => at = parent[p],
+                    None => return None,
+                }
+            }
+            None
+        })
+        .collect()
+}
+
+/// Self time (nanoseconds) of each visible span of one trace (`None` for the others):
+/// its duration minus what its visible children cover.
+pub fn self_times(spans: &[&Span], visible: &[bool]) -> Vec<Option<u64>> {
+    assert_eq!(spans.len(), visible.len(), "one visibility per span");
+    let parent = visible_parents(spans, visible);
+    let mut children: Vec<Vec<(u64, u64)>> = vec![Vec::new(); spans.len()];
+    for (i, p) in parent.iter().enumerate() {
+        if let Some(p) = *p {
+            children[p].push((spans[i].start_time_unix_nano, spans[i].end_time_unix_nano));
+        }
+    }
+    (0..spans.len())
+        .map(|i| {
+            visible[i].then(|| {
+                let span = spans[i];
+                let covered = covered_time(
+                    span.start_time_unix_nano,
+                    span.end_time_unix_nano,
+                    children[i].iter().copied(),
+                );
+                span.duration_nanos().saturating_sub(covered)
+            })
+        })
+        .collect()
+}
+
+/// Collects self times of whole traces, then gives their medians.
+#[derive(Debug, Default, Clone)]
+pub struct BaselineBuilder {
+    by_name: AHashMap<(String, String), Vec<u64>>,
+}
+
+impl BaselineBuilder {
+    /// Adds one trace's spans (all of them: the baseline sees all traffic).
+    pub fn add_trace(&mut self, spans: &[&Span]) {
+        let visible = vec![true; spans.len()];
+        for (span, own) in spans.iter().zip(self_times(spans, &visible)) {
+            let key = (span.service_name().to_string(), span.name.clone());
+            self.by_name.entry(key).or_default().extend(own);
+        }
+    }
+
+    /// The medians.
+    pub fn finish(self) -> Baseline {
+        let mut by_service: AHashMap<String, Vec<u64>> = AHashMap::new();
+        let mut by_name = AHashMap::with_capacity(self.by_name.len());
+        for ((service, name), mut times) in self.by_name {
+            by_service
+                .entry(service.clone())
+                .or_default()
+                .extend_from_slice(&times);
+            if times.len() >= MIN_NAME_SAMPLES {
+                by_name.insert((service, name), median(&mut times));
+            }
+        }
+        let by_service = by_service
+            .into_iter()
+            .map(|(service, mut times)| (service, median(&mut times)))
+            .collect();
+        Baseline {
+            by_name,
+            by_service,
+        }
+    }
+}
+
+/// The lower median (of an even count, the lower middle value: no averaging, so the
+/// baseline is a duration that occurred).
+fn median(values: &mut [u64]) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    let middle = (values.len() - 1) / 2;
+    *values.select_nth_unstable(middle).1
+}
+
+/// Median self time per (service, name), and per service for rare names.
+#[derive(Debug, Default, Clone)]
+pub struct Baseline {
+    by_name: AHashMap<(String, String), u64>,
+    by_service: AHashMap<String, u64>,
+}
+
+impl Baseline {
+    /// The baseline of every trace of `doc`.
+    pub fn of_document(doc: &TraceDocument, groups: &TraceGroups) -> Self {
+        let mut builder = BaselineBuilder::default();
+        let mut spans: Vec<&Span> = Vec::new();
+        for trace in &groups.traces {
+            spans.clear();
+            spans.extend(trace.iter().map(|&i| &doc.spans[i]));
+            builder.add_trace(&spans);
+        }
+        builder.finish()
+    }
+
+    /// The expected self time of a span of `service` named `name` (0 for a service
+    /// never seen).
+    pub fn expected(&self, service: &str, name: &str) -> u64 {
+        // A tuple key needs owned strings to look up; rare enough to not matter here.
+        self.by_name
+            .get(&(service.to_string(), name.to_string()))
+            .or_else(|| self.by_service.get(service))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// A service's place in one trace's ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceScore {
+    /// The service.
+    pub service: String,
+    /// Whether an error starts in it (a visible error span with no visible error child).
+    pub error_origin: bool,
+    /// The largest self-time excess of its visible spans over their baseline, in
+    /// nanoseconds (negative when every span was faster than usual).
+    pub excess_nanos: i64,
+}
+
+/// The services of one trace, most likely cause first (module documentation); only
+/// `visible` spans count (one flag per span of `spans`).
+pub fn rank_services(spans: &[&Span], visible: &[bool], baseline: &Baseline) -> Vec<ServiceScore> {
+    let own = self_times(spans, visible);
+    let parent = visible_parents(spans, visible);
+    let mut error_child = vec![false; spans.len()];
+    for (i, p) in parent.iter().enumerate() {
+        if let Some(p) = *p
+            && spans[i].is_error()
+        {
+            error_child[p] = true;
+        }
+    }
+    let mut by_service: AHashMap<&str, ServiceScore> = AHashMap::new();
+    for (i, span) in spans.iter().enumerate() {
+        let Some(own) = own[i] else { continue };
+        let service = span.service_name();
+        let expected = baseline.expected(service, &span.name);
+        let excess = i64::try_from(i128::from(own) - i128::from(expected)).unwrap_or(i64::MAX);
+        let origin = span.is_error() && !error_child[i];
+        let score = by_service.entry(service).or_insert_with(|| ServiceScore {
+            service: service.to_string(),
+            error_origin: false,
+            excess_nanos: i64::MIN,
+        });
+        score.error_origin |= origin;
+        score.excess_nanos = score.excess_nanos.max(excess);
+    }
+    let mut ranking: Vec<ServiceScore> = by_service.into_values().collect();
+    ranking.sort_by(|a, b| {
+        b.error_origin
+            .cmp(&a.error_origin)
+            .then(b.excess_nanos.cmp(&a.excess_nanos))
+            .then_with(|| a.service.cmp(&b.service))
+    });
+    ranking
+}
+
+/// The 0-based rank of the best-placed fault service in one trace's ranking on its
+/// `visible` spans; `None` when no fault service is ranked (none of its spans visible).
+pub fn diagnose_trace(
+    spans: &[&Span],
+    visible: &[bool],
+    fault_services: &BTreeSet<&str>,
+    baseline: &Baseline,
+) -> Option<usize> {
+    rank_services(spans, visible, baseline)
+        .iter()
+        .position(|s| fault_services.contains(s.service.as_str()))
+}
+
+/// The faults of a faults file, looked up by (trace id, span id).
+#[derive(Debug, Default, Clone)]
+pub struct FaultSet {
+    /// Trace id → span id → fault service.
+    by_trace: AHashMap<Vec<u8>, AHashMap<Vec<u8>, String>>,
+    len: usize,
+}
+
+impl FaultSet {
+    /// The set of `faults`.
+    pub fn new(faults: &[Fault]) -> Self {
+        let mut by_trace: AHashMap<Vec<u8>, AHashMap<Vec<u8>, String>> = AHashMap::new();
+        let mut len = 0;
+        for f in faults {
+            let spans = by_trace.entry(f.trace_id.as_bytes().to_vec()).or_default();
+            len += usize::from(
+                spans
+                    .insert(f.span_id.as_bytes().to_vec(), f.service.clone())
+                    .is_none(),
+            );
+        }
+        Self { by_trace, len }
+    }
+
+    /// Faults listed.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether none is listed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The fault service of a span, if it is a listed fault.
+    pub fn service_of(&self, span: &Span) -> Option<&str> {
+        self.by_trace
+            .get(span.trace_id.as_slice())?
+            .get(span.span_id.as_slice())
+            .map(String::as_str)
+    }
+}
+
+/// The faulted traces of a document: per trace with a listed fault, its index in the
+/// groups, its faulted spans (document indices) and their services.
+#[derive(Debug, Default, Clone)]
+pub struct FaultedTraces {
+    /// (trace index in [`TraceGroups::traces`], faulted span indices, fault services).
+    pub traces: Vec<(usize, Vec<usize>, BTreeSet<String>)>,
+}
+
+impl FaultedTraces {
+    /// Finds the listed faults in `doc`.
+    pub fn locate(doc: &TraceDocument, groups: &TraceGroups, faults: &FaultSet) -> Self {
+        let mut traces = Vec::new();
+        for (t, trace) in groups.traces.iter().enumerate() {
+            let mut spans = Vec::new();
+            let mut services = BTreeSet::new();
+            for &i in trace {
+                if let Some(service) = faults.service_of(&doc.spans[i]) {
+                    spans.push(i);
+                    services.insert(service.to_string());
+                }
+            }
+            if !spans.is_empty() {
+                traces.push((t, spans, services));
+            }
+        }
+        Self { traces }
+    }
+
+    /// Faulted spans found.
+    pub fn spans(&self) -> usize {
+        self.traces.iter().map(|(_, s, _)| s.len()).sum()
+    }
+}
+
+/// What a method kept of the faults, and how well the fault service is found from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FaultMetrics {
+    /// Faulted (slowed) spans in the input.
+    pub faulted_spans: u64,
+    /// Of those, spans kept.
+    pub kept_faulted_spans: u64,
+    /// Traces with a faulted span.
+    pub faulted_traces: u64,
+    /// Of those, traces with at least one kept span.
+    pub visible_faulted_traces: u64,
+    /// Faulted traces whose top-ranked service (on the kept spans) is a fault service.
+    pub root_cause_top1: u64,
+    /// Faulted traces with a fault service among the top three.
+    pub root_cause_top3: u64,
+}
+
+impl FaultMetrics {
+    /// Adds another document's counts.
+    pub fn add(&mut self, other: &Self) {
+        self.faulted_spans += other.faulted_spans;
+        self.kept_faulted_spans += other.kept_faulted_spans;
+        self.faulted_traces += other.faulted_traces;
+        self.visible_faulted_traces += other.visible_faulted_traces;
+        self.root_cause_top1 += other.root_cause_top1;
+        self.root_cause_top3 += other.root_cause_top3;
+    }
+
+    /// Kept faulted spans / faulted spans; `None` without faults.
+    pub fn slowed_span_coverage(&self) -> Option<f64> {
+        crate::evaluate::share(self.kept_faulted_spans, self.faulted_spans)
+    }
+
+    /// Top-1 root-cause accuracy over the faulted traces; `None` without any.
+    pub fn top1_accuracy(&self) -> Option<f64> {
+        crate::evaluate::share(self.root_cause_top1, self.faulted_traces)
+    }
+
+    /// Top-3 root-cause accuracy over the faulted traces; `None` without any.
+    pub fn top3_accuracy(&self) -> Option<f64> {
+        crate::evaluate::share(self.root_cause_top3, self.faulted_traces)
+    }
+}
+
+/// Measures one method's kept spans (`kept`, one flag per span of `doc`) on the faulted
+/// traces; a trace with nothing kept counts as a miss.
+pub fn measure_faults(
+    doc: &TraceDocument,
+    groups: &TraceGroups,
+    faulted: &FaultedTraces,
+    baseline: &Baseline,
+    kept: &[bool],
+) -> FaultMetrics {
+    let mut metrics = FaultMetrics::default();
+    let mut spans: Vec<&Span> = Vec::new();
+    let mut visible: Vec<bool> = Vec::new();
+    for (t, faulted_spans, services) in &faulted.traces {
+        let trace = &groups.traces[*t];
+        metrics.faulted_traces += 1;
+        metrics.faulted_spans += faulted_spans.len() as u64;
+        metrics.kept_faulted_spans += faulted_spans.iter().filter(|&&i| kept[i]).count() as u64;
+        if !trace.iter().any(|&i| kept[i]) {
+            continue;
+        }
+        metrics.visible_faulted_traces += 1;
+        spans.clear();
+        spans.extend(trace.iter().map(|&i| &doc.spans[i]));
+        visible.clear();
+        visible.extend(trace.iter().map(|&i| kept[i]));
+        let services: BTreeSet<&str> = services.iter().map(String::as_str).collect();
+        if let Some(rank) = diagnose_trace(&spans, &visible, &services, baseline) {
+            metrics.root_cause_top1 += u64::from(rank == 0);
+            metrics.root_cause_top3 += u64::from(rank < 3);
+        }
+    }
+    metrics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use trace_formats::{Resource, Status, StatusCode};
+
+    /// A span of `service` named `name`, times in milliseconds.
+    fn span(id: &str, parent: &str, service: &str, name: &str, start: u64, end: u64) -> Span {
+        Span {
+            trace_id: b"t".to_vec(),
+            span_id: id.as_bytes().to_vec(),
+            parent_span_id: parent.as_bytes().to_vec(),
+            name: name.into(),
+            resource: Arc::new(Resource::for_service(service)),
+            start_time_unix_nano: start * 1_000_000,
+            end_time_unix_nano: end * 1_000_000,
+            ..Span::default()
+        }
+    }
+
+    /// front /a (0..40) → back /b (5..35) → db query (10..20); `slow` stretches the
+    /// query to `10 + slow` ms and its ancestors with it.
+    fn trace(slow: u64) -> Vec<Span> {
+        let extra = slow.saturating_sub(10);
+        vec![
+            span("a", "", "front", "/a", 0, 40 + extra),
+            span("b", "a", "back", "/b", 5, 35 + extra),
+            span("q", "b", "db", "query", 10, 10 + slow.max(10)),
+        ]
+    }
+
+    fn baseline() -> Baseline {
+        let mut builder = BaselineBuilder::default();
+        for _ in 0..9 {
+            let healthy = trace(10);
+            builder.add_trace(&healthy.iter().collect::<Vec<_>>());
+        }
+        builder.finish()
+    }
+
+    fn ms(n: i64) -> i64 {
+        n * 1_000_000
+    }
+
+    #[test]
+    fn self_time_subtracts_visible_children_only() {
+        let spans = trace(10);
+        let refs: Vec<&Span> = spans.iter().collect();
+        let all = self_times(&refs, &[true, true, true]);
+        assert_eq!(all, [Some(10_000_000), Some(20_000_000), Some(10_000_000)]);
+        // Without `b`, `q` is `a`'s visible child.
+        let some = self_times(&refs, &[true, false, true]);
+        assert_eq!(some, [Some(30_000_000), None, Some(10_000_000)]);
+    }
+
+    #[test]
+    fn a_slow_query_is_blamed_on_its_service_and_on_the_caller_when_dropped() {
+        let base = baseline();
+        let slow = trace(50);
+        let refs: Vec<&Span> = slow.iter().collect();
+        let ranking = rank_services(&refs, &[true; 3], &base);
+        let order: Vec<&str> = ranking.iter().map(|s| s.service.as_str()).collect();
+        assert_eq!(order, ["db", "back", "front"]);
+        assert_eq!(ranking[0].excess_nanos, ms(40));
+        // `back` and `front` grew with the query: their own time did not.
+        assert_eq!(ranking[1].excess_nanos, 0);
+        let db = BTreeSet::from(["db"]);
+        assert_eq!(diagnose_trace(&refs, &[true; 3], &db, &base), Some(0));
+        // The query dropped: its time is `back`'s own now, so `back` is blamed.
+        let without_query = [true, true, false];
+        let order: Vec<String> = rank_services(&refs, &without_query, &base)
+            .into_iter()
+            .map(|s| s.service)
+            .collect();
+        assert_eq!(order, ["back", "front"]);
+        assert_eq!(diagnose_trace(&refs, &without_query, &db, &base), None);
+    }
+
+    #[test]
+    fn error_origins_come_first() {
+        let base = baseline();
+        let mut spans = trace(50);
+        spans[1].status = Status {
+            code: StatusCode::Error,
+            message: String::new(),
+        };
+        let refs: Vec<&Span> = spans.iter().collect();
+        let ranking = rank_services(&refs, &[true; 3], &base);
+        assert_eq!(ranking[0].service, "back");
+        assert!(ranking[0].error_origin);
+        // An error whose child is an error too is not where it started.
+        spans[0].status = spans[1].status.clone();
+        let refs: Vec<&Span> = spans.iter().collect();
+        let ranking = rank_services(&refs, &[true; 3], &base);
+        assert_eq!(ranking[0].service, "back");
+        assert!(
+            !ranking
+                .iter()
+                .find(|s| s.service == "front")
+                .unwrap()
+                .error_origin
+        );
+    }
+
+    #[test]
+    fn rare_names_fall_back_to_the_service_median() {
+        let mut builder = BaselineBuilder::default();
+        for i in 0..6u64 {
+            let spans = [span("x", "", "svc", &format!("/item/{i}"), 0, 10 + i)];
+            builder.add_trace(&spans.iter().collect::<Vec<_>>());
+        }
+        for _ in 0..MIN_NAME_SAMPLES {
+            let spans = [span("y", "", "svc", "/common", 0, 100)];
+            builder.add_trace(&spans.iter().collect::<Vec<_>>());
+        }
+        let base = builder.finish();
+        assert_eq!(base.expected("svc", "/common"), 100_000_000);
+        // Of 11 values (10..=15 and five 100s) the median is the sixth: 15 ms.
+        assert_eq!(base.expected("svc", "/item/3"), 15_000_000);
+        assert_eq!(base.expected("unknown", "/x"), 0);
+    }
+
+    #[test]
+    fn fault_metrics_count_kept_faults_and_ranks() {
+        let mut spans = trace(10);
+        for s in trace(60) {
+            spans.push(Span {
+                trace_id: b"u".to_vec(),
+                ..s
+            });
+        }
+        let doc = TraceDocument::new(trace_formats::Format::OtlpJson, "test", spans);
+        let groups = TraceGroups::of(&doc.spans);
+        let faults = FaultSet::new(&[Fault {
+            trace_id: "u".into(),
+            span_id: "q".into(),
+            service: "db".into(),
+        }]);
+        let faulted = FaultedTraces::locate(&doc, &groups, &faults);
+        assert_eq!(faulted.spans(), 1);
+        let base = baseline();
+        let all = measure_faults(&doc, &groups, &faulted, &base, &[true; 6]);
+        assert_eq!(
+            (
+                all.faulted_spans,
+                all.kept_faulted_spans,
+                all.root_cause_top1,
+                all.root_cause_top3
+            ),
+            (1, 1, 1, 1)
+        );
+        assert_eq!(all.top1_accuracy(), Some(1.0));
+        let none = measure_faults(
+            &doc,
+            &groups,
+            &faulted,
+            &base,
+            &[true, true, true, false, false, false],
+        );
+        assert_eq!(
+            (
+                none.kept_faulted_spans,
+                none.visible_faulted_traces,
+                none.root_cause_top3
+            ),
+            (0, 0, 0)
+        );
+        assert_eq!(none.slowed_span_coverage(), Some(0.0));
+        // Only the caller kept: visible, but the fault service is not ranked at all.
+        let caller = measure_faults(
+            &doc,
+            &groups,
+            &faulted,
+            &base,
+            &[false, false, false, true, false, false],
+        );
+        assert_eq!(
+            (caller.visible_faulted_traces, caller.root_cause_top3),
+            (1, 0)
+        );
+        assert_eq!(FaultMetrics::default().top1_accuracy(), None);
+    }
+}
