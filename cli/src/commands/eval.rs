@@ -5,9 +5,12 @@ use super::console;
 use super::traces::{check_inputs, load_sampler, progress, read_traces};
 use anyhow::Result;
 use autoscope_replay::apply::{TraceGroups, sample_document};
+use autoscope_replay::diagnosis::{
+    Baseline, FaultMetrics, FaultSet, FaultedTraces, measure_faults,
+};
 use autoscope_replay::evaluate::{
     HeadIntegrity, Metrics, Selection, document_bytes, head_mode, head_sampling, measure,
-    tail_sampling,
+    tail_latency_at_volume, tail_sampling,
 };
 use runtime_sampler::{DecidedBy, KeepReason, Sampler};
 use serde::Serialize;
@@ -37,6 +40,12 @@ pub struct Args {
     /// integrity.
     #[arg(long)]
     head: bool,
+    /// Faults files written by `autoscope inject` (repeatable): report for every method
+    /// the share of the slowed spans it keeps and the root-cause check (the fault's
+    /// service ranked first / in the top three from the kept spans, and from all spans;
+    /// docs/faults.md).
+    #[arg(long = "faults", value_name = "FAULTS.tsv")]
+    faults: Vec<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,6 +55,30 @@ struct FileResult {
     methods: Vec<Row>,
     #[serde(skip_serializing_if = "Option::is_none")]
     head_mode: Option<HeadIntegrity>,
+    /// The root-cause check on every span (what the kept spans are compared with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root_cause_all_spans: Option<FaultRow>,
+}
+
+/// What a method keeps of the injected faults (`--faults`).
+#[derive(Debug, Serialize)]
+struct FaultRow {
+    #[serde(flatten)]
+    metrics: FaultMetrics,
+    slowed_span_coverage: Option<f64>,
+    root_cause_top1_accuracy: Option<f64>,
+    root_cause_top3_accuracy: Option<f64>,
+}
+
+impl From<FaultMetrics> for FaultRow {
+    fn from(metrics: FaultMetrics) -> Self {
+        Self {
+            slowed_span_coverage: metrics.slowed_span_coverage(),
+            root_cause_top1_accuracy: metrics.top1_accuracy(),
+            root_cause_top3_accuracy: metrics.top3_accuracy(),
+            metrics,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -59,11 +92,18 @@ struct Row {
     error_trace_coverage: Option<f64>,
     trace_visibility: Option<f64>,
     ancestor_integrity: Option<f64>,
+    /// The `threshold_ms` of the `tail latency` row in this file (equal kept volume).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_threshold_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    faults: Option<FaultRow>,
 }
 
 impl From<Metrics> for Row {
     fn from(metrics: Metrics) -> Self {
         Self {
+            latency_threshold_ms: None,
+            faults: None,
             span_reduction: metrics.span_reduction(),
             byte_reduction: metrics.byte_reduction(),
             error_span_coverage: metrics.error_span_coverage(),
@@ -103,6 +143,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         false => None,
     };
     let mut head_total = HeadIntegrity::default();
+    let faults = load_faults(&args.faults)?;
+    let mut fault_totals: Vec<FaultMetrics> = Vec::new();
+    let mut all_spans_total = FaultMetrics::default();
+    let mut faults_found = 0usize;
     let bar = progress(args.inputs.len());
     let mut files = Vec::new();
     let mut totals: Vec<Metrics> = Vec::new();
@@ -138,6 +182,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         }
         let bytes_in = document_bytes(&doc)?;
+        let policy_kept = sampled.kept.len();
         let mut selections = vec![
             Selection {
                 method: "policy".into(),
@@ -147,11 +192,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
             head_sampling(&doc, &groups, 0.10),
             tail_sampling(&doc, &groups, 0.01),
         ];
+        // The Collector's latency policy at the policy's kept volume (in spans).
+        let (latency, latency_policy) = tail_latency_at_volume(&doc, &groups, policy_kept);
+        let latency_row = selections.len();
+        selections.push(latency);
         let head = head_sampler.as_mut().map(|head_sampler| {
             let (selection, integrity) = head_mode(head_sampler, &doc, &groups);
             selections.push(selection);
             head_total.add(&integrity);
             integrity
+        });
+        let diagnosis = faults.as_ref().map(|faults| {
+            let faulted = FaultedTraces::locate(&doc, &groups, faults);
+            faults_found += faulted.spans();
+            (faulted, Baseline::of_document(&doc, &groups))
         });
         let mut rows = Vec::new();
         for (i, selection) in selections.iter().enumerate() {
@@ -160,13 +214,41 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 Some(total) => total.add(&metrics),
                 None => totals.push(metrics.clone()),
             }
-            rows.push(Row::from(metrics));
+            let mut row = Row::from(metrics);
+            if i == latency_row {
+                row.latency_threshold_ms = Some(latency_policy.threshold_ms);
+            }
+            if let Some((faulted, baseline)) = &diagnosis {
+                let mut kept = vec![false; doc.spans.len()];
+                for k in &selection.kept {
+                    kept[k.index] = true;
+                }
+                let found = measure_faults(&doc, &groups, faulted, baseline, &kept);
+                match fault_totals.get_mut(i) {
+                    Some(total) => total.add(&found),
+                    None => fault_totals.push(found.clone()),
+                }
+                row.faults = Some(FaultRow::from(found));
+            }
+            rows.push(row);
         }
+        let root_cause_all_spans = diagnosis.as_ref().map(|(faulted, baseline)| {
+            let all = measure_faults(
+                &doc,
+                &groups,
+                faulted,
+                baseline,
+                &vec![true; doc.spans.len()],
+            );
+            all_spans_total.add(&all);
+            FaultRow::from(all)
+        });
         files.push(FileResult {
             file: input.display().to_string(),
             format: doc.format.name().to_string(),
             methods: rows,
             head_mode: head,
+            root_cause_all_spans,
         });
         bar.inc(1);
     }
@@ -199,7 +281,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             },
         )
         .collect();
-    let total: Vec<Row> = totals.into_iter().map(Row::from).collect();
+    let mut total: Vec<Row> = totals.into_iter().map(Row::from).collect();
+    for (row, found) in total.iter_mut().zip(fault_totals) {
+        row.faults = Some(FaultRow::from(found));
+    }
+    if let Some(faults) = &faults
+        && faults_found < faults.len()
+    {
+        console::warning(&format!(
+            "{} of the {} faults listed in --faults are not in the inputs",
+            faults.len() - faults_found,
+            faults.len()
+        ));
+    }
     if args.json {
         let mut value = serde_json::json!({
             "files": files,
@@ -210,17 +304,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if args.head {
             value["head_mode"] = serde_json::to_value(&head_total)?;
         }
+        if let Some(faults) = &faults {
+            value["faults"] = serde_json::json!({
+                "listed": faults.len(),
+                "found": faults_found,
+                "root_cause_all_spans": FaultRow::from(all_spans_total.clone()),
+            });
+        }
         super::traces::print_json_report(&value, false)?;
     } else {
         let mut text = String::new();
         for file in &files {
             let _ = writeln!(text, "{} ({})", file.file, file.format);
             table(&mut text, &file.methods);
+            if let Some(all) = &file.root_cause_all_spans {
+                fault_table(&mut text, &file.methods, all);
+            }
             text.push('\n');
         }
         if files.len() > 1 {
             let _ = writeln!(text, "TOTAL ({} files)", files.len());
             table(&mut text, &total);
+            if faults.is_some() {
+                fault_table(&mut text, &total, &FaultRow::from(all_spans_total.clone()));
+            }
             text.push('\n');
         }
         let _ = writeln!(
@@ -287,10 +394,79 @@ fn head_text(out: &mut String, head: &HeadIntegrity) {
     );
 }
 
+/// Reads and merges the faults files; `None` without any.
+fn load_faults(paths: &[PathBuf]) -> Result<Option<FaultSet>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Vec::new();
+    for path in paths {
+        let shown = path.display().to_string();
+        let text = std::fs::read(path).map_err(|e| {
+            super::input_error(format!(
+                "{shown}: cannot read: {}",
+                trace_formats::describe_io(&e)
+            ))
+        })?;
+        let text = String::from_utf8(text)
+            .map_err(|_| super::input_error(format!("{shown}: not UTF-8 text")))?;
+        all.extend(
+            autoscope_replay::faults::parse_faults(&text, &shown)
+                .map_err(|e| super::input_error(e.to_string()))?,
+        );
+    }
+    Ok(Some(FaultSet::new(&all)))
+}
+
+/// Per method: slowed spans kept, faulted traces visible, root-cause accuracy.
+fn fault_table(out: &mut String, rows: &[Row], all: &FaultRow) {
+    let m = &all.metrics;
+    let _ = writeln!(
+        out,
+        "  faults: {} slowed spans in {} traces; root cause from all spans: top-1 {}, top-3 {}",
+        m.faulted_spans,
+        m.faulted_traces,
+        percent_or_na(all.root_cause_top1_accuracy),
+        percent_or_na(all.root_cause_top3_accuracy)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<22} {:>12} {:>8} {:>8} {:>8}",
+        "method", "slowed-kept", "visible", "rc-top1", "rc-top3"
+    );
+    for row in rows {
+        let Some(f) = &row.faults else { continue };
+        let _ = writeln!(
+            out,
+            "  {:<22} {:>12} {:>8} {:>8} {:>8}",
+            method_name(row),
+            percent_or_na(f.slowed_span_coverage),
+            percent_or_na(visible_share(
+                f.metrics.visible_faulted_traces,
+                f.metrics.faulted_traces
+            )),
+            percent_or_na(f.root_cause_top1_accuracy),
+            percent_or_na(f.root_cause_top3_accuracy),
+        );
+    }
+}
+
+fn visible_share(a: u64, b: u64) -> Option<f64> {
+    autoscope_replay::evaluate::share(a, b)
+}
+
+/// The method as the tables show it: the latency row with its threshold.
+fn method_name(row: &Row) -> String {
+    match row.latency_threshold_ms {
+        Some(ms) => format!("{} >={ms}ms", row.metrics.method),
+        None => row.metrics.method.clone(),
+    }
+}
+
 fn table(out: &mut String, rows: &[Row]) {
     let _ = writeln!(
         out,
-        "  {:<20} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "  {:<22} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
         "method",
         "spans",
         "kept",
@@ -305,8 +481,8 @@ fn table(out: &mut String, rows: &[Row]) {
         let m = &row.metrics;
         let _ = writeln!(
             out,
-            "  {:<20} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-            m.method,
+            "  {:<22} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            method_name(row),
             m.spans,
             m.kept_spans,
             percent_or_na(row.span_reduction),
