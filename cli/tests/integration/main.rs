@@ -4,6 +4,7 @@
 mod analyze;
 mod cli;
 mod convert;
+mod faults;
 mod latency;
 mod output;
 mod serve;
