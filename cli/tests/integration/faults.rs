@@ -159,7 +159,7 @@ fn contention_in_research_csv_then_eval_reports_coverage_and_root_cause() {
     );
     let kept = |row: &serde_json::Value| row["kept_spans"].as_i64().unwrap();
     assert!(
-        (kept(latency) - kept(method(rows, "policy"))).abs() <= 5,
+        (kept(latency) - kept(method(rows, "policy"))).abs() < 10,
         "{latency}"
     );
 }
