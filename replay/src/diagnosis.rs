@@ -3,18 +3,23 @@
 //!
 //! The root-cause check ranks the services of one trace (`docs/faults.md`):
 //!
-//! 1. each visible span's **self time** is its duration minus the time covered by the
-//!    union of its visible children's intervals (clipped to it); a span's visible
-//!    children are the visible spans whose nearest visible ancestor it is, so a dropped
-//!    span's time counts as its nearest kept ancestor's own time, as it would in a
-//!    backend that only has the kept spans;
-//! 2. its **excess** is that self time minus the baseline: the median self time of its
-//!    (service, name) over all spans of the traffic (every span visible), or, for a
-//!    (service, name) seen fewer than [`MIN_NAME_SAMPLES`] times, the median over all
-//!    the service's spans;
-//! 3. a service scores the largest excess of its visible spans; services where an error
-//!    starts (a visible error span with no visible error child) come first, then by
-//!    score, highest first, then by name.
+//! 1. each visible span scores its duration's **robust z-score** against its baseline:
+//!    `(duration − median) / max(MAD, 0.5 ms)`, where median and MAD (median absolute
+//!    deviation) are those of its (service, name) over all spans of the traffic or, for a
+//!    (service, name) seen fewer than [`MIN_NAME_SAMPLES`] times, of all the service's
+//!    spans; 0.5 ms is the latency override's default spread floor
+//!    ([`policy_schema::DEFAULT_MIN_SPREAD_MS`]), so the jitter of a 0–1 ms call in a
+//!    whole-millisecond format is not an outlier;
+//! 2. a service scores the highest z-score of its visible spans;
+//! 3. services where an error starts (a visible error span with no visible error child)
+//!    come first, then by score, highest first; of equal scores the service whose span
+//!    lies deeper (more visible ancestors) first, then by name.
+//!
+//! A slow child makes its ancestors slow too, by the same time, but their durations
+//! vary more, so their z-scores are lower: the fault's own spans rank first. A span's
+//! score depends on its own duration only, never on which other spans are kept, so the
+//! check on the kept spans differs from the check on all spans exactly where a method
+//! dropped the spans that showed the fault.
 //!
 //! The baseline comes from all traffic, for every method alike: it stands for the
 //! per-operation duration metrics a pipeline computes before sampling (the Collector's
@@ -25,14 +30,17 @@
 //! by one too.
 
 use crate::apply::TraceGroups;
-use crate::faults::{Fault, covered_time};
+use crate::faults::Fault;
 use ahash::AHashMap;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use trace_formats::{Span, TraceDocument};
 
-/// Below this many spans of a (service, name), its baseline is the service's median.
+/// Below this many spans of a (service, name), its baseline is the service's.
 pub const MIN_NAME_SAMPLES: usize = 5;
+
+/// The smallest spread a z-score divides by, in nanoseconds.
+const MIN_SPREAD_NANOS: f64 = policy_schema::DEFAULT_MIN_SPREAD_MS * 1e6;
 
 /// Per span of one trace, the index of its parent in the same slice (`None` for roots,
 /// parents not in the trace and a span naming itself).
@@ -78,33 +86,7 @@ fn visible_parents(spans: &[&Span], visible: &[bool]) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Self time (nanoseconds) of each visible span of one trace (`None` for the others):
-/// its duration minus what its visible children cover.
-pub fn self_times(spans: &[&Span], visible: &[bool]) -> Vec<Option<u64>> {
-    assert_eq!(spans.len(), visible.len(), "one visibility per span");
-    let parent = visible_parents(spans, visible);
-    let mut children: Vec<Vec<(u64, u64)>> = vec![Vec::new(); spans.len()];
-    for (i, p) in parent.iter().enumerate() {
-        if let Some(p) = *p {
-            children[p].push((spans[i].start_time_unix_nano, spans[i].end_time_unix_nano));
-        }
-    }
-    (0..spans.len())
-        .map(|i| {
-            visible[i].then(|| {
-                let span = spans[i];
-                let covered = covered_time(
-                    span.start_time_unix_nano,
-                    span.end_time_unix_nano,
-                    children[i].iter().copied(),
-                );
-                span.duration_nanos().saturating_sub(covered)
-            })
-        })
-        .collect()
-}
-
-/// Collects self times of whole traces, then gives their medians.
+/// Collects span durations of whole traces, then gives their medians and spreads.
 #[derive(Debug, Default, Clone)]
 pub struct BaselineBuilder {
     by_name: AHashMap<(String, String), Vec<u64>>,
@@ -113,29 +95,31 @@ pub struct BaselineBuilder {
 impl BaselineBuilder {
     /// Adds one trace's spans (all of them: the baseline sees all traffic).
     pub fn add_trace(&mut self, spans: &[&Span]) {
-        let visible = vec![true; spans.len()];
-        for (span, own) in spans.iter().zip(self_times(spans, &visible)) {
+        for span in spans {
             let key = (span.service_name().to_string(), span.name.clone());
-            self.by_name.entry(key).or_default().extend(own);
+            self.by_name
+                .entry(key)
+                .or_default()
+                .push(span.duration_nanos());
         }
     }
 
-    /// The medians.
+    /// The medians and MADs.
     pub fn finish(self) -> Baseline {
         let mut by_service: AHashMap<String, Vec<u64>> = AHashMap::new();
         let mut by_name = AHashMap::with_capacity(self.by_name.len());
-        for ((service, name), mut times) in self.by_name {
+        for ((service, name), mut durations) in self.by_name {
             by_service
                 .entry(service.clone())
                 .or_default()
-                .extend_from_slice(&times);
-            if times.len() >= MIN_NAME_SAMPLES {
-                by_name.insert((service, name), median(&mut times));
+                .extend_from_slice(&durations);
+            if durations.len() >= MIN_NAME_SAMPLES {
+                by_name.insert((service, name), Expected::of(&mut durations));
             }
         }
         let by_service = by_service
             .into_iter()
-            .map(|(service, mut times)| (service, median(&mut times)))
+            .map(|(service, mut durations)| (service, Expected::of(&mut durations)))
             .collect();
         Baseline {
             by_name,
@@ -154,11 +138,36 @@ fn median(values: &mut [u64]) -> u64 {
     *values.select_nth_unstable(middle).1
 }
 
-/// Median self time per (service, name), and per service for rare names.
+/// A (service, name)'s usual duration: median and median absolute deviation, in ns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Expected {
+    /// Median duration.
+    pub median: u64,
+    /// Median absolute deviation from it.
+    pub mad: u64,
+}
+
+impl Expected {
+    fn of(durations: &mut [u64]) -> Self {
+        let median = median(durations);
+        let mut deviations: Vec<u64> = durations.iter().map(|d| d.abs_diff(median)).collect();
+        Self {
+            median,
+            mad: self::median(&mut deviations),
+        }
+    }
+
+    /// The robust z-score of `duration`.
+    pub fn score(&self, duration: u64) -> f64 {
+        (duration as f64 - self.median as f64) / (self.mad as f64).max(MIN_SPREAD_NANOS)
+    }
+}
+
+/// Median and MAD per (service, name), and per service for rare names.
 #[derive(Debug, Default, Clone)]
 pub struct Baseline {
-    by_name: AHashMap<(String, String), u64>,
-    by_service: AHashMap<String, u64>,
+    by_name: AHashMap<(String, String), Expected>,
+    by_service: AHashMap<String, Expected>,
 }
 
 impl Baseline {
@@ -174,34 +183,35 @@ impl Baseline {
         builder.finish()
     }
 
-    /// The expected self time of a span of `service` named `name` (0 for a service
+    /// The usual duration of a span of `service` named `name` (zero for a service
     /// never seen).
-    pub fn expected(&self, service: &str, name: &str) -> u64 {
-        // A tuple key needs owned strings to look up; rare enough to not matter here.
+    pub fn expected(&self, service: &str, name: &str) -> Expected {
+        // A tuple key needs owned strings to look up; a few per span ranked, no matter.
         self.by_name
             .get(&(service.to_string(), name.to_string()))
             .or_else(|| self.by_service.get(service))
             .copied()
-            .unwrap_or(0)
+            .unwrap_or_default()
     }
 }
 
 /// A service's place in one trace's ranking.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServiceScore {
     /// The service.
     pub service: String,
     /// Whether an error starts in it (a visible error span with no visible error child).
     pub error_origin: bool,
-    /// The largest self-time excess of its visible spans over their baseline, in
-    /// nanoseconds (negative when every span was faster than usual).
-    pub excess_nanos: i64,
+    /// The highest robust z-score of its visible spans' durations.
+    pub score: f64,
+    /// Visible ancestors of the span with that score.
+    pub depth: usize,
 }
 
 /// The services of one trace, most likely cause first (module documentation); only
 /// `visible` spans count (one flag per span of `spans`).
 pub fn rank_services(spans: &[&Span], visible: &[bool], baseline: &Baseline) -> Vec<ServiceScore> {
-    let own = self_times(spans, visible);
+    assert_eq!(spans.len(), visible.len(), "one visibility per span");
     let parent = visible_parents(spans, visible);
     let mut error_child = vec![false; spans.len()];
     for (i, p) in parent.iter().enumerate() {
@@ -211,26 +221,46 @@ pub fn rank_services(spans: &[&Span], visible: &[bool], baseline: &Baseline) -> 
             error_child[p] = true;
         }
     }
+    let depth = |i: usize| {
+        let mut depth = 0;
+        let mut at = parent[i];
+        while let Some(p) = at {
+            depth += 1;
+            if depth > spans.len() {
+                break;
+            }
+            at = parent[p];
+        }
+        depth
+    };
     let mut by_service: AHashMap<&str, ServiceScore> = AHashMap::new();
     for (i, span) in spans.iter().enumerate() {
-        let Some(own) = own[i] else { continue };
+        if !visible[i] {
+            continue;
+        }
         let service = span.service_name();
-        let expected = baseline.expected(service, &span.name);
-        let excess = i64::try_from(i128::from(own) - i128::from(expected)).unwrap_or(i64::MAX);
-        let origin = span.is_error() && !error_child[i];
-        let score = by_service.entry(service).or_insert_with(|| ServiceScore {
+        let score = baseline
+            .expected(service, &span.name)
+            .score(span.duration_nanos());
+        let entry = by_service.entry(service).or_insert_with(|| ServiceScore {
             service: service.to_string(),
             error_origin: false,
-            excess_nanos: i64::MIN,
+            score: f64::NEG_INFINITY,
+            depth: 0,
         });
-        score.error_origin |= origin;
-        score.excess_nanos = score.excess_nanos.max(excess);
+        entry.error_origin |= span.is_error() && !error_child[i];
+        let span_depth = depth(i);
+        if score > entry.score || (score == entry.score && span_depth > entry.depth) {
+            entry.score = score;
+            entry.depth = span_depth;
+        }
     }
     let mut ranking: Vec<ServiceScore> = by_service.into_values().collect();
     ranking.sort_by(|a, b| {
         b.error_origin
             .cmp(&a.error_origin)
-            .then(b.excess_nanos.cmp(&a.excess_nanos))
+            .then(b.score.total_cmp(&a.score))
+            .then(b.depth.cmp(&a.depth))
             .then_with(|| a.service.cmp(&b.service))
     });
     ranking
@@ -424,39 +454,47 @@ mod tests {
         }
     }
 
-    /// front /a (0..40) → back /b (5..35) → db query (10..20); `slow` stretches the
-    /// query to `10 + slow` ms and its ancestors with it.
-    fn trace(slow: u64) -> Vec<Span> {
-        let extra = slow.saturating_sub(10);
+    /// front /a → back /b → db query of `query` ms; `jitter` lengthens /b by itself and
+    /// /a by twice itself (ancestors vary more than their children).
+    fn trace_of(query: u64, jitter: u64) -> Vec<Span> {
+        let extra = query.saturating_sub(10);
         vec![
-            span("a", "", "front", "/a", 0, 40 + extra),
-            span("b", "a", "back", "/b", 5, 35 + extra),
-            span("q", "b", "db", "query", 10, 10 + slow.max(10)),
+            span("a", "", "front", "/a", 0, 40 + extra + 2 * jitter),
+            span("b", "a", "back", "/b", 5, 35 + extra + jitter),
+            span("q", "b", "db", "query", 10, 10 + query),
         ]
     }
 
+    fn trace(slow: u64) -> Vec<Span> {
+        trace_of(slow.max(10), 0)
+    }
+
+    /// Nine healthy traces: the query 10 or 11 ms, /b 30–38 ms, /a 40–56 ms.
     fn baseline() -> Baseline {
         let mut builder = BaselineBuilder::default();
-        for _ in 0..9 {
-            let healthy = trace(10);
+        for j in 0..9 {
+            let healthy = trace_of(10 + j % 2, j);
             builder.add_trace(&healthy.iter().collect::<Vec<_>>());
         }
         builder.finish()
     }
 
-    fn ms(n: i64) -> i64 {
-        n * 1_000_000
-    }
-
     #[test]
-    fn self_time_subtracts_visible_children_only() {
-        let spans = trace(10);
-        let refs: Vec<&Span> = spans.iter().collect();
-        let all = self_times(&refs, &[true, true, true]);
-        assert_eq!(all, [Some(10_000_000), Some(20_000_000), Some(10_000_000)]);
-        // Without `b`, `q` is `a`'s visible child.
-        let some = self_times(&refs, &[true, false, true]);
-        assert_eq!(some, [Some(30_000_000), None, Some(10_000_000)]);
+    fn baselines_are_median_and_mad_per_name() {
+        let base = baseline();
+        // The query: five 10 ms, four 11 ms.
+        assert_eq!(
+            base.expected("db", "query"),
+            Expected {
+                median: 10_000_000,
+                mad: 0
+            }
+        );
+        // /b: 30 + j + (j % 2) over j in 0..9: 30, 32, 32, 34, 34, 36, 36, 38, 38.
+        assert_eq!(base.expected("back", "/b").median, 34_000_000);
+        assert_eq!(base.expected("back", "/b").mad, 2_000_000);
+        // A MAD of 0 divides by the 0.5 ms floor.
+        assert_eq!(base.expected("db", "query").score(12_000_000), 4.0);
     }
 
     #[test]
@@ -466,13 +504,13 @@ mod tests {
         let refs: Vec<&Span> = slow.iter().collect();
         let ranking = rank_services(&refs, &[true; 3], &base);
         let order: Vec<&str> = ranking.iter().map(|s| s.service.as_str()).collect();
+        // The query is 40 ms over a tight baseline; /b and /a grew as much over looser ones.
         assert_eq!(order, ["db", "back", "front"]);
-        assert_eq!(ranking[0].excess_nanos, ms(40));
-        // `back` and `front` grew with the query: their own time did not.
-        assert_eq!(ranking[1].excess_nanos, 0);
+        assert_eq!(ranking[0].score, 80.0);
+        assert_eq!(ranking[0].depth, 2);
         let db = BTreeSet::from(["db"]);
         assert_eq!(diagnose_trace(&refs, &[true; 3], &db, &base), Some(0));
-        // The query dropped: its time is `back`'s own now, so `back` is blamed.
+        // The query dropped: `back` is blamed, `db` not ranked.
         let without_query = [true, true, false];
         let order: Vec<String> = rank_services(&refs, &without_query, &base)
             .into_iter()
@@ -480,6 +518,29 @@ mod tests {
             .collect();
         assert_eq!(order, ["back", "front"]);
         assert_eq!(diagnose_trace(&refs, &without_query, &db, &base), None);
+        // Dropping the middle span changes no score: scores are per span.
+        let without_middle = rank_services(&refs, &[true, false, true], &base);
+        assert_eq!(without_middle[0].service, "db");
+        assert_eq!(without_middle[0].score, 80.0);
+        assert_eq!(without_middle[0].depth, 1);
+    }
+
+    #[test]
+    fn equal_scores_rank_the_deeper_span_first() {
+        // A baseline with no spread at all: every span of the slow trace scores alike.
+        let mut builder = BaselineBuilder::default();
+        for _ in 0..MIN_NAME_SAMPLES {
+            let healthy = trace(10);
+            builder.add_trace(&healthy.iter().collect::<Vec<_>>());
+        }
+        let base = builder.finish();
+        let slow = trace(30);
+        let refs: Vec<&Span> = slow.iter().collect();
+        let order: Vec<String> = rank_services(&refs, &[true; 3], &base)
+            .into_iter()
+            .map(|s| s.service)
+            .collect();
+        assert_eq!(order, ["db", "back", "front"]);
     }
 
     #[test]
@@ -509,7 +570,7 @@ mod tests {
     }
 
     #[test]
-    fn rare_names_fall_back_to_the_service_median() {
+    fn rare_names_fall_back_to_the_service_baseline() {
         let mut builder = BaselineBuilder::default();
         for i in 0..6u64 {
             let spans = [span("x", "", "svc", &format!("/item/{i}"), 0, 10 + i)];
@@ -520,10 +581,10 @@ mod tests {
             builder.add_trace(&spans.iter().collect::<Vec<_>>());
         }
         let base = builder.finish();
-        assert_eq!(base.expected("svc", "/common"), 100_000_000);
+        assert_eq!(base.expected("svc", "/common").median, 100_000_000);
         // Of 11 values (10..=15 and five 100s) the median is the sixth: 15 ms.
-        assert_eq!(base.expected("svc", "/item/3"), 15_000_000);
-        assert_eq!(base.expected("unknown", "/x"), 0);
+        assert_eq!(base.expected("svc", "/item/3").median, 15_000_000);
+        assert_eq!(base.expected("unknown", "/x"), Expected::default());
     }
 
     #[test]

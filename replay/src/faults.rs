@@ -19,10 +19,12 @@
 //!   cover): it grows by `round(max(self, 1 unit) × (factor − 1))`, what a CPU-starved
 //!   service spends more on its own work while the calls it makes take as long as before.
 //!
-//! Either way each slowed span's `EndTime` and that of every ancestor grows by the
-//! span's growth, so parents still contain their children; a parent with several slowed
-//! descendants grows by their sum (its children ran one after another, as the
-//! synchronous calls of these systems do). Start times and later siblings are not
+//! Either way each slowed span's `EndTime` and that of every ancestor that waited for it
+//! grows by the span's growth, so parents still contain their children; a parent with
+//! several slowed descendants grows by their sum (its children ran one after another, as
+//! the synchronous calls of these systems do). A parent waited for a child that started
+//! before the parent ended; one that started later (a message consumer after its
+//! producer returned) is asynchronous, and the slow-down stops there. Start times and later siblings are not
 //! shifted (they may now overlap a slowed span; the sampler does not look at overlaps).
 //! A research CSV's `Duration` column, where present, grows by the same amount in its
 //! own unit (told from the file: the one of ns, µs, ms nearest to the ratio of the
@@ -628,7 +630,8 @@ pub fn inject(input: &[u8], config: &FaultConfig, origin: &str) -> Result<Inject
         }
         faulted_traces += 1;
         for &(span, delta) in &slowed {
-            // The span and its ancestors grow by `delta`; `seen` guards parent cycles.
+            // The span and the ancestors that waited for it grow by `delta`; `seen`
+            // guards parent cycles.
             let mut seen = BTreeSet::new();
             let mut at = Some(span);
             while let Some(i) = at {
@@ -636,7 +639,7 @@ pub fn inject(input: &[u8], config: &FaultConfig, origin: &str) -> Result<Inject
                     break;
                 }
                 growth[i] += delta;
-                at = parent_of(i);
+                at = parent_of(i).filter(|&p| starts[i] < ends[p]);
             }
             let row = &rows[span];
             faults.push(Fault {
@@ -833,6 +836,21 @@ mod tests {
         // is 8 ms, +8, plus its children's 20: +28. a.1 and a.0 grow by the same 28.
         assert_eq!(ends, [168, 163, 162, 130, 141]);
         assert_eq!(injected.faulted_traces, 1);
+    }
+
+    #[test]
+    fn a_consumer_after_its_producer_returned_does_not_slow_the_producer() {
+        // front's producer p (105..106) publishes; back's consumer c runs later (110..120).
+        let input = "StartTime,EndTime,URL,SpanType,Service,SpanId,TraceId,Peer,ParentSpan,Component,IsError\n\
+            100,108,{GET}/a,Entry,front,a.0,t1,front,-1,SpringMVC,False\n\
+            105,106,RabbitMQ/Producer,Exit,front,p.0,t1,mq,a.0,rabbitmq,False\n\
+            110,120,RabbitMQ/Consumer,Entry,back,c.0,t1,mq,p.0,rabbitmq,False\n";
+        let injected = inject(input.as_bytes(), &contention("back", 2.0), "x.csv").unwrap();
+        assert_eq!(injected.changed_rows, 1);
+        assert_eq!(
+            String::from_utf8(injected.output).unwrap(),
+            input.replace("110,120,", "110,130,")
+        );
     }
 
     #[test]
