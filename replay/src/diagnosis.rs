@@ -323,11 +323,11 @@ impl FaultSet {
 }
 
 /// The faulted traces of a document: per trace with a listed fault, its index in the
-/// groups, its faulted spans (document indices) and their services.
+/// groups and its faulted spans (document indices, in trace order) with their services.
 #[derive(Debug, Default, Clone)]
 pub struct FaultedTraces {
-    /// (trace index in [`TraceGroups::traces`], faulted span indices, fault services).
-    pub traces: Vec<(usize, Vec<usize>, BTreeSet<String>)>,
+    /// (trace index in [`TraceGroups::traces`], (faulted span index, fault service)).
+    pub traces: Vec<(usize, Vec<(usize, String)>)>,
 }
 
 impl FaultedTraces {
@@ -335,16 +335,16 @@ impl FaultedTraces {
     pub fn locate(doc: &TraceDocument, groups: &TraceGroups, faults: &FaultSet) -> Self {
         let mut traces = Vec::new();
         for (t, trace) in groups.traces.iter().enumerate() {
-            let mut spans = Vec::new();
-            let mut services = BTreeSet::new();
-            for &i in trace {
-                if let Some(service) = faults.service_of(&doc.spans[i]) {
-                    spans.push(i);
-                    services.insert(service.to_string());
-                }
-            }
+            let spans: Vec<(usize, String)> = trace
+                .iter()
+                .filter_map(|&i| {
+                    faults
+                        .service_of(&doc.spans[i])
+                        .map(|service| (i, service.to_string()))
+                })
+                .collect();
             if !spans.is_empty() {
-                traces.push((t, spans, services));
+                traces.push((t, spans));
             }
         }
         Self { traces }
@@ -352,7 +352,7 @@ impl FaultedTraces {
 
     /// Faulted spans found.
     pub fn spans(&self) -> usize {
-        self.traces.iter().map(|(_, s, _)| s.len()).sum()
+        self.traces.iter().map(|(_, s)| s.len()).sum()
     }
 }
 
@@ -400,8 +400,41 @@ impl FaultMetrics {
     }
 }
 
+/// One trace's fault figures for one method: `spans` are the trace's spans, `kept` one
+/// flag per span, `faults` the fault service of each span that is a listed fault (`None`
+/// for the others). A trace without faults counts nothing; one with nothing kept is a
+/// miss. This is what [`measure_faults`] adds up, for readers that go trace by trace.
+pub fn measure_trace_faults(
+    spans: &[&Span],
+    kept: &[bool],
+    faults: &[Option<&str>],
+    baseline: &Baseline,
+) -> FaultMetrics {
+    let mut metrics = FaultMetrics::default();
+    let services: BTreeSet<&str> = faults.iter().flatten().copied().collect();
+    if services.is_empty() {
+        return metrics;
+    }
+    metrics.faulted_traces = 1;
+    for (fault, &kept) in faults.iter().zip(kept) {
+        if fault.is_some() {
+            metrics.faulted_spans += 1;
+            metrics.kept_faulted_spans += u64::from(kept);
+        }
+    }
+    if !kept.iter().any(|&k| k) {
+        return metrics;
+    }
+    metrics.visible_faulted_traces = 1;
+    if let Some(rank) = diagnose_trace(spans, kept, &services, baseline) {
+        metrics.root_cause_top1 += u64::from(rank == 0);
+        metrics.root_cause_top3 += u64::from(rank < 3);
+    }
+    metrics
+}
+
 /// Measures one method's kept spans (`kept`, one flag per span of `doc`) on the faulted
-/// traces; a trace with nothing kept counts as a miss.
+/// traces, trace by trace ([`measure_trace_faults`]).
 pub fn measure_faults(
     doc: &TraceDocument,
     groups: &TraceGroups,
@@ -412,24 +445,26 @@ pub fn measure_faults(
     let mut metrics = FaultMetrics::default();
     let mut spans: Vec<&Span> = Vec::new();
     let mut visible: Vec<bool> = Vec::new();
-    for (t, faulted_spans, services) in &faulted.traces {
+    let mut faults: Vec<Option<&str>> = Vec::new();
+    for (t, faulted_spans) in &faulted.traces {
         let trace = &groups.traces[*t];
-        metrics.faulted_traces += 1;
-        metrics.faulted_spans += faulted_spans.len() as u64;
-        metrics.kept_faulted_spans += faulted_spans.iter().filter(|&&i| kept[i]).count() as u64;
-        if !trace.iter().any(|&i| kept[i]) {
-            continue;
-        }
-        metrics.visible_faulted_traces += 1;
         spans.clear();
         spans.extend(trace.iter().map(|&i| &doc.spans[i]));
         visible.clear();
         visible.extend(trace.iter().map(|&i| kept[i]));
-        let services: BTreeSet<&str> = services.iter().map(String::as_str).collect();
-        if let Some(rank) = diagnose_trace(&spans, &visible, &services, baseline) {
-            metrics.root_cause_top1 += u64::from(rank == 0);
-            metrics.root_cause_top3 += u64::from(rank < 3);
+        // Both lists are in trace order: one merge pass marks the faulted spans.
+        faults.clear();
+        let mut next = faulted_spans.iter().peekable();
+        for &i in trace {
+            faults.push(match next.peek() {
+                Some((at, service)) if *at == i => {
+                    next.next();
+                    Some(service.as_str())
+                }
+                _ => None,
+            });
         }
+        metrics.add(&measure_trace_faults(&spans, &visible, &faults, baseline));
     }
     metrics
 }
@@ -646,5 +681,26 @@ mod tests {
             (1, 0)
         );
         assert_eq!(FaultMetrics::default().top1_accuracy(), None);
+    }
+
+    #[test]
+    fn one_trace_with_faults_in_two_services_is_judged_on_both() {
+        let base = baseline();
+        let slow = trace(50);
+        let refs: Vec<&Span> = slow.iter().collect();
+        // `back` is listed too: `db`, ranked first, is one of the trace's fault services.
+        let faults = [None, Some("back"), Some("db")];
+        let m = measure_trace_faults(&refs, &[true; 3], &faults, &base);
+        assert_eq!(
+            (m.faulted_traces, m.faulted_spans, m.kept_faulted_spans),
+            (1, 2, 2)
+        );
+        assert_eq!((m.root_cause_top1, m.root_cause_top3), (1, 1));
+        // `front` alone listed: ranked third.
+        let m = measure_trace_faults(&refs, &[true; 3], &[Some("front"), None, None], &base);
+        assert_eq!((m.root_cause_top1, m.root_cause_top3), (0, 1));
+        // No fault in the trace: nothing counted.
+        let m = measure_trace_faults(&refs, &[true; 3], &[None; 3], &base);
+        assert_eq!(m, FaultMetrics::default());
     }
 }
