@@ -41,6 +41,121 @@ pub fn tail_sampling(doc: &TraceDocument, groups: &TraceGroups, rate: f64) -> Se
     })
 }
 
+/// The OpenTelemetry Collector `tail_sampling` processor's `latency` policy, as its
+/// README defines it ("the duration is determined by looking at the earliest start time
+/// and latest end time, without taking into consideration what happened in between")
+/// and `internal/sampling/latency.go` computes it: over the trace's spans in order, a
+/// running earliest start and latest end (a 0 timestamp counts as unset, as there); the
+/// trace is kept as soon as the duration so far, in whole milliseconds (truncated, Go's
+/// `Duration.Milliseconds`), is `>= threshold_ms`, or, with an `upper_threshold_ms`
+/// (0: none), lies in `(threshold_ms, upper_threshold_ms]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LatencyPolicy {
+    /// `threshold_ms`.
+    pub threshold_ms: i64,
+    /// `upper_threshold_ms`; 0 for none.
+    pub upper_threshold_ms: i64,
+}
+
+impl LatencyPolicy {
+    /// Whether the policy samples a trace whose spans have these (start, end) times in
+    /// nanoseconds, in the order the processor sees them.
+    pub fn keeps(&self, times: impl IntoIterator<Item = (u64, u64)>) -> bool {
+        let (mut min_time, mut max_time) = (0u64, 0u64);
+        times.into_iter().any(|(start, end)| {
+            if min_time == 0 || start < min_time {
+                min_time = start;
+            }
+            if max_time == 0 || end > max_time {
+                max_time = end;
+            }
+            let millis = trace_millis(min_time, max_time);
+            if self.upper_threshold_ms == 0 {
+                millis >= self.threshold_ms
+            } else {
+                self.threshold_ms < millis && millis <= self.upper_threshold_ms
+            }
+        })
+    }
+}
+
+/// `max − min` nanoseconds in whole milliseconds, truncated toward zero.
+fn trace_millis(min: u64, max: u64) -> i64 {
+    let nanos = i128::from(max) - i128::from(min);
+    i64::try_from(nanos / 1_000_000).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// A trace's duration as the `latency` policy sees it (whole milliseconds).
+pub fn trace_duration_ms(doc: &TraceDocument, trace: &[usize]) -> i64 {
+    let min = trace
+        .iter()
+        .map(|&i| doc.spans[i].start_time_unix_nano)
+        .min()
+        .unwrap_or(0);
+    let max = trace
+        .iter()
+        .map(|&i| doc.spans[i].end_time_unix_nano)
+        .max()
+        .unwrap_or(0);
+    trace_millis(min, max)
+}
+
+/// Tail sampling with the Collector's `latency` policy alone.
+pub fn tail_latency(doc: &TraceDocument, groups: &TraceGroups, policy: LatencyPolicy) -> Selection {
+    select_traces(groups, "tail latency".into(), |trace| {
+        policy.keeps(trace.iter().map(|&i| {
+            let span = &doc.spans[i];
+            (span.start_time_unix_nano, span.end_time_unix_nano)
+        }))
+    })
+}
+
+/// The `threshold_ms` (no upper bound) whose kept spans come nearest to `target_spans`,
+/// given each trace's (duration in ms, span count): thresholds at each trace's duration
+/// and one above the longest (keeping nothing) are tried; of equally near ones the
+/// highest wins (it keeps less).
+pub fn latency_threshold_for_volume(traces: &[(i64, usize)], target_spans: usize) -> i64 {
+    let mut by_duration: Vec<(i64, usize)> = traces.to_vec();
+    by_duration.sort_unstable_by_key(|t| std::cmp::Reverse(t.0));
+    let longest = by_duration.first().map_or(0, |t| t.0);
+    // Keeping nothing: a threshold above every trace.
+    let mut best = (target_spans, longest.saturating_add(1));
+    let mut kept = 0usize;
+    let mut at = 0;
+    while at < by_duration.len() {
+        let duration = by_duration[at].0;
+        // Every trace this long is kept at this threshold.
+        while at < by_duration.len() && by_duration[at].0 == duration {
+            kept += by_duration[at].1;
+            at += 1;
+        }
+        let distance = kept.abs_diff(target_spans);
+        if distance < best.0 {
+            best = (distance, duration);
+        }
+    }
+    best.1
+}
+
+/// Tail sampling with the `latency` policy at the threshold whose kept span volume is
+/// nearest to `target_spans` (equal kept volume), and that threshold.
+pub fn tail_latency_at_volume(
+    doc: &TraceDocument,
+    groups: &TraceGroups,
+    target_spans: usize,
+) -> (Selection, LatencyPolicy) {
+    let traces: Vec<(i64, usize)> = groups
+        .traces
+        .iter()
+        .map(|trace| (trace_duration_ms(doc, trace), trace.len()))
+        .collect();
+    let policy = LatencyPolicy {
+        threshold_ms: latency_threshold_for_volume(&traces, target_spans),
+        upper_threshold_ms: 0,
+    };
+    (tail_latency(doc, groups, policy), policy)
+}
+
 /// Ancestor integrity of head mode: each span decided at its start alone (rule and
 /// consistent sampling), then the end-of-span overrides, then the local ancestors an
 /// SDK's span processor adds — what the SDK samplers do, with no trace buffered.
@@ -470,6 +585,63 @@ mod tests {
         assert!(head.kept.is_empty());
         let all = head_sampling(&doc, &groups, 1.0);
         assert_eq!(all.kept.len(), 3);
+    }
+
+    #[test]
+    fn latency_policy_follows_the_collector() {
+        let ms = |n: u64| n * 1_000_000;
+        let lower = LatencyPolicy {
+            threshold_ms: 10,
+            upper_threshold_ms: 0,
+        };
+        // 9.999 ms truncates to 9: not kept; 10 ms is.
+        assert!(!lower.keeps([(ms(1), ms(1) + 9_999_999)]));
+        assert!(lower.keeps([(ms(1), ms(2)), (ms(3), ms(11))]));
+        // Earliest start and latest end, whatever lies between.
+        assert!(lower.keeps([(ms(5), ms(6)), (ms(1), ms(2)), (ms(10), ms(11))]));
+        let band = LatencyPolicy {
+            threshold_ms: 10,
+            upper_threshold_ms: 20,
+        };
+        assert!(!band.keeps([(ms(0) + 1, ms(10) + 1)]), "10 is not above 10");
+        assert!(band.keeps([(1, ms(15))]));
+        assert!(!band.keeps([(1, ms(30))]));
+        // As in the Collector, the condition is checked after each span: a prefix of
+        // the trace in the band keeps it, though the whole trace is longer.
+        assert!(band.keeps([(1, ms(15)), (1, ms(30))]));
+        assert!(!band.keeps(std::iter::empty()));
+    }
+
+    #[test]
+    fn latency_threshold_matches_the_volume() {
+        // (duration ms, spans)
+        let traces = [(5, 10), (50, 4), (20, 6), (20, 3), (100, 2)];
+        // 6 spans: the 100 ms and 50 ms traces exactly.
+        assert_eq!(latency_threshold_for_volume(&traces, 6), 50);
+        // 15: 100 + 50 + both 20 ms traces (15 spans).
+        assert_eq!(latency_threshold_for_volume(&traces, 15), 20);
+        // 0 spans: above the longest trace.
+        assert_eq!(latency_threshold_for_volume(&traces, 0), 101);
+        // Everything.
+        assert_eq!(latency_threshold_for_volume(&traces, 1000), 5);
+        // 4 is as near to 2 (the 100 ms trace) as to 6: the higher threshold wins.
+        assert_eq!(latency_threshold_for_volume(&traces, 4), 100);
+        assert_eq!(latency_threshold_for_volume(&[], 3), 1);
+        // The selection keeps what the threshold says.
+        let mut spans = Vec::new();
+        for (t, (duration, count)) in traces.iter().enumerate() {
+            for s in 0..*count {
+                let mut x = span(&format!("t{t}"), &format!("s{s}"), "", false);
+                x.start_time_unix_nano = 1_000_000;
+                x.end_time_unix_nano = 1_000_000 + *duration as u64 * 1_000_000;
+                spans.push(x);
+            }
+        }
+        let doc = TraceDocument::new(Format::OtlpJson, "test", spans);
+        let groups = TraceGroups::of(&doc.spans);
+        let (selection, policy) = tail_latency_at_volume(&doc, &groups, 15);
+        assert_eq!(policy.threshold_ms, 20);
+        assert_eq!(selection.kept.len(), 15);
     }
 
     #[test]

@@ -31,7 +31,8 @@ use trace_formats::{BlockReader, DocumentShape, ReadError, Record, TraceDocument
 
 /// Traces whose keys are remembered after closing, to count split traces.
 pub const RECENT_TRACES: usize = 1 << 18;
-/// Spans handed on per batch (whole traces: a batch can be larger by one trace).
+/// Spans handed on per batch by default (whole traces: a batch can be larger by one
+/// trace).
 pub const BATCH_SPANS: usize = 16_384;
 
 /// The bounds of streaming.
@@ -43,6 +44,21 @@ pub struct StreamLimits {
     pub window_bytes: usize,
     /// A trace is whole once this many spans of the input passed without one of it.
     pub trace_gap_spans: u64,
+    /// Spans handed on per batch, at least (a batch ends with a whole trace).
+    pub batch_spans: usize,
+}
+
+impl StreamLimits {
+    /// No bound: the whole input is one batch, its traces grouped as
+    /// [`TraceGroups::of`] groups them (for measurements that need a whole file).
+    pub fn whole_input() -> Self {
+        Self {
+            window_spans: usize::MAX,
+            window_bytes: usize::MAX,
+            trace_gap_spans: u64::MAX / 2,
+            batch_spans: usize::MAX,
+        }
+    }
 }
 
 impl Default for StreamLimits {
@@ -53,6 +69,7 @@ impl Default for StreamLimits {
             window_spans: 200_000,
             window_bytes: 128 << 20,
             trace_gap_spans: 50_000,
+            batch_spans: BATCH_SPANS,
         }
     }
 }
@@ -155,7 +172,7 @@ pub fn for_each_batch<E: From<StreamError>>(
                 }
                 recent.insert(closed.key);
                 batch.add(closed.spans);
-                if batch.spans() >= BATCH_SPANS {
+                if batch.spans() >= limits.batch_spans {
                     batch.flush(&shape, &mut stats, &mut on_batch)?;
                 }
             }
@@ -164,7 +181,7 @@ pub fn for_each_batch<E: From<StreamError>>(
     }
     for closed in assembler.close_all() {
         batch.add(closed.spans);
-        if batch.spans() >= BATCH_SPANS {
+        if batch.spans() >= limits.batch_spans {
             batch.flush(&shape, &mut stats, &mut on_batch)?;
         }
     }
@@ -371,6 +388,7 @@ mod tests {
             window_spans: 500,
             window_bytes: usize::MAX,
             trace_gap_spans: 50,
+            batch_spans: BATCH_SPANS,
         };
         let (traces, stats) = stream(&text, &limits);
         assert_eq!(traces, whole(&text));
@@ -393,6 +411,7 @@ mod tests {
             window_spans: 100,
             window_bytes: usize::MAX,
             trace_gap_spans: 10,
+            batch_spans: BATCH_SPANS,
         };
         let (traces, stats) = stream(&text, &limits);
         assert_eq!(stats.spilled_traces, 1, "{stats:?}");
@@ -415,6 +434,7 @@ mod tests {
             window_spans: 1000,
             window_bytes: usize::MAX,
             trace_gap_spans: 5,
+            batch_spans: BATCH_SPANS,
         };
         let (traces, stats) = stream(&text, &limits);
         assert_eq!(stats.split_traces, 1);
@@ -434,6 +454,7 @@ mod tests {
             window_spans: usize::MAX,
             window_bytes: 4096,
             trace_gap_spans: 1,
+            batch_spans: BATCH_SPANS,
         };
         let (traces, _) = stream(&text, &limits);
         let mut sorted = traces.clone();

@@ -1,19 +1,19 @@
 //! Faults that raise no error flag must still be kept by the latency override.
 //!
 //! The fixture in `testdata/traces/delays/` is healthy SkyWalking traffic made by
-//! [`healthy_fixture`] (`healthy.csv`), the same traffic with delays injected by the
-//! `inject_delays` example (`delayed.csv`, `faults.txt`), and a policy sampling
+//! [`healthy_fixture`] (`healthy.csv`), the same traffic with delays injected by
+//! `autoscope_replay::faults` (`delayed.csv`, `faults.tsv`; `autoscope inject delay`
+//! writes the same bytes), and a policy sampling
 //! everything at 1% (`policy.json`), so that only the overrides keep the delayed spans.
 //! After an intended change, regenerate with
 //! `UPDATE_FIXTURES=1 cargo test -p autoscope-replay --test latency_faults` and review the diff.
 
-// The example's functions, tested here without spawning it; `main` is unused.
-#[allow(dead_code)]
-#[path = "../examples/inject_delays.rs"]
-mod inject_delays;
-
-use inject_delays::{Fault, InjectConfig, Role, coverage, fault_roles, inject, parse_faults};
+use anyhow::{Context, Result};
+use autoscope_replay::faults::{
+    Fault, FaultConfig, FaultKind, faults_file_text, faults_tsv, inject, parse_faults,
+};
 use runtime_sampler::{KeepReason, OverrideKind};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 fn fixture_dir() -> PathBuf {
@@ -22,7 +22,9 @@ fn fixture_dir() -> PathBuf {
 
 /// The settings `delayed.csv` was made with: the first 20 traces stay healthy so that
 /// every window is warm (the policy's `min_samples` is 16).
-const FIXTURE_CONFIG: InjectConfig = InjectConfig {
+const FIXTURE_CONFIG: FaultConfig = FaultConfig {
+    kind: FaultKind::Delay,
+    window: None,
     share: 0.1,
     factor: 5.0,
     // Seed 3 delays 6 of the 60 traces after the warm-up (seed 1 only 2: chance).
@@ -158,8 +160,8 @@ fn read_fixture(name: &str) -> Vec<u8> {
 }
 
 fn fixture_faults() -> Vec<Fault> {
-    let text = String::from_utf8(read_fixture("faults.txt")).unwrap();
-    parse_faults(&text, "faults.txt").unwrap()
+    let text = String::from_utf8(read_fixture("faults.tsv")).unwrap();
+    parse_faults(&text, "faults.tsv").unwrap()
 }
 
 #[test]
@@ -172,7 +174,10 @@ fn injector_reproduces_the_committed_delays() {
     let healthy = healthy_fixture();
     let injected = inject(healthy.as_bytes(), &FIXTURE_CONFIG, "healthy.csv").unwrap();
     check_fixture("delayed.csv", &injected.output);
-    check_fixture("faults.txt", injected.faults_text().as_bytes());
+    check_fixture(
+        "faults.tsv",
+        faults_file_text(&injected.faults, &FIXTURE_CONFIG).as_bytes(),
+    );
     // A handful of faults, each in its own trace, none among the warm-up traces.
     assert!(
         (4..=12).contains(&injected.faults.len()),
@@ -196,7 +201,7 @@ fn injector_reproduces_the_committed_delays() {
 fn injector_is_deterministic_and_the_seed_matters() {
     let healthy = healthy_fixture();
     // No warm-up: which traces it spares depends on the row order.
-    let config = InjectConfig {
+    let config = FaultConfig {
         share: 0.3,
         warm_up: 0,
         ..FIXTURE_CONFIG
@@ -204,7 +209,15 @@ fn injector_is_deterministic_and_the_seed_matters() {
     let first = inject(healthy.as_bytes(), &config, "h").unwrap();
     let again = inject(healthy.as_bytes(), &config, "h").unwrap();
     assert_eq!(first, again);
-    let other = inject(healthy.as_bytes(), &InjectConfig { seed: 2, ..config }, "h").unwrap();
+    let other = inject(
+        healthy.as_bytes(),
+        &FaultConfig {
+            seed: 2,
+            ..config.clone()
+        },
+        "h",
+    )
+    .unwrap();
     assert_ne!(first.faults, other.faults);
     // Reordering the rows changes neither the choice of traces nor of spans.
     let mut lines: Vec<&str> = healthy.lines().collect();
@@ -219,7 +232,7 @@ fn share_zero_changes_nothing_and_share_one_delays_every_trace() {
     let healthy = healthy_fixture();
     let none = inject(
         healthy.as_bytes(),
-        &InjectConfig {
+        &FaultConfig {
             share: 0.0,
             ..FIXTURE_CONFIG
         },
@@ -228,7 +241,7 @@ fn share_zero_changes_nothing_and_share_one_delays_every_trace() {
     let none = none.unwrap();
     assert_eq!(none.output, healthy.as_bytes());
     assert!(none.faults.is_empty());
-    let all = InjectConfig {
+    let all = FaultConfig {
         share: 1.0,
         warm_up: 0,
         ..FIXTURE_CONFIG
@@ -309,7 +322,7 @@ fn every_delayed_span_is_kept_with_its_ancestors() {
         policy.structure.mode,
         policy_schema::StructureMode::KeepAncestors
     );
-    let (groups, sampled) = inject_delays::sample(&policy, &delayed).unwrap();
+    let (groups, sampled) = sample(&policy, &delayed).unwrap();
     let roles = fault_roles(&delayed, &groups, &faults);
     for (index, role) in roles.iter().enumerate() {
         let outcome = sampled.outcomes[index].unwrap();
@@ -350,7 +363,7 @@ fn without_the_latency_override_the_delays_are_lost() {
         json.to_string()
     });
     assert!(policy.overrides.latency.is_none());
-    let (groups, sampled) = inject_delays::sample(&policy, &delayed).unwrap();
+    let (groups, sampled) = sample(&policy, &delayed).unwrap();
     let c = coverage(&delayed, &groups, &sampled, &faults);
     assert!(c.delayed_kept <= 1, "{c:?}");
     assert_eq!(c.latency_kept, 0);
@@ -363,11 +376,12 @@ fn injector_keeps_csv_quirks_byte_for_byte() {
         \r\n\
         11,12,\"/x \"\"y\"\"\",Exit,svc,s.1,t1,db,s.0,mongodb-driver,False\r\n\
         12,12,local,Local,svc,s.2,t1,,s.0,,False";
-    let config = InjectConfig {
+    let config = FaultConfig {
         share: 1.0,
         factor: 3.0,
         seed: 7,
         warm_up: 0,
+        ..FaultConfig::delay()
     };
     let injected = inject(input.as_bytes(), &config, "quirks.csv").unwrap();
     // The leaf Exit s.1 (1 ms) becomes 3 ms; the root ends 2 ms later.
@@ -378,7 +392,10 @@ fn injector_keeps_csv_quirks_byte_for_byte() {
         String::from_utf8(injected.output.clone()).unwrap(),
         expected
     );
-    assert_eq!(injected.faults_text(), "t1 s.1\n");
+    assert_eq!(
+        faults_tsv(&injected.faults, &[]),
+        "trace_id\tspan_id\tservice\nt1\ts.1\tsvc\n"
+    );
     assert_eq!(injected.changed_rows, 2);
 }
 
@@ -387,7 +404,10 @@ fn bad_input_is_an_error_naming_file_and_line() {
     let header = trace_formats::SKYWALKING_HEADER;
     let cases = [
         ("", "empty.csv: empty file"),
-        ("a,b\n1,2\n", "x.csv:1: no column \"StartTime\""),
+        (
+            "a,b\n1,2\n",
+            "x.csv:1: no column \"TraceId\" or \"TraceID\"",
+        ),
         (
             &*format!("{header}\n1,x,u,Exit,s,1,t,p,-1,c,False\n"),
             "x.csv:2: EndTime \"x\"",
@@ -413,12 +433,12 @@ fn bad_input_is_an_error_naming_file_and_line() {
             "{error:#} for {input:?}"
         );
     }
-    let bad_share = InjectConfig {
+    let bad_share = FaultConfig {
         share: 1.5,
         ..FIXTURE_CONFIG
     };
     assert!(inject(b"", &bad_share, "x").is_err());
-    let error = parse_faults("t1 s1\nonly-one\n", "f.txt").unwrap_err();
+    let error = parse_faults("t1\ts1\tsvc\nonly-one\n", "f.txt").unwrap_err();
     assert!(error.to_string().starts_with("f.txt:2:"), "{error}");
 }
 
@@ -439,7 +459,7 @@ mod properties {
             warm_up in 0usize..90,
         ) {
             let healthy = healthy_fixture();
-            let config = InjectConfig { share, factor, seed, warm_up };
+            let config = FaultConfig { share, factor, seed, warm_up, ..FaultConfig::delay() };
             let injected = inject(healthy.as_bytes(), &config, "h").unwrap();
             let mut traces: Vec<&str> = injected.faults.iter().map(|f| f.trace_id.as_str()).collect();
             traces.dedup();
@@ -470,7 +490,7 @@ mod properties {
 fn coverage_counts_add_up() {
     let delayed = trace_formats::read(&read_fixture("delayed.csv"), "delayed.csv").unwrap();
     let faults = fixture_faults();
-    let (groups, sampled) = inject_delays::sample(&load_policy(|t| t), &delayed).unwrap();
+    let (groups, sampled) = sample(&load_policy(|t| t), &delayed).unwrap();
     let c = coverage(&delayed, &groups, &sampled, &faults);
     let fired = sampled
         .outcomes
@@ -483,4 +503,140 @@ fn coverage_counts_add_up() {
         c.delayed_by_latency + c.ancestors_by_latency + c.healthy_by_latency
     );
     assert_eq!(c.delayed, c.delayed_kept + c.missed.len());
+}
+
+// The measurement of what a policy keeps of the delayed spans, with the latency
+// override's share of it.
+
+/// What a policy kept of the delayed spans of a document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Spans in the document.
+    pub spans: usize,
+    /// Spans kept, for any reason.
+    pub kept: usize,
+    /// Listed delayed spans found in the document.
+    pub delayed: usize,
+    /// Delayed spans kept (for any reason).
+    pub delayed_kept: usize,
+    /// Delayed spans kept by the latency override.
+    pub delayed_by_latency: usize,
+    /// Traces holding a delayed span.
+    pub delayed_traces: usize,
+    /// Of those, traces with at least one kept span.
+    pub delayed_traces_visible: usize,
+    /// Ancestors of delayed spans (longer too) kept by the latency override.
+    pub ancestors_by_latency: usize,
+    /// Every span the latency override kept.
+    pub latency_kept: usize,
+    /// Spans the latency override kept that are neither delayed nor an ancestor of a
+    /// delayed span: false positives.
+    pub healthy_by_latency: usize,
+    /// Of the delayed spans, the document indices of those not kept.
+    pub missed: Vec<usize>,
+}
+
+/// Per span of a sampled document: is it delayed, an ancestor of a delayed span, or
+/// neither.
+pub fn fault_roles(
+    doc: &trace_formats::TraceDocument,
+    groups: &autoscope_replay::apply::TraceGroups,
+    faults: &[Fault],
+) -> Vec<Role> {
+    let listed: BTreeSet<(&[u8], &[u8])> = faults
+        .iter()
+        .map(|f| (f.trace_id.as_bytes(), f.span_id.as_bytes()))
+        .collect();
+    let mut roles = vec![Role::Healthy; doc.spans.len()];
+    for trace in &groups.traces {
+        let mut by_id: HashMap<&[u8], usize> = HashMap::new();
+        for &i in trace {
+            by_id.entry(doc.spans[i].span_id.as_slice()).or_insert(i);
+        }
+        for &i in trace {
+            let span = &doc.spans[i];
+            if !listed.contains(&(span.trace_id.as_slice(), span.span_id.as_slice())) {
+                continue;
+            }
+            roles[i] = Role::Delayed;
+            let mut seen = BTreeSet::from([i]);
+            let mut at = by_id.get(span.parent_span_id.as_slice()).copied();
+            while let Some(p) = at {
+                if !seen.insert(p) {
+                    break;
+                }
+                if roles[p] == Role::Healthy {
+                    roles[p] = Role::Ancestor;
+                }
+                at = by_id.get(doc.spans[p].parent_span_id.as_slice()).copied();
+            }
+        }
+    }
+    roles
+}
+
+/// A span's part in the injected faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Untouched and not containing a delayed span.
+    Healthy,
+    /// A delayed span.
+    Delayed,
+    /// An ancestor of a delayed span (its end moved).
+    Ancestor,
+}
+
+/// Counts what `sampled` kept of the delayed spans.
+pub fn coverage(
+    doc: &trace_formats::TraceDocument,
+    groups: &autoscope_replay::apply::TraceGroups,
+    sampled: &autoscope_replay::apply::Sampled,
+    faults: &[Fault],
+) -> Coverage {
+    use runtime_sampler::OverrideKind;
+    let roles = fault_roles(doc, groups, faults);
+    let mut c = Coverage {
+        spans: doc.spans.len(),
+        kept: sampled.kept.len(),
+        ..Coverage::default()
+    };
+    for trace in &groups.traces {
+        let delayed = trace.iter().any(|&i| roles[i] == Role::Delayed);
+        c.delayed_traces += usize::from(delayed);
+        c.delayed_traces_visible +=
+            usize::from(delayed && trace.iter().any(|&i| sampled.is_kept(i)));
+    }
+    for (i, role) in roles.iter().enumerate() {
+        let by_latency = sampled.outcomes[i]
+            .is_some_and(|o| o.decision.override_fired == Some(OverrideKind::Latency));
+        c.latency_kept += usize::from(by_latency);
+        match role {
+            Role::Delayed => {
+                c.delayed += 1;
+                c.delayed_by_latency += usize::from(by_latency);
+                if sampled.is_kept(i) {
+                    c.delayed_kept += 1;
+                } else {
+                    c.missed.push(i);
+                }
+            }
+            Role::Ancestor => c.ancestors_by_latency += usize::from(by_latency),
+            Role::Healthy => c.healthy_by_latency += usize::from(by_latency),
+        }
+    }
+    c
+}
+
+/// Samples `doc` with `policy` as `autoscope sample` does.
+pub fn sample(
+    policy: &policy_schema::Policy,
+    doc: &trace_formats::TraceDocument,
+) -> Result<(
+    autoscope_replay::apply::TraceGroups,
+    autoscope_replay::apply::Sampled,
+)> {
+    let mut sampler = runtime_sampler::Sampler::new(policy).context("cannot compile the policy")?;
+    let groups = autoscope_replay::apply::TraceGroups::of(&doc.spans);
+    let sampled = autoscope_replay::apply::sample_document(&mut sampler, doc, &groups);
+    Ok((groups, sampled))
 }

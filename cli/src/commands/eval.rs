@@ -7,10 +7,14 @@ use super::traces::{
 };
 use anyhow::Result;
 use autoscope_replay::apply::{TraceGroups, sample_document};
+use autoscope_replay::diagnosis::{
+    Baseline, FaultMetrics, FaultSet, FaultedTraces, measure_faults,
+};
 use autoscope_replay::evaluate::{
     HeadIntegrity, Metrics, Selection, document_bytes, head_mode, head_sampling, measure,
-    tail_sampling,
+    tail_latency_at_volume, tail_sampling,
 };
+use autoscope_replay::stream::StreamLimits;
 use runtime_sampler::{DecidedBy, KeepReason, Sampler};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -40,6 +44,12 @@ pub struct Args {
     /// integrity.
     #[arg(long)]
     head: bool,
+    /// Faults files written by `autoscope inject` (repeatable): report for every method
+    /// the share of the slowed spans it keeps and the root-cause check (the fault's
+    /// service ranked first / in the top three from the kept spans, and from all spans;
+    /// docs/faults.md).
+    #[arg(long = "faults", value_name = "FAULTS.tsv")]
+    faults: Vec<PathBuf>,
     #[command(flatten)]
     stream: StreamArgs,
 }
@@ -51,6 +61,30 @@ struct FileResult {
     methods: Vec<Row>,
     #[serde(skip_serializing_if = "Option::is_none")]
     head_mode: Option<HeadIntegrity>,
+    /// The root-cause check on every span (what the kept spans are compared with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root_cause_all_spans: Option<FaultRow>,
+}
+
+/// What a method keeps of the injected faults (`--faults`).
+#[derive(Debug, Serialize)]
+struct FaultRow {
+    #[serde(flatten)]
+    metrics: FaultMetrics,
+    slowed_span_coverage: Option<f64>,
+    root_cause_top1_accuracy: Option<f64>,
+    root_cause_top3_accuracy: Option<f64>,
+}
+
+impl From<FaultMetrics> for FaultRow {
+    fn from(metrics: FaultMetrics) -> Self {
+        Self {
+            slowed_span_coverage: metrics.slowed_span_coverage(),
+            root_cause_top1_accuracy: metrics.top1_accuracy(),
+            root_cause_top3_accuracy: metrics.top3_accuracy(),
+            metrics,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +98,11 @@ struct Row {
     error_trace_coverage: Option<f64>,
     trace_visibility: Option<f64>,
     ancestor_integrity: Option<f64>,
+    /// The `threshold_ms` of the `tail latency` row in this file (equal kept volume).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_threshold_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    faults: Option<FaultRow>,
 }
 
 impl From<Metrics> for Row {
@@ -75,6 +114,8 @@ impl From<Metrics> for Row {
             error_trace_coverage: metrics.error_trace_coverage(),
             trace_visibility: metrics.trace_visibility(),
             ancestor_integrity: metrics.ancestor_integrity(),
+            latency_threshold_ms: None,
+            faults: None,
             metrics,
         }
     }
@@ -108,6 +149,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         false => None,
     };
     let mut head_total = HeadIntegrity::default();
+    let faults = load_faults(&args.faults)?;
+    let mut fault_totals: Vec<FaultMetrics> = Vec::new();
+    let mut all_spans_total = FaultMetrics::default();
+    let mut faults_found = 0usize;
+    // The root-cause check ranks services against baselines over a whole file, and the
+    // tail latency row picks its threshold over a whole file: with `--faults` each file
+    // is one batch (read whole), else batches of whole traces (bounded memory).
+    let limits = match faults {
+        Some(_) => StreamLimits::whole_input(),
+        None => args.stream.limits(),
+    };
     let bar = progress(args.inputs.len());
     let mut files = Vec::new();
     let mut totals: Vec<Metrics> = Vec::new();
@@ -117,61 +169,62 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bar.set_message(input.display().to_string());
         let mut reader = open_traces(input)?;
         let format = reader.format();
-        let mut file_metrics: Vec<Metrics> = Vec::new();
-        let mut file_head: Option<HeadIntegrity> = None;
+        let mut file = FileSums::default();
+        let mut evaluator = BatchEvaluator {
+            sampler: &mut sampler,
+            head_sampler: head_sampler.as_mut(),
+            faults: faults.as_ref(),
+            healthy: &mut healthy,
+            healthy_by_rule: &mut healthy_by_rule,
+        };
         // Whole traces a batch at a time: every figure is a sum over traces.
         let streamed = autoscope_replay::stream::for_each_batch(
             &mut reader,
-            &args.stream.limits(),
+            &limits,
             |doc, groups| -> Result<()> {
-                let (metrics, head) = evaluate_batch(
-                    &mut sampler,
-                    head_sampler.as_mut(),
-                    doc,
-                    groups,
-                    &mut healthy,
-                    &mut healthy_by_rule,
-                )?;
-                add_metrics(&mut file_metrics, metrics);
-                if let Some(integrity) = head {
-                    file_head
-                        .get_or_insert_with(HeadIntegrity::default)
-                        .add(&integrity);
-                }
+                file.add(evaluator.evaluate(doc, groups)?);
                 Ok(())
             },
         )?;
         warn_about_split_traces(input, &streamed);
-        if file_metrics.is_empty() {
+        if file.batches == 0 {
             // No spans: the rows still say so (n/a shares), one per method.
             let empty = TraceDocument::new(format, input.display().to_string(), Vec::new());
-            let (metrics, head) = evaluate_batch(
-                &mut sampler,
-                head_sampler.as_mut(),
-                &empty,
-                &TraceGroups::default(),
-                &mut healthy,
-                &mut healthy_by_rule,
-            )?;
-            file_metrics = metrics;
-            file_head = head;
+            file.add(evaluator.evaluate(&empty, &TraceGroups::default())?);
         }
-        if let Some(integrity) = &file_head {
+        if let Some(integrity) = &file.head {
             head_total.add(integrity);
         }
+        faults_found += file.faults_found;
         let mut rows = Vec::new();
-        for (i, metrics) in file_metrics.into_iter().enumerate() {
+        for (i, metrics) in file.metrics.into_iter().enumerate() {
             match totals.get_mut(i) {
                 Some(total) => total.add(&metrics),
                 None => totals.push(metrics.clone()),
             }
-            rows.push(Row::from(metrics));
+            let mut row = Row::from(metrics);
+            if i == LATENCY_ROW && file.batches == 1 {
+                row.latency_threshold_ms = file.latency_threshold_ms;
+            }
+            if let Some(found) = file.faults.get(i) {
+                match fault_totals.get_mut(i) {
+                    Some(total) => total.add(found),
+                    None => fault_totals.push(found.clone()),
+                }
+                row.faults = Some(FaultRow::from(found.clone()));
+            }
+            rows.push(row);
         }
+        let root_cause_all_spans = file.all_spans.map(|all| {
+            all_spans_total.add(&all);
+            FaultRow::from(all)
+        });
         files.push(FileResult {
             file: input.display().to_string(),
             format: format.name().to_string(),
             methods: rows,
-            head_mode: file_head,
+            head_mode: file.head,
+            root_cause_all_spans,
         });
         bar.inc(1);
     }
@@ -204,7 +257,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             },
         )
         .collect();
-    let total: Vec<Row> = totals.into_iter().map(Row::from).collect();
+    let mut total: Vec<Row> = totals.into_iter().map(Row::from).collect();
+    for (row, found) in total.iter_mut().zip(fault_totals) {
+        row.faults = Some(FaultRow::from(found));
+    }
+    if let Some(faults) = &faults
+        && faults_found < faults.len()
+    {
+        console::warning(&format!(
+            "{} of the {} faults listed in --faults are not in the inputs",
+            faults.len() - faults_found,
+            faults.len()
+        ));
+    }
     if args.json {
         let mut value = serde_json::json!({
             "files": files,
@@ -212,6 +277,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "healthy_kept": healthy,
             "structure": super::traces::structure_json(sampler.report()),
         });
+        if let Some(faults) = &faults {
+            value["faults"] = serde_json::json!({
+                "listed": faults.len(),
+                "found": faults_found,
+                "root_cause_all_spans": FaultRow::from(all_spans_total.clone()),
+            });
+        }
         if args.head {
             value["head_mode"] = serde_json::to_value(&head_total)?;
         }
@@ -221,11 +293,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         for file in &files {
             let _ = writeln!(text, "{} ({})", file.file, file.format);
             table(&mut text, &file.methods);
+            if let Some(all) = &file.root_cause_all_spans {
+                fault_table(&mut text, &file.methods, all);
+            }
             text.push('\n');
         }
         if files.len() > 1 {
             let _ = writeln!(text, "TOTAL ({} files)", files.len());
             table(&mut text, &total);
+            if faults.is_some() {
+                fault_table(&mut text, &total, &FaultRow::from(all_spans_total.clone()));
+            }
             text.push('\n');
         }
         let _ = writeln!(
@@ -292,78 +370,230 @@ fn head_text(out: &mut String, head: &HeadIntegrity) {
     );
 }
 
-/// The policy (and each method beside it) on one batch of whole traces: the figures per
-/// method, head mode's integrity when asked, and the healthy spans the policy kept.
-fn evaluate_batch(
-    sampler: &mut Sampler,
-    head_sampler: Option<&mut Sampler>,
-    doc: &TraceDocument,
-    groups: &TraceGroups,
-    healthy: &mut HealthyKept,
-    healthy_by_rule: &mut BTreeMap<Option<usize>, u64>,
-) -> Result<(Vec<Metrics>, Option<HeadIntegrity>)> {
-    let sampled = sample_document(sampler, doc, groups);
-    for trace in &groups.traces {
-        if trace.iter().any(|&i| doc.spans[i].is_error()) {
-            continue;
+/// The index of the `tail latency` row among the methods.
+const LATENCY_ROW: usize = 4;
+
+/// What one batch of whole traces gives.
+struct BatchResult {
+    /// Per method, in row order.
+    metrics: Vec<Metrics>,
+    head: Option<HeadIntegrity>,
+    latency_threshold_ms: i64,
+    /// With `--faults`: per method, then on every span, and the faulted spans found.
+    faults: Option<(Vec<FaultMetrics>, FaultMetrics, usize)>,
+}
+
+/// The sums over one file's batches.
+#[derive(Default)]
+struct FileSums {
+    batches: usize,
+    metrics: Vec<Metrics>,
+    head: Option<HeadIntegrity>,
+    latency_threshold_ms: Option<i64>,
+    faults: Vec<FaultMetrics>,
+    all_spans: Option<FaultMetrics>,
+    faults_found: usize,
+}
+
+impl FileSums {
+    fn add(&mut self, batch: BatchResult) {
+        self.batches += 1;
+        self.latency_threshold_ms = Some(batch.latency_threshold_ms);
+        add_each(&mut self.metrics, batch.metrics, Metrics::add);
+        if let Some(integrity) = batch.head {
+            self.head
+                .get_or_insert_with(HeadIntegrity::default)
+                .add(&integrity);
         }
-        for &i in trace {
-            let Some(outcome) = sampled.outcomes[i] else {
-                continue;
-            };
-            let Some(reason) = outcome.kept else { continue };
-            healthy.total += 1;
-            let reason = match reason {
-                KeepReason::Rule => "rule",
-                KeepReason::Error => "error",
-                KeepReason::Latency => "latency outlier",
-                KeepReason::Ancestor => "ancestor of a kept span",
-            };
-            *healthy.by_reason.entry(reason.to_string()).or_default() += 1;
-            let rule = match outcome.decision.decided_by {
-                DecidedBy::Rule(r) => Some(r),
-                DecidedBy::Default => None,
-            };
-            *healthy_by_rule.entry(rule).or_default() += 1;
+        if let Some((per_method, all, found)) = batch.faults {
+            add_each(&mut self.faults, per_method, FaultMetrics::add);
+            self.all_spans
+                .get_or_insert_with(FaultMetrics::default)
+                .add(&all);
+            self.faults_found += found;
         }
     }
-    let bytes_in = document_bytes(doc)?;
-    let mut selections = vec![
-        Selection {
-            method: "policy".into(),
-            kept: sampled.kept,
-        },
-        head_sampling(doc, groups, 0.01),
-        head_sampling(doc, groups, 0.10),
-        tail_sampling(doc, groups, 0.01),
-    ];
-    let head = head_sampler.map(|head_sampler| {
-        let (selection, integrity) = head_mode(head_sampler, doc, groups);
-        selections.push(selection);
-        integrity
-    });
-    let metrics = selections
-        .iter()
-        .map(|selection| measure(doc, groups, selection, bytes_in))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((metrics, head))
 }
 
 /// Adds per-method figures to a running sum (the same methods in the same order).
-fn add_metrics(sum: &mut Vec<Metrics>, metrics: Vec<Metrics>) {
+fn add_each<T>(sum: &mut Vec<T>, items: Vec<T>, add: impl Fn(&mut T, &T)) {
     if sum.is_empty() {
-        *sum = metrics;
+        *sum = items;
         return;
     }
-    for (total, metrics) in sum.iter_mut().zip(&metrics) {
-        total.add(metrics);
+    for (total, item) in sum.iter_mut().zip(&items) {
+        add(total, item);
+    }
+}
+
+/// The policy and each method beside it, on batches of whole traces.
+struct BatchEvaluator<'a> {
+    sampler: &'a mut Sampler,
+    head_sampler: Option<&'a mut Sampler>,
+    faults: Option<&'a FaultSet>,
+    healthy: &'a mut HealthyKept,
+    healthy_by_rule: &'a mut BTreeMap<Option<usize>, u64>,
+}
+
+impl BatchEvaluator<'_> {
+    fn evaluate(&mut self, doc: &TraceDocument, groups: &TraceGroups) -> Result<BatchResult> {
+        let sampled = sample_document(self.sampler, doc, groups);
+        for trace in &groups.traces {
+            if trace.iter().any(|&i| doc.spans[i].is_error()) {
+                continue;
+            }
+            for &i in trace {
+                let Some(outcome) = sampled.outcomes[i] else {
+                    continue;
+                };
+                let Some(reason) = outcome.kept else { continue };
+                self.healthy.total += 1;
+                let reason = match reason {
+                    KeepReason::Rule => "rule",
+                    KeepReason::Error => "error",
+                    KeepReason::Latency => "latency outlier",
+                    KeepReason::Ancestor => "ancestor of a kept span",
+                };
+                *self
+                    .healthy
+                    .by_reason
+                    .entry(reason.to_string())
+                    .or_default() += 1;
+                let rule = match outcome.decision.decided_by {
+                    DecidedBy::Rule(r) => Some(r),
+                    DecidedBy::Default => None,
+                };
+                *self.healthy_by_rule.entry(rule).or_default() += 1;
+            }
+        }
+        let bytes_in = document_bytes(doc)?;
+        let policy_kept = sampled.kept.len();
+        let mut selections = vec![
+            Selection {
+                method: "policy".into(),
+                kept: sampled.kept,
+            },
+            head_sampling(doc, groups, 0.01),
+            head_sampling(doc, groups, 0.10),
+            tail_sampling(doc, groups, 0.01),
+        ];
+        // The Collector's latency policy at the policy's kept volume (in spans).
+        let (latency, latency_policy) = tail_latency_at_volume(doc, groups, policy_kept);
+        debug_assert_eq!(selections.len(), LATENCY_ROW);
+        selections.push(latency);
+        let head = self.head_sampler.as_deref_mut().map(|head_sampler| {
+            let (selection, integrity) = head_mode(head_sampler, doc, groups);
+            selections.push(selection);
+            integrity
+        });
+        let metrics = selections
+            .iter()
+            .map(|selection| measure(doc, groups, selection, bytes_in))
+            .collect::<Result<Vec<_>, _>>()?;
+        let faults = self.faults.map(|faults| {
+            let faulted = FaultedTraces::locate(doc, groups, faults);
+            let baseline = Baseline::of_document(doc, groups);
+            let per_method = selections
+                .iter()
+                .map(|selection| {
+                    let mut kept = vec![false; doc.spans.len()];
+                    for k in &selection.kept {
+                        kept[k.index] = true;
+                    }
+                    measure_faults(doc, groups, &faulted, &baseline, &kept)
+                })
+                .collect();
+            let all = measure_faults(
+                doc,
+                groups,
+                &faulted,
+                &baseline,
+                &vec![true; doc.spans.len()],
+            );
+            (per_method, all, faulted.spans())
+        });
+        Ok(BatchResult {
+            metrics,
+            head,
+            latency_threshold_ms: latency_policy.threshold_ms,
+            faults,
+        })
+    }
+}
+
+/// Reads and merges the faults files; `None` without any.
+fn load_faults(paths: &[PathBuf]) -> Result<Option<FaultSet>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Vec::new();
+    for path in paths {
+        let shown = path.display().to_string();
+        let text = std::fs::read(path).map_err(|e| {
+            super::input_error(format!(
+                "{shown}: cannot read: {}",
+                trace_formats::describe_io(&e)
+            ))
+        })?;
+        let text = String::from_utf8(text)
+            .map_err(|_| super::input_error(format!("{shown}: not UTF-8 text")))?;
+        all.extend(
+            autoscope_replay::faults::parse_faults(&text, &shown)
+                .map_err(|e| super::input_error(e.to_string()))?,
+        );
+    }
+    Ok(Some(FaultSet::new(&all)))
+}
+
+/// Per method: slowed spans kept, faulted traces visible, root-cause accuracy.
+fn fault_table(out: &mut String, rows: &[Row], all: &FaultRow) {
+    let m = &all.metrics;
+    let _ = writeln!(
+        out,
+        "  faults: {} slowed spans in {} traces; root cause from all spans: top-1 {}, top-3 {}",
+        m.faulted_spans,
+        m.faulted_traces,
+        percent_or_na(all.root_cause_top1_accuracy),
+        percent_or_na(all.root_cause_top3_accuracy)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<22} {:>12} {:>8} {:>8} {:>8}",
+        "method", "slowed-kept", "visible", "rc-top1", "rc-top3"
+    );
+    for row in rows {
+        let Some(f) = &row.faults else { continue };
+        let _ = writeln!(
+            out,
+            "  {:<22} {:>12} {:>8} {:>8} {:>8}",
+            method_name(row),
+            percent_or_na(f.slowed_span_coverage),
+            percent_or_na(visible_share(
+                f.metrics.visible_faulted_traces,
+                f.metrics.faulted_traces
+            )),
+            percent_or_na(f.root_cause_top1_accuracy),
+            percent_or_na(f.root_cause_top3_accuracy),
+        );
+    }
+}
+
+fn visible_share(a: u64, b: u64) -> Option<f64> {
+    autoscope_replay::evaluate::share(a, b)
+}
+
+/// The method as the tables show it: the latency row with its threshold.
+fn method_name(row: &Row) -> String {
+    match row.latency_threshold_ms {
+        Some(ms) => format!("{} >={ms}ms", row.metrics.method),
+        None => row.metrics.method.clone(),
     }
 }
 
 fn table(out: &mut String, rows: &[Row]) {
     let _ = writeln!(
         out,
-        "  {:<20} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "  {:<22} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
         "method",
         "spans",
         "kept",
@@ -378,8 +608,8 @@ fn table(out: &mut String, rows: &[Row]) {
         let m = &row.metrics;
         let _ = writeln!(
             out,
-            "  {:<20} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-            m.method,
+            "  {:<22} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            method_name(row),
             m.spans,
             m.kept_spans,
             percent_or_na(row.span_reduction),

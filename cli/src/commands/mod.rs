@@ -14,6 +14,7 @@ mod coverage;
 mod docs;
 mod eval;
 mod explain;
+mod inject;
 pub mod output;
 mod sample;
 mod serve;
@@ -80,6 +81,8 @@ enum Command {
     Sample(sample::Args),
     /// Compare a policy against head and tail sampling on trace files.
     Eval(eval::Args),
+    /// Inject latency faults (a delay, or contention in one service) into a span CSV.
+    Inject(inject::Args),
     /// Show which rule matches each span name seen in traces.
     Coverage(coverage::Args),
     /// Convert trace files to OTLP/JSON.
@@ -153,6 +156,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Explain(args) => explain::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Inject(args) => inject::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Zip(args) => zip::run_zip(args),

@@ -48,6 +48,7 @@ impl StreamArgs {
             window_spans: self.window.max(1),
             window_bytes: self.window_memory.max(1).saturating_mul(1 << 20),
             trace_gap_spans: self.trace_gap.max(1),
+            batch_spans: autoscope_replay::stream::BATCH_SPANS,
         }
     }
 }

@@ -7,13 +7,14 @@ fn delays_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/traces/delays")
 }
 
-/// `trace_id span_id` per line of the fixture's `faults.txt`.
+/// (trace id, span id) per fault of the fixture's `faults.tsv`.
 fn delayed_spans() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(delays_dir().join("faults.txt")).unwrap();
+    let text = std::fs::read_to_string(delays_dir().join("faults.tsv")).unwrap();
     text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .skip_while(|l| l.starts_with('#'))
+        .skip(1)
         .map(|l| {
-            let mut parts = l.split_whitespace();
+            let mut parts = l.split('\t');
             (
                 parts.next().unwrap().to_string(),
                 parts.next().unwrap().to_string(),

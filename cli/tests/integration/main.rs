@@ -5,6 +5,7 @@ mod analyze;
 mod cli;
 mod common;
 mod convert;
+mod faults;
 mod latency;
 mod output;
 mod serve;

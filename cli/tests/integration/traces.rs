@@ -178,7 +178,13 @@ fn eval_reports_policy_beside_head_and_tail_sampling() {
         .collect();
     assert_eq!(
         methods,
-        ["policy", "head 1%", "head 10%", "tail (errors + 1%)"]
+        [
+            "policy",
+            "head 1%",
+            "head 10%",
+            "tail (errors + 1%)",
+            "tail latency"
+        ]
     );
     let policy_row = &total[0];
     assert_eq!(policy_row["error_span_coverage"], 1.0);
