@@ -137,7 +137,11 @@ pub fn for_each_batch<E: From<StreamError>>(
     let mut recent = RecentKeys::default();
     let mut now = 0u64;
     while let Some(block) = reader.next_block().map_err(StreamError::from)? {
-        for record in block.into_records() {
+        let (records, buffer) = block.into_records_and_buffer();
+        if let Some(buffer) = buffer {
+            reader.recycle(buffer);
+        }
+        for record in records {
             let key = trace_key(&record.span.trace_id);
             let bytes = record.memory_bytes();
             let opened = assembler.stats().traces_opened;
@@ -228,7 +232,11 @@ impl BatchBuilder {
         if self.records.is_empty() {
             return Ok(());
         }
-        let doc = shape.document(std::mem::take(&mut self.records));
+        // The next batch's vector sized as this one: no regrowth (and no copies of
+        // records) while it fills.
+        let capacity = self.records.len();
+        let records = std::mem::replace(&mut self.records, Vec::with_capacity(capacity));
+        let doc = shape.document(records);
         let groups = TraceGroups {
             traces: std::mem::take(&mut self.traces),
         };

@@ -44,6 +44,8 @@ pub struct BlockReader {
     at_end: bool,
     /// Bytes of input handed out in blocks (after decompression).
     bytes_read: u64,
+    /// A block's buffer given back ([`BlockReader::recycle`]), to read the next into.
+    spare: Vec<u8>,
 }
 
 impl std::fmt::Debug for BlockReader {
@@ -116,6 +118,7 @@ impl BlockReader {
             lines_before: 0,
             at_end,
             bytes_read: 0,
+            spare: Vec::new(),
         };
         if blocked && format.is_csv() {
             reader.take_header()?;
@@ -149,6 +152,15 @@ impl BlockReader {
             format: self.format,
             origin: self.origin.clone(),
             csv_header: self.header.clone(),
+        }
+    }
+
+    /// Gives back a block's buffer (from [`TraceDocument::into_records_and_buffer`]) so
+    /// that the next block is read into it: memory the allocator already has, rather
+    /// than fresh pages the system must zero.
+    pub fn recycle(&mut self, buffer: Vec<u8>) {
+        if buffer.capacity() > self.spare.capacity() {
+            self.spare = buffer;
         }
     }
 
@@ -190,46 +202,61 @@ impl BlockReader {
             self.at_end = true;
             return crate::document::read_owned(whole, &self.origin).map(Some);
         }
-        while !self.at_end && self.pending.len() < BLOCK_BYTES {
-            let want = BLOCK_BYTES - self.pending.len();
-            self.read_more(want)?;
+        // The block's text is the header, the bytes left over from the last block, then
+        // input read straight in behind them: one buffer, sized once.
+        let header_len = self.header.len();
+        let mut text = std::mem::take(&mut self.spare);
+        text.clear();
+        text.reserve(header_len + self.pending.len().max(BLOCK_BYTES) + HEAD_BYTES);
+        text.extend_from_slice(&self.header);
+        text.append(&mut self.pending);
+        while !self.at_end && text.len() < header_len + BLOCK_BYTES {
+            let want = header_len + BLOCK_BYTES - text.len();
+            self.at_end =
+                fill(&mut self.source, &mut text, want).map_err(|error| ReadError::Io {
+                    origin: self.origin.clone(),
+                    error,
+                })?;
         }
-        let cut = if self.at_end {
-            self.pending.len()
-        } else {
-            match last_record_end(&self.pending, self.format.is_csv()) {
-                Some(cut) => cut,
-                None => {
-                    // One record longer than a block: read on until it ends.
-                    loop {
-                        self.read_more(BLOCK_BYTES)?;
-                        if let Some(cut) = last_record_end(&self.pending, self.format.is_csv()) {
-                            break cut;
-                        }
-                        if self.at_end {
-                            break self.pending.len();
-                        }
-                    }
-                }
+        let csv = self.format.is_csv();
+        let cut = loop {
+            if self.at_end {
+                break text.len();
             }
+            if let Some(cut) = last_record_end(&text[header_len..], csv) {
+                break header_len + cut;
+            }
+            // One record longer than a block: read on until it ends.
+            text.reserve(BLOCK_BYTES);
+            self.at_end =
+                fill(&mut self.source, &mut text, BLOCK_BYTES).map_err(|error| ReadError::Io {
+                    origin: self.origin.clone(),
+                    error,
+                })?;
         };
-        if cut == 0 {
+        self.pending.extend_from_slice(&text[cut..]);
+        text.truncate(cut);
+        let block = &text[header_len..];
+        if block.is_empty() {
+            self.spare = text;
             return Ok(None);
         }
-        let rest = self.pending.split_off(cut);
-        let block = std::mem::replace(&mut self.pending, rest);
         self.bytes_read += block.len() as u64;
-        let lines_in_block = memchr::memchr_iter(b'\n', &block).count();
+        let lines_in_block = memchr::memchr_iter(b'\n', block).count();
         let header_lines = memchr::memchr_iter(b'\n', &self.header).count();
-        let mut text = Vec::with_capacity(self.header.len() + block.len());
-        text.extend_from_slice(&self.header);
-        text.extend_from_slice(&block);
-        drop(block);
-        if text.iter().all(u8::is_ascii_whitespace) {
+        if block.iter().all(u8::is_ascii_whitespace) {
             self.lines_before += lines_in_block;
+            self.spare = text;
             return self.next_block();
         }
-        let read = read_block(self.format, text, &self.origin);
+        let read = if csv {
+            // The document keeps the text (its rows are copied from it).
+            crate::document::read_owned_as(self.format, text, &self.origin)
+        } else {
+            let read = read_as(self.format, &text, &self.origin);
+            self.spare = text;
+            read
+        };
         let lines_before = self.lines_before;
         self.lines_before += lines_in_block;
         read.map(Some).map_err(|error| match error {
@@ -250,14 +277,6 @@ impl BlockReader {
             },
             other => other,
         })
-    }
-}
-
-fn read_block(format: Format, text: Vec<u8>, origin: &str) -> Result<TraceDocument, ReadError> {
-    if format.is_csv() {
-        crate::document::read_owned_as(format, text, origin)
-    } else {
-        read_as(format, &text, origin)
     }
 }
 
@@ -537,11 +556,18 @@ fn root_text(format: Format) -> &'static [u8] {
 impl TraceDocument {
     /// The document's spans as records, in order (CSV rows copied out of the input).
     pub fn into_records(self) -> Vec<Record> {
+        self.into_records_and_buffer().0
+    }
+
+    /// Like [`TraceDocument::into_records`], also giving back the CSV input's buffer
+    /// (for [`BlockReader::recycle`]).
+    pub fn into_records_and_buffer(self) -> (Vec<Record>, Option<Vec<u8>>) {
         let Some(table) = self.csv else {
-            return self.spans.into_iter().map(Record::of_span).collect();
+            return (self.spans.into_iter().map(Record::of_span).collect(), None);
         };
         let raw = &table.raw;
-        self.spans
+        let records = self
+            .spans
             .into_iter()
             .zip(&table.rows)
             .map(|(span, row)| {
@@ -556,7 +582,8 @@ impl TraceDocument {
                     }),
                 }
             })
-            .collect()
+            .collect();
+        (records, Some(table.raw))
     }
 }
 
