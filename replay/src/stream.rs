@@ -11,11 +11,13 @@
 //!   input, [`trace_formats::stream::BLOCK_BYTES`], and one batch). When a trace stays
 //!   open beyond that (its spans spread over the input), the oldest is **spilled** to an
 //!   unnamed temporary file (in `TMPDIR`, gone when the process ends, whatever ends it),
-//!   its later spans follow it there, and it is read back whole and handed on after the
-//!   end of the input. Nothing is decided on part of a trace.
+//!   its later spans follow it there, and it is read back whole and handed on when it
+//!   ends (the gap passed without a span of it), as any other trace: deciding it later
+//!   would change what time-dependent parts of a policy (latency windows, the budget in
+//!   spans per second) make of it. Nothing is decided on part of a trace.
 //! - **Same result as whole-file reading** when every trace's spans lie within the
 //!   gap of each other: each trace is handed on whole, traces in the order they end in
-//!   the input (spilled traces last), spans in input order. A trace whose spans lie
+//!   the input, spans in input order. A trace whose spans lie
 //!   further apart than the gap is handed on as two traces: [`StreamStats::split_traces`]
 //!   counts them (among the last [`RECENT_TRACES`] traces closed), so a command can say
 //!   so.
@@ -24,7 +26,8 @@
 //! [`BlockReader`]) is handed on as one batch grouped by [`TraceGroups::of`].
 
 use crate::apply::TraceGroups;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use trace_assembly::{Assembler, CloseReason, Limits, Pushed};
 use trace_formats::{BlockReader, DocumentShape, ReadError, Record, TraceDocument};
@@ -156,6 +159,7 @@ pub fn for_each_batch<E: From<StreamError>>(
                     spill
                         .append(&shape, key, std::slice::from_ref(&record))
                         .map_err(StreamError::Spill)?;
+                    spill.seen(key, now);
                 }
                 // No decision is remembered (`decision_cache_traces` is 0).
                 Pushed::Late(record, ()) => batch.add(vec![record]),
@@ -172,10 +176,22 @@ pub fn for_each_batch<E: From<StreamError>>(
                         .append(&shape, closed.key, &closed.spans)
                         .map_err(StreamError::Spill)?;
                     assembler.mark_spilled(closed.key);
+                    spill.seen(closed.key, now);
                     continue;
                 }
                 recent.insert(closed.key);
                 batch.add(closed.spans);
+                if batch.spans() >= limits.batch_spans {
+                    batch.flush(&shape, &mut stats, &mut on_batch)?;
+                }
+            }
+            // A spilled trace is decided when it ends, as any other: read back whole
+            // once the gap passed without a span of it.
+            while let Some(key) = spill.next_ended(now, limits.trace_gap_spans) {
+                let records = spill.read(&shape, key)?;
+                assembler.unspill(&key);
+                recent.insert(key);
+                batch.add(records);
                 if batch.spans() >= limits.batch_spans {
                     batch.flush(&shape, &mut stats, &mut on_batch)?;
                 }
@@ -189,12 +205,16 @@ pub fn for_each_batch<E: From<StreamError>>(
             batch.flush(&shape, &mut stats, &mut on_batch)?;
         }
     }
-    batch.flush(&shape, &mut stats, &mut on_batch)?;
-    for &key in assembler.spilled() {
+    // Spilled traces still open at the end, in the order they would have ended.
+    while let Some(key) = spill.next_ended(u64::MAX, 0) {
         let records = spill.read(&shape, key)?;
+        assembler.unspill(&key);
         batch.add(records);
-        batch.flush(&shape, &mut stats, &mut on_batch)?;
+        if batch.spans() >= limits.batch_spans {
+            batch.flush(&shape, &mut stats, &mut on_batch)?;
+        }
     }
+    batch.flush(&shape, &mut stats, &mut on_batch)?;
     stats.spans = now;
     Ok(stats)
 }
@@ -270,16 +290,48 @@ impl RecentKeys {
 }
 
 /// The unnamed temporary file of spilled traces: pieces appended as they come, an index
-/// of each trace's pieces.
+/// of each trace's pieces, and when each was last seen (space of traces read back is
+/// not reused: the file grows with the spilled bytes, on disk).
 #[derive(Default)]
 struct Spill {
     file: Option<io::BufWriter<std::fs::File>>,
     length: u64,
     pieces: HashMap<u128, Vec<(u64, usize)>, ahash::RandomState>,
     buffer: Vec<u8>,
+    last_seen: HashMap<u128, u64, ahash::RandomState>,
+    /// Candidate end times (last seen, key), earliest first; an entry is stale when the
+    /// trace was seen since (then it is queued again with the later time).
+    ends: BinaryHeap<Reverse<(u64, u128)>>,
 }
 
 impl Spill {
+    /// A span of spilled trace `key` was at position `now`.
+    fn seen(&mut self, key: u128, now: u64) {
+        if self.last_seen.insert(key, now).is_none() {
+            self.ends.push(Reverse((now, key)));
+        }
+    }
+
+    /// A spilled trace not seen for `gap` spans before `now`, if any (the earliest).
+    fn next_ended(&mut self, now: u64, gap: u64) -> Option<u128> {
+        while let Some(&Reverse((seen, key))) = self.ends.peek() {
+            if seen.saturating_add(gap) > now {
+                return None;
+            }
+            self.ends.pop();
+            let Some(&last) = self.last_seen.get(&key) else {
+                continue;
+            };
+            if last != seen {
+                self.ends.push(Reverse((last, key)));
+                continue;
+            }
+            self.last_seen.remove(&key);
+            return Some(key);
+        }
+        None
+    }
+
     fn append(&mut self, shape: &DocumentShape, key: u128, records: &[Record]) -> io::Result<()> {
         if self.file.is_none() {
             self.file = Some(io::BufWriter::with_capacity(1 << 20, tempfile::tempfile()?));
@@ -470,5 +522,30 @@ mod tests {
         let mut expected = whole(&text);
         expected.sort();
         assert_eq!(sorted, expected);
+    }
+
+    #[test]
+    fn a_spilled_trace_is_handed_on_when_it_ends_not_at_the_end_of_the_input() {
+        let mut text = HEADER.to_string();
+        // Trace 0 is spread over traces 1..100, then 200 more traces follow.
+        for t in 1..100 {
+            text.push_str(&row(0, t - 1));
+            text.push_str(&row(t, 0));
+        }
+        for t in 100..300 {
+            text.push_str(&row(t, 0));
+        }
+        let limits = StreamLimits {
+            window_spans: 20,
+            window_bytes: usize::MAX,
+            trace_gap_spans: 10,
+            batch_spans: 1,
+        };
+        let (traces, stats) = stream(&text, &limits);
+        assert_eq!(stats.spilled_traces, 1, "{stats:?}");
+        let position = traces.iter().position(|(id, _)| id == b"t0").unwrap();
+        assert_eq!(traces[position].1.len(), 99);
+        assert!(position < 120, "decided at {position} of {}", traces.len());
+        assert_eq!(traces.len(), 300);
     }
 }

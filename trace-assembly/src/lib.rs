@@ -48,8 +48,10 @@
 //!   its spans to a temporary file and calls [`Assembler::mark_spilled`];
 //! - from then on every span of that trace comes back from [`Assembler::push`] as
 //!   [`Pushed::Spilled`], to be appended to the same spill, and costs no memory here;
-//! - at the end of the input, [`Assembler::spilled`] lists the spilled traces (in order
-//!   of spilling); the caller reads each one back whole and decides it.
+//! - the caller reads a spilled trace back whole and decides it when it is done (for
+//!   files: once no span of it came for the decision wait) and calls
+//!   [`Assembler::unspill`]; at the end of the input, [`Assembler::spilled`] lists the
+//!   spilled traces still waiting (in order of spilling).
 //!
 //! `serve` never spills: it decides overflowing traces early and treats what follows as
 //! late spans.
@@ -527,6 +529,14 @@ impl<K: Eq + Hash + Clone + Ord, S, D> Assembler<K, S, D> {
     /// The spilled traces, in order of spilling.
     pub fn spilled(&self) -> &[K] {
         &self.spill_order
+    }
+
+    /// Forgets that a trace was spilled (the caller has read it back and decided it):
+    /// a later span of its key opens a new trace.
+    pub fn unspill(&mut self, key: &K) {
+        if self.spilled.remove(key) {
+            self.spill_order.retain(|spilled| spilled != key);
+        }
     }
 }
 

@@ -220,3 +220,23 @@ proptest! {
         prop_assert_eq!(assembler.buffered_bytes(), 0);
     }
 }
+
+#[test]
+fn an_unspilled_key_opens_a_new_trace() {
+    let mut assembler: Assembler<u32, u32, ()> = Assembler::new(Limits {
+        decision_wait: 10,
+        max_trace_age: 100,
+        max_buffered_spans: 1,
+        max_buffered_bytes: usize::MAX,
+        decision_cache_traces: 0,
+    });
+    assert_eq!(assembler.push(0, 1, 10, false, 1), Pushed::Buffered);
+    assert_eq!(assembler.push(1, 2, 20, false, 1), Pushed::Buffered);
+    let closed = assembler.poll(1).expect("the oldest trace overflows");
+    assert_eq!(closed.key, 1);
+    assembler.mark_spilled(1);
+    assert_eq!(assembler.push(2, 1, 11, false, 1), Pushed::Spilled(11));
+    assembler.unspill(&1);
+    assert!(assembler.spilled().is_empty());
+    assert_eq!(assembler.push(3, 1, 12, false, 1), Pushed::Buffered);
+}
