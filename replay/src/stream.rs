@@ -36,7 +36,7 @@ use trace_formats::{BlockReader, DocumentShape, ReadError, Record, TraceDocument
 pub const RECENT_TRACES: usize = 1 << 18;
 /// Spans handed on per batch by default (whole traces: a batch can be larger by one
 /// trace).
-pub const BATCH_SPANS: usize = 16_384;
+pub const BATCH_SPANS: usize = 4096;
 
 /// The bounds of streaming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl Default for StreamLimits {
         Self {
             window_spans: 200_000,
             window_bytes: 128 << 20,
-            trace_gap_spans: 50_000,
+            trace_gap_spans: 10_000,
             batch_spans: BATCH_SPANS,
         }
     }

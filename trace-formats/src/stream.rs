@@ -23,7 +23,7 @@ use std::ops::Range;
 use std::path::Path;
 
 /// The size a block aims at. Larger blocks cost memory, smaller ones a little speed.
-pub const BLOCK_BYTES: usize = 4 << 20;
+pub const BLOCK_BYTES: usize = 1 << 20;
 /// Bytes read before the format is told.
 const HEAD_BYTES: usize = 64 << 10;
 
