@@ -419,114 +419,93 @@ impl ExactTable {
 
 /// A fast 64-bit hash of a short byte string through folded multiplies (the full
 /// 128-bit product's halves xored, as in aHash's fallback), which mix every input bit
-/// into the low bits that pick a slot. Names of up to 16 bytes take one multiply of
-/// their first and last eight bytes (overlapping: every byte is read) and one to
-/// finish; longer names one per 16 bytes, the last 16 read overlapping. Short chains of
-/// dependent multiplies matter more here than in a general hash: the lookup waits on it.
+/// into the low bits that pick a slot. A name of 8 to 32 bytes is read as four
+/// overlapping words (the first 16 bytes and the last 16, so every byte is read) on one
+/// path, whatever its length: names of 16 and 17 bytes both occur, and a branch on the
+/// length there mispredicts (measured under callgrind's branch simulation); the two
+/// multiplies are independent. Longer names take one multiply per 16 bytes more.
 fn name_hash(bytes: &[u8]) -> u64 {
-    const KEYS: [u64; 4] = [
+    const KEYS: [u64; 5] = [
         0x243f_6a88_85a3_08d3,
         0x1319_8a2e_0370_7344,
         0xa409_3822_299f_31d0,
         0x082e_fa98_ec4e_6c89,
+        0x4528_21e6_38d0_1377,
     ];
     let fold = |a: u64, b: u64| {
         let product = u128::from(a) * u128::from(b);
         (product as u64) ^ ((product >> 64) as u64)
     };
     let len = bytes.len();
-    let (first, last) = match len {
-        0 => (0, 0),
-        1..=3 => (
-            u64::from(bytes[0]) | u64::from(bytes[len / 2]) << 8 | u64::from(bytes[len - 1]) << 16,
-            0,
-        ),
-        4..=7 => (
-            u64::from(half_word_at(bytes, 0)),
-            u64::from(half_word_at(bytes, len - 4)),
-        ),
-        _ => (word_at(bytes, 0), word_at(bytes, len - 8)),
-    };
     let mut hash = KEYS[0] ^ len as u64;
-    if len > 16 {
-        // Whole 16-byte blocks except the last, which the overlapping read covers.
-        let mut at = 0;
-        while at + 16 < len {
-            hash = fold(
-                word_at(bytes, at) ^ hash ^ KEYS[1],
-                word_at(bytes, at + 8) ^ KEYS[2],
-            );
-            at += 16;
-        }
-        hash = fold(word_at(bytes, len - 16) ^ hash ^ KEYS[1], last ^ KEYS[2]);
+    let (a, b, c, d) = if len >= 8 {
+        // Every read stays inside the name: `8.min(len - 8) + 8 <= len`.
+        (
+            word_at(bytes, 0),
+            word_at(bytes, 8.min(len - 8)),
+            word_at(bytes, len.saturating_sub(16)),
+            word_at(bytes, len - 8),
+        )
     } else {
-        hash = fold(first ^ hash ^ KEYS[1], last ^ KEYS[2]);
+        let small = match len {
+            0 => 0,
+            1..=3 => {
+                u64::from(bytes[0])
+                    | u64::from(bytes[len / 2]) << 8
+                    | u64::from(bytes[len - 1]) << 16
+            }
+            _ => u64::from(half_word_at(bytes, 0)) | u64::from(half_word_at(bytes, len - 4)) << 32,
+        };
+        (small, 0, 0, 0)
+    };
+    // The middle of a name longer than 32 bytes, 16 bytes at a time.
+    let mut at = 16;
+    while at + 16 < len {
+        hash = fold(
+            word_at(bytes, at) ^ hash ^ KEYS[1],
+            word_at(bytes, at + 8) ^ KEYS[2],
+        );
+        at += 16;
     }
-    fold(hash, KEYS[3])
+    let head = fold(a ^ hash ^ KEYS[1], b ^ KEYS[2]);
+    let tail = fold(c ^ KEYS[3], d ^ KEYS[4]);
+    fold(head ^ tail.rotate_left(23), KEYS[1])
 }
 
 /// A radix trie from byte strings to lists of entry ids: edges carry whole runs of bytes,
 /// so a walk compares slices rather than single bytes.
-///
-/// Keys are inserted into builder nodes (one vector each); [`RadixTrie::finish`] then
-/// lays the trie out flat for walking: 20-byte nodes indexing shared arrays of edges,
-/// first bytes, ids and labels, so a step of the walk is a few loads from a few cache
-/// lines instead of chasing a node's four heap blocks (measured: the walk's dependent
-/// loads were most of a template or prefix match).
 #[derive(Debug, Clone)]
 struct RadixTrie {
-    building: Vec<BuildNode>,
-    nodes: Vec<FlatNode>,
-    /// Per node its edges, contiguous (`FlatNode::edges_start`, `edge_count`).
-    edges: Vec<Edge>,
-    /// `edges[i]`'s label's first byte, so finding the edge to follow is one short scan
-    /// of bytes.
-    firsts: Vec<u8>,
-    /// For nodes with many edges, 256 entries per node: per byte value, 1 + the index
-    /// of the node's edge starting with it (0: none). A linear scan there exits at an
-    /// unpredictable position (the digit after `svc` in `/svc7/...`), and its
-    /// mispredicted branches cost more than this one load.
-    edge_tables: Vec<u16>,
-    /// Per node its ids, contiguous, sorted by rank.
-    ids: Vec<u32>,
-    /// Every edge label, back to back.
+    nodes: Vec<TrieNode>,
+    /// Every edge label, back to back: one allocation, so a walk's labels sit near each
+    /// other in cache instead of in one heap block each.
     labels: Vec<u8>,
 }
 
 impl Default for RadixTrie {
     fn default() -> Self {
         Self {
-            building: vec![BuildNode::default()],
-            nodes: Vec::new(),
-            edges: Vec::new(),
-            firsts: Vec::new(),
-            edge_tables: Vec::new(),
-            ids: Vec::new(),
+            nodes: vec![TrieNode::default()],
             labels: Vec::new(),
         }
     }
 }
 
 #[derive(Debug, Clone, Default)]
-struct BuildNode {
+struct TrieNode {
+    /// `edges[i].label[0]`, contiguous so finding the edge to follow is one short scan
+    /// of bytes, without chasing pointers.
+    firsts: Vec<u8>,
+    /// For nodes with many edges: per byte value, 1 + the index of the edge starting
+    /// with it (0: none). A linear scan there exits at an unpredictable position (the
+    /// digit after `svc` in `/svc7/...`), and its mispredicted branches cost more than
+    /// this one load.
+    edge_by_first: Box<[u16]>,
     edges: Vec<Edge>,
     ids: Vec<u32>,
 }
 
-/// `FlatNode::table` of a node without a byte-indexed table.
-const NO_TABLE: u32 = u32::MAX;
-
-#[derive(Debug, Clone, Copy)]
-struct FlatNode {
-    edges_start: u32,
-    edge_count: u32,
-    /// Offset of its 256 entries in `edge_tables`, or `NO_TABLE`.
-    table: u32,
-    ids_start: u32,
-    ids_len: u32,
-}
-
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Edge {
     /// The label is `labels[label_start..label_start + label_len]`.
     label_start: u32,
@@ -547,34 +526,33 @@ impl RadixTrie {
         let mut rest = key;
         loop {
             let Some(&first) = rest.first() else {
-                self.building[node].ids.push(id);
+                self.nodes[node].ids.push(id);
                 return;
             };
-            let found = self.building[node]
-                .edges
-                .iter()
-                .position(|e| self.labels[e.label_start as usize] == first);
+            let found = self.nodes[node].firsts.iter().position(|&b| b == first);
             let Some(edge_index) = found else {
-                let child = self.building.len() as u32;
-                self.building.push(BuildNode {
+                let child = self.nodes.len() as u32;
+                self.nodes.push(TrieNode {
                     ids: vec![id],
-                    ..BuildNode::default()
+                    ..TrieNode::default()
                 });
                 let label_start = self.labels.len() as u32;
                 self.labels.extend_from_slice(rest);
-                self.building[node].edges.push(Edge {
+                self.nodes[node].firsts.push(first);
+                self.nodes[node].edges.push(Edge {
                     label_start,
                     label_len: rest.len() as u32,
                     child,
                 });
                 return;
             };
-            let label = self.label(&self.building[node].edges[edge_index]);
+            let label = self.label(&self.nodes[node].edges[edge_index]);
             let common = label.iter().zip(rest).take_while(|(a, b)| a == b).count();
             if common < label.len() {
                 // Split the edge: node -label[..common]-> middle -label[common..]-> child.
-                let middle = self.building.len() as u32;
-                let edge = &mut self.building[node].edges[edge_index];
+                let tail_first = label[common];
+                let middle = self.nodes.len() as u32;
+                let edge = &mut self.nodes[node].edges[edge_index];
                 let tail = Edge {
                     label_start: edge.label_start + common as u32,
                     label_len: edge.label_len - common as u32,
@@ -582,88 +560,54 @@ impl RadixTrie {
                 };
                 edge.label_len = common as u32;
                 edge.child = middle;
-                self.building.push(BuildNode {
+                self.nodes.push(TrieNode {
+                    firsts: vec![tail_first],
                     edges: vec![tail],
-                    ..BuildNode::default()
+                    ..TrieNode::default()
                 });
             }
-            node = self.building[node].edges[edge_index].child as usize;
+            node = self.nodes[node].edges[edge_index].child as usize;
             rest = &rest[common..];
         }
     }
 
-    /// Sorts each node's ids by rank, indexes the edges of busy nodes and lays the trie
-    /// out for walking; call once every key is inserted.
+    /// Sorts each node's ids by rank and indexes the edges of busy nodes; call once
+    /// every key is inserted.
     fn finish(&mut self, rank_of: impl Fn(u32) -> Rank) {
         /// Nodes with at least this many edges get a byte-indexed table.
         const INDEXED_FROM: usize = 4;
-        let building = std::mem::take(&mut self.building);
-        self.nodes.clear();
-        for mut node in building {
+        for node in &mut self.nodes {
             node.ids.sort_by_key(|&id| rank_of(id));
-            let edges_start = self.edges.len() as u32;
-            let table = if node.edges.len() >= INDEXED_FROM {
-                let offset = self.edge_tables.len();
-                self.edge_tables.resize(offset + 256, 0);
-                for (i, edge) in node.edges.iter().enumerate() {
-                    let first = self.labels[edge.label_start as usize];
-                    self.edge_tables[offset + usize::from(first)] = (i + 1) as u16;
+            if node.edges.len() >= INDEXED_FROM {
+                let mut table = vec![0u16; 256];
+                for (i, &first) in node.firsts.iter().enumerate() {
+                    table[usize::from(first)] = (i + 1) as u16;
                 }
-                offset as u32
-            } else {
-                NO_TABLE
-            };
-            for edge in &node.edges {
-                self.firsts.push(self.labels[edge.label_start as usize]);
+                node.edge_by_first = table.into();
             }
-            self.edges.extend_from_slice(&node.edges);
-            self.nodes.push(FlatNode {
-                edges_start,
-                edge_count: node.edges.len() as u32,
-                table,
-                ids_start: self.ids.len() as u32,
-                ids_len: node.ids.len() as u32,
-            });
-            self.ids.extend_from_slice(&node.ids);
         }
     }
 
     /// Calls `visit` with the ids of every key that is a prefix of `text`, shortest first.
     fn walk(&self, text: &[u8], mut visit: impl FnMut(&[u32])) {
-        let Some(mut node) = self.nodes.first() else {
-            return;
-        };
+        let mut node = &self.nodes[0];
         let mut rest = text;
         loop {
-            if node.ids_len != 0 {
-                let start = node.ids_start as usize;
-                visit(
-                    self.ids
-                        .get(start..start + node.ids_len as usize)
-                        .unwrap_or_default(),
-                );
+            if !node.ids.is_empty() {
+                visit(&node.ids);
             }
             let Some(&first) = rest.first() else { return };
-            let start = node.edges_start as usize;
-            let edge_index = if node.table == NO_TABLE {
-                self.firsts
-                    .get(start..start + node.edge_count as usize)
-                    .and_then(|firsts| firsts.iter().position(|&b| b == first))
-            } else {
-                self.edge_tables
-                    .get(node.table as usize + usize::from(first))
-                    .and_then(|&slot| usize::from(slot).checked_sub(1))
+            let edge_index = match node.edge_by_first.get(usize::from(first)) {
+                Some(&slot) => usize::from(slot).checked_sub(1),
+                None => node.firsts.iter().position(|&b| b == first),
             };
-            let Some(edge) = edge_index.and_then(|i| self.edges.get(start + i)) else {
+            let Some(edge) = edge_index.and_then(|i| node.edges.get(i)) else {
                 return;
             };
             match rest.split_at_checked(edge.label_len as usize) {
                 Some((head, tail)) if bytes_eq(head, self.label(edge)) => {
                     rest = tail;
-                    match self.nodes.get(edge.child as usize) {
-                        Some(child) => node = child,
-                        None => return,
-                    }
+                    node = &self.nodes[edge.child as usize];
                 }
                 _ => return,
             }
