@@ -424,6 +424,7 @@ impl ExactTable {
 /// path, whatever its length: names of 16 and 17 bytes both occur, and a branch on the
 /// length there mispredicts (measured under callgrind's branch simulation); the two
 /// multiplies are independent. Longer names take one multiply per 16 bytes more.
+#[inline]
 fn name_hash(bytes: &[u8]) -> u64 {
     const KEYS: [u64; 5] = [
         0x243f_6a88_85a3_08d3,

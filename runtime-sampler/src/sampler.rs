@@ -229,23 +229,16 @@ impl Sampler {
     /// Decides one span: rule, sampling, overrides. Updates the latency windows, the
     /// budget and the report's per-rule counts (not the structure counts).
     pub fn decide(&mut self, span: &SpanView<'_>) -> Decision {
-        let decision = self.decide_one(span);
+        let decision = self.decide_quietly(span, None);
         self.report.record_decision(&decision);
         decision
     }
 
-    /// [`Sampler::decide_quietly`] on its own clock, out of line: inlined into `decide`
-    /// too, it measured slower there.
-    #[inline(never)]
-    fn decide_one(&mut self, span: &SpanView<'_>) -> Decision {
-        self.decide_quietly(span, None)
-    }
-
     /// Decides one span; `trace_scale` is the budget scale fixed for the whole trace
     /// (`None`: advance the budget clock to this span's start). Inlined into
-    /// `sample_trace`: returned through memory, the decision was stored field by field and
+    /// both callers: returned through memory, the decision was stored field by field and
     /// read back in wider loads, a store-forwarding stall that `perf annotate` put at
-    /// 80% of `sample_trace`'s own time.
+    /// 80% of `sample_trace`'s own time (and half of `decide`'s, reading it to count).
     #[inline(always)]
     fn decide_quietly(&mut self, span: &SpanView<'_>, trace_scale: Option<f64>) -> Decision {
         let found = self.decider.matchers.find_for(&span.start());
