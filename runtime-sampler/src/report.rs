@@ -2,7 +2,7 @@
 //! ancestors kept, structure repairs. Rendered in policy rule order, so the text is
 //! deterministic.
 
-use crate::sampler::{DecidedBy, Decision, OverrideKind, TraceOutcome};
+use crate::sampler::{DecidedBy, Decision, OverrideKind, SpanOutcome};
 use crate::structure::{KeepReason, StructureRepairs};
 use policy_schema::Policy;
 use std::fmt;
@@ -95,15 +95,20 @@ impl Report {
         counts.kept_by_latency += u64::from(decision.override_fired == Some(OverrideKind::Latency));
     }
 
-    pub(crate) fn record_trace(&mut self, outcome: &TraceOutcome) {
-        self.traces += 1;
-        self.repairs.add(&outcome.repairs);
-        for span in &outcome.spans {
-            self.record_decision(&span.decision);
-            if span.kept == Some(KeepReason::Ancestor) {
-                self.counts_mut(span.decision.decided_by).kept_as_ancestor += 1;
-            }
+    /// Counts one span of a trace (its decision and whether it was kept as an ancestor);
+    /// [`Report::record_trace_totals`] counts the trace once all its spans are in.
+    pub(crate) fn record_span(&mut self, outcome: &SpanOutcome) {
+        self.record_decision(&outcome.decision);
+        if outcome.kept == Some(KeepReason::Ancestor) {
+            self.counts_mut(outcome.decision.decided_by)
+                .kept_as_ancestor += 1;
         }
+    }
+
+    /// Counts a trace whose spans [`Report::record_span`] counted.
+    pub(crate) fn record_trace_totals(&mut self, repairs: &StructureRepairs) {
+        self.traces += 1;
+        self.repairs.add(repairs);
     }
 
     /// Spans seen.

@@ -18,6 +18,7 @@
 //!      kept, else its parent's nearest kept ancestor; the dropped spans in between are
 //!      counted.
 
+use crate::matcher::bytes_eq;
 use crate::span::SpanView;
 use policy_schema::StructureMode;
 
@@ -149,7 +150,7 @@ impl StructurePass {
                         self.table[slot] = index;
                         break;
                     }
-                    other if spans[other].span_id == span.span_id => {
+                    other if bytes_eq(spans[other].span_id, span.span_id) => {
                         repairs.duplicate_span_ids += 1;
                         break;
                     }
@@ -175,7 +176,7 @@ impl StructurePass {
                                 self.missing[index] = true;
                                 break NONE;
                             }
-                            other if spans[other].span_id == id => break other,
+                            other if bytes_eq(spans[other].span_id, id) => break other,
                             _ => slot = (slot + 1) & mask,
                         }
                     }
