@@ -268,6 +268,42 @@ fn describe_services(
                 .entry(services_map.service_of(&file.rel_path))
                 .or_default()
                 .push((file.rel_path.clone(), file.text.clone())),
+            // A manifest outside the services' folders names the services it deploys
+            // (container names, images); one that names none is a template over all
+            // of them (a Helm chart's `range` over its values).
+            ConfigKind::Manifest => {
+                let dir = crate::services::parent_dir(&file.rel_path);
+                let owner = roots
+                    .iter()
+                    .filter(|(root, _)| {
+                        !root.is_empty()
+                            && (dir == root.as_str() || dir.starts_with(&format!("{root}/")))
+                    })
+                    .max_by_key(|(root, _)| root.len())
+                    .map(|(_, name)| (*name).clone())
+                    .filter(|name| services.contains(name));
+                let deployed: BTreeSet<String> = match owner {
+                    Some(name) => BTreeSet::from([name]),
+                    None => {
+                        let named: BTreeSet<String> = services
+                            .iter()
+                            .filter(|s| names_word(&file.text, s))
+                            .cloned()
+                            .collect();
+                        if named.is_empty() {
+                            services.clone()
+                        } else {
+                            named
+                        }
+                    }
+                };
+                for service in deployed {
+                    deployment
+                        .entry(service)
+                        .or_default()
+                        .extend(file.text.lines().map(|l| l.trim().to_ascii_lowercase()));
+                }
+            }
             ConfigKind::Dockerfile | ConfigKind::Compose => {
                 for service in applies_to(&file.rel_path) {
                     deployment
@@ -360,4 +396,17 @@ pub fn measure_volumes(drafts: &[RuleDraft], spans: &[(String, String)]) -> Volu
         }
     }
     volumes
+}
+
+/// Whether `text` contains `word` bounded by characters that cannot continue a service
+/// name (letters, digits, `-`, `_`).
+fn names_word(text: &str, word: &str) -> bool {
+    let continues = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(continues)
+            && !text[at + word.len()..]
+                .chars()
+                .next()
+                .is_some_and(continues)
+    })
 }

@@ -1518,26 +1518,46 @@ pub fn profiles_for<'k>(
 }
 
 /// The profiles whose detection patterns match a service's build dependencies or
-/// deployment lines (lower case).
+/// deployment lines (lower case), by the strongest evidence found: profiles pinned by
+/// their own patterns; else every profile whose any-version patterns match (the agent
+/// is there, its version is not said: a policy carries the names of each); else the
+/// profiles whose API the code depends on. Empty when nothing matches.
 pub fn detected_profiles<'k>(
     knowledge: &'k Knowledge,
     language: Language,
     dependencies: &[String],
     deployment: &[String],
 ) -> Vec<&'k ProfileFile> {
-    knowledge
-        .profiles_of(language)
-        .filter(|p| {
-            let deps = compile(&p.detect.dependencies);
-            let lines = compile(&p.detect.deployment);
-            dependencies
+    let matches = |dependency_patterns: &[String], deployment_patterns: &[String]| {
+        let deps = compile(dependency_patterns);
+        let lines = compile(deployment_patterns);
+        dependencies
+            .iter()
+            .any(|d| deps.iter().any(|x| x.matches(d)))
+            || deployment
                 .iter()
-                .any(|d| deps.iter().any(|x| x.matches(d)))
-                || deployment
-                    .iter()
-                    .any(|l| lines.iter().any(|x| x.matches(l)))
-        })
-        .collect()
+                .any(|l| lines.iter().any(|x| x.matches(l)))
+    };
+    let tiers: [&dyn Fn(&ProfileFile) -> bool; 3] = [
+        &|p| matches(&p.detect.dependencies, &p.detect.deployment),
+        &|p| {
+            matches(
+                &p.detect.any_version_dependencies,
+                &p.detect.any_version_deployment,
+            )
+        },
+        &|p| matches(&p.detect.api_dependencies, &[]),
+    ];
+    for tier in tiers {
+        let found: Vec<&ProfileFile> = knowledge
+            .profiles_of(language)
+            .filter(|p| tier(p))
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
 }
 
 /// Every framework file of a language (for listings and tests).

@@ -369,6 +369,9 @@ fn check_profile(file: &ProfileFile) -> Result<(), String> {
     }
     patterns(&file.detect.dependencies)?;
     patterns(&file.detect.deployment)?;
+    patterns(&file.detect.any_version_dependencies)?;
+    patterns(&file.detect.any_version_deployment)?;
+    patterns(&file.detect.api_dependencies)?;
     for rule in &file.names {
         templates(&rule.names)?;
         patterns(&rule.requires_dependency)?;

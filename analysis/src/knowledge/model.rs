@@ -424,16 +424,33 @@ pub struct ProfileFile {
     pub names: Vec<NameRule>,
 }
 
-/// Evidence of an instrumentation in build files.
+/// Evidence of an instrumentation in build and deployment files, in three strengths
+/// (`conventions::detected_profiles`): evidence that pins this profile (its agent and
+/// version) beats evidence of the agent without a version, which beats the agent's
+/// API in the code.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Detect {
-    /// Patterns on dependency names (lower case).
+    /// Patterns on dependency names (lower case) that pin this profile.
     #[serde(default)]
     pub dependencies: Vec<String>,
-    /// Patterns on Dockerfile and manifest lines (lower case).
+    /// Patterns on Dockerfile and manifest lines (lower case) that pin this profile.
     #[serde(default)]
     pub deployment: Vec<String>,
+    /// Patterns on dependency names showing the agent without its version (a jar
+    /// copied by name): every profile listing a matching pattern applies, unless a
+    /// pinning pattern of some profile of the language matches.
+    #[serde(default)]
+    pub any_version_dependencies: Vec<String>,
+    /// Patterns on Dockerfile and manifest lines showing the agent without its version
+    /// (`-javaagent:/otel-agent/otel-agent.jar`), read like `any_version_dependencies`.
+    #[serde(default)]
+    pub any_version_deployment: Vec<String>,
+    /// Patterns on dependency names of the agent's API or toolkit (annotations,
+    /// cross-thread helpers): the code was written with the agent in mind, but the API
+    /// does nothing without it. Evidence only when no agent is found otherwise.
+    #[serde(default)]
+    pub api_dependencies: Vec<String>,
 }
 
 /// Site kinds a naming rule can apply to.
