@@ -333,6 +333,7 @@ fn describe_services(
         }
     }
     let no_pairs = Vec::new();
+    let mut detector = crate::conventions::ProfileDetector::new(crate::knowledge::embedded());
     for service in &services {
         let deps: Vec<String> = dependencies
             .get(service)
@@ -349,7 +350,8 @@ fn describe_services(
             }
             let knowledge = crate::knowledge::embedded();
             let profiles: Vec<String> = if instrumentation.is_empty() {
-                crate::conventions::detected_profiles(knowledge, language, &deps, &lines)
+                detector
+                    .detect(language, &deps, &lines)
                     .into_iter()
                     .map(|p| p.id.clone())
                     .collect()

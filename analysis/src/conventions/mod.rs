@@ -1517,47 +1517,98 @@ pub fn profiles_for<'k>(
         .collect()
 }
 
-/// The profiles whose detection patterns match a service's build dependencies or
-/// deployment lines (lower case), by the strongest evidence found: profiles pinned by
-/// their own patterns; else every profile whose any-version patterns match (the agent
-/// is there, its version is not said: a policy carries the names of each); else the
-/// profiles whose API the code depends on. Empty when nothing matches.
-pub fn detected_profiles<'k>(
-    knowledge: &'k Knowledge,
-    language: Language,
-    dependencies: &[String],
-    deployment: &[String],
-) -> Vec<&'k ProfileFile> {
-    let matches = |dependency_patterns: &[String], deployment_patterns: &[String]| {
-        let deps = compile(dependency_patterns);
-        let lines = compile(deployment_patterns);
-        dependencies
-            .iter()
-            .any(|d| deps.iter().any(|x| x.matches(d)))
-            || deployment
-                .iter()
-                .any(|l| lines.iter().any(|x| x.matches(l)))
-    };
-    let tiers: [&dyn Fn(&ProfileFile) -> bool; 3] = [
-        &|p| matches(&p.detect.dependencies, &p.detect.deployment),
-        &|p| {
-            matches(
-                &p.detect.any_version_dependencies,
-                &p.detect.any_version_deployment,
-            )
-        },
-        &|p| matches(&p.detect.api_dependencies, &[]),
-    ];
-    for tier in tiers {
-        let found: Vec<&ProfileFile> = knowledge
-            .profiles_of(language)
-            .filter(|p| tier(p))
+/// Patterns by strength of evidence: pinned, any version, API.
+type ByStrength = [Vec<Pattern>; 3];
+
+/// Detects the instrumentation profiles of services from their build dependencies and
+/// deployment lines (lower case). Services share most deployment lines (a chart's
+/// template deploys them all), so each distinct text is matched against the patterns
+/// once, whatever the number of services.
+pub struct ProfileDetector<'k> {
+    /// Per profile: its dependency and deployment patterns, by strength.
+    profiles: Vec<(&'k ProfileFile, ByStrength, ByStrength)>,
+    /// (is a deployment line, text) → per profile, which strengths it matches.
+    memo: std::collections::HashMap<(bool, String), Vec<[bool; 3]>>,
+}
+
+impl<'k> ProfileDetector<'k> {
+    /// A detector over every profile of the knowledge.
+    pub fn new(knowledge: &'k Knowledge) -> Self {
+        let profiles = [Language::Java, Language::Python, Language::Go]
+            .into_iter()
+            .flat_map(|language| knowledge.profiles_of(language))
+            .map(|p| {
+                let d = &p.detect;
+                (
+                    p,
+                    [
+                        compile(&d.dependencies),
+                        compile(&d.any_version_dependencies),
+                        compile(&d.api_dependencies),
+                    ],
+                    [
+                        compile(&d.deployment),
+                        compile(&d.any_version_deployment),
+                        Vec::new(),
+                    ],
+                )
+            })
             .collect();
-        if !found.is_empty() {
-            return found;
+        Self {
+            profiles,
+            memo: std::collections::HashMap::new(),
         }
     }
-    Vec::new()
+
+    /// The profiles of `language` matching a service's evidence, by the strongest
+    /// evidence found: profiles pinned by their own patterns; else every profile whose
+    /// any-version patterns match (the agent is there, its version is not said: a policy
+    /// carries the names of each); else the profiles whose API the code depends on.
+    /// Empty when nothing matches.
+    pub fn detect(
+        &mut self,
+        language: Language,
+        dependencies: &[String],
+        deployment: &[String],
+    ) -> Vec<&'k ProfileFile> {
+        let mut strengths = vec![[false; 3]; self.profiles.len()];
+        let texts = dependencies
+            .iter()
+            .map(|d| (false, d))
+            .chain(deployment.iter().map(|l| (true, l)));
+        for (is_line, text) in texts {
+            let key = (is_line, text.clone());
+            if !self.memo.contains_key(&key) {
+                let found = self
+                    .profiles
+                    .iter()
+                    .map(|(_, deps, lines)| {
+                        let patterns = if is_line { lines } else { deps };
+                        std::array::from_fn(|tier| patterns[tier].iter().any(|p| p.matches(text)))
+                    })
+                    .collect();
+                self.memo.insert(key.clone(), found);
+            }
+            for (total, found) in strengths.iter_mut().zip(&self.memo[&key]) {
+                for tier in 0..3 {
+                    total[tier] |= found[tier];
+                }
+            }
+        }
+        for tier in 0..3 {
+            let found: Vec<&'k ProfileFile> = self
+                .profiles
+                .iter()
+                .zip(&strengths)
+                .filter(|((p, _, _), s)| p.language == language && s[tier])
+                .map(|((p, _, _), _)| *p)
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
 }
 
 /// Every framework file of a language (for listings and tests).

@@ -425,7 +425,7 @@ pub struct ProfileFile {
 }
 
 /// Evidence of an instrumentation in build and deployment files, in three strengths
-/// (`conventions::detected_profiles`): evidence that pins this profile (its agent and
+/// (`conventions::ProfileDetector`): evidence that pins this profile (its agent and
 /// version) beats evidence of the agent without a version, which beats the agent's
 /// API in the code.
 #[derive(Debug, Clone, Default, Deserialize)]
