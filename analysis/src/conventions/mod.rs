@@ -1334,11 +1334,65 @@ fn deployment_placeholders(value: &str) -> String {
 /// The spans a framework's own code opens inside a request served by an entry of
 /// `framework` (its inner rules whose dependency conditions the service meets): the
 /// attributes of each, the entry's `framework` among them. None without build files.
+/// The entries frameworks serve by themselves in a service that depends on them,
+/// anchored to `function` (the one starting the application).
+pub fn served_entries(
+    language: Language,
+    file: &FileFacts,
+    function: &Function,
+    dependencies: Option<&[String]>,
+) -> Vec<Entry> {
+    let Some(dependencies) = dependencies else {
+        return Vec::new();
+    };
+    let owner = owner_of(file, function);
+    let mut out = Vec::new();
+    for rule in knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.served)
+    {
+        let depends = compile(&rule.requires_dependency);
+        if !dependencies
+            .iter()
+            .any(|d| depends.iter().any(|p| p.matches(d)))
+            || !compile(&rule.anchor_functions)
+                .iter()
+                .any(|p| p.matches(&function.name))
+        {
+            continue;
+        }
+        let annotations = compile(&rule.anchor_owner_annotations);
+        let anchored = annotations.is_empty()
+            || owner.is_some_and(|t| {
+                t.annotations.iter().any(|a| {
+                    annotations
+                        .iter()
+                        .any(|p| annotation_captures(p, a).is_some())
+                })
+            });
+        if !anchored {
+            continue;
+        }
+        let mut base = Attrs::new();
+        set(&mut base, "framework", &rule.framework);
+        let mut attrs = base.clone();
+        expand_into(&rule.attrs, &base, &mut attrs);
+        out.push(Entry {
+            kind: rule.kind,
+            framework: rule.framework.clone(),
+            attrs,
+        });
+    }
+    out
+}
+
+/// The spans frameworks open inside the requests of an entry of `framework`: their
+/// attributes, and whether they happen in every request (else only in failing ones).
 pub fn inner_spans(
     language: Language,
     framework: &str,
     dependencies: Option<&[String]>,
-) -> Vec<Attrs> {
+) -> Vec<(Attrs, bool)> {
     let Some(dependencies) = dependencies else {
         return Vec::new();
     };
@@ -1361,7 +1415,7 @@ pub fn inner_spans(
         set(&mut base, "framework", framework);
         let mut attrs = base.clone();
         expand_into(&rule.attrs, &base, &mut attrs);
-        out.push(attrs);
+        out.push((attrs, rule.every_request));
     }
     out
 }
@@ -1467,8 +1521,14 @@ pub fn profile_names(profile: &ProfileFile, site: &SiteView<'_>) -> Vec<Predicte
                     .get(f)
                     .is_some_and(|v| v.iter().any(|x| x.contains('*')))
             });
+            let glob = wildcard || rule.match_as == MatchAs::Glob;
             for name in template.expand(site.attrs) {
-                let literal = name.replace(['*', '{', '}'], "");
+                // In an exact name `*` is text (a servlet mapping `/*`), in a glob any.
+                let literal = if glob {
+                    name.replace(['*', '{', '}'], "")
+                } else {
+                    name.replace(['{', '}'], "")
+                };
                 if literal.trim().len() < 2 {
                     continue;
                 }
