@@ -282,26 +282,34 @@ fn describe_services(
                     .max_by_key(|(root, _)| root.len())
                     .map(|(_, name)| (*name).clone())
                     .filter(|name| services.contains(name));
-                let deployed: BTreeSet<String> = match owner {
-                    Some(name) => BTreeSet::from([name]),
-                    None => {
-                        let named: BTreeSet<String> = services
-                            .iter()
-                            .filter(|s| names_word(&file.text, s))
-                            .cloned()
-                            .collect();
-                        if named.is_empty() {
-                            services.clone()
-                        } else {
-                            named
+                // Per YAML document (`---`): the services it names, or every service
+                // when it names none (a template over all of them).
+                for document in file.text.split("\n---") {
+                    let deployed: BTreeSet<String> = match &owner {
+                        Some(name) => BTreeSet::from([name.clone()]),
+                        None => {
+                            let named: BTreeSet<String> = services
+                                .iter()
+                                .filter(|s| names_word(document, s))
+                                .cloned()
+                                .collect();
+                            if named.is_empty() {
+                                services.clone()
+                            } else {
+                                named
+                            }
                         }
+                    };
+                    let lines: Vec<String> = document
+                        .lines()
+                        .map(|l| l.trim().to_ascii_lowercase())
+                        .collect();
+                    for service in deployed {
+                        deployment
+                            .entry(service)
+                            .or_default()
+                            .extend(lines.iter().cloned());
                     }
-                };
-                for service in deployed {
-                    deployment
-                        .entry(service)
-                        .or_default()
-                        .extend(file.text.lines().map(|l| l.trim().to_ascii_lowercase()));
                 }
             }
             ConfigKind::Dockerfile | ConfigKind::Compose => {

@@ -1587,8 +1587,8 @@ type ByStrength = [Vec<Pattern>; 3];
 pub struct ProfileDetector<'k> {
     /// Per profile: its dependency and deployment patterns, by strength.
     profiles: Vec<(&'k ProfileFile, ByStrength, ByStrength)>,
-    /// (is a deployment line, text) → per profile, which strengths it matches.
-    memo: std::collections::HashMap<(bool, String), Vec<[bool; 3]>>,
+    /// Dependency names and deployment lines → per profile, which strengths match.
+    memo: [std::collections::HashMap<String, Vec<[bool; 3]>>; 2],
 }
 
 impl<'k> ProfileDetector<'k> {
@@ -1616,7 +1616,7 @@ impl<'k> ProfileDetector<'k> {
             .collect();
         Self {
             profiles,
-            memo: std::collections::HashMap::new(),
+            memo: Default::default(),
         }
     }
 
@@ -1637,8 +1637,8 @@ impl<'k> ProfileDetector<'k> {
             .map(|d| (false, d))
             .chain(deployment.iter().map(|l| (true, l)));
         for (is_line, text) in texts {
-            let key = (is_line, text.clone());
-            if !self.memo.contains_key(&key) {
+            let memo = &mut self.memo[usize::from(is_line)];
+            if !memo.contains_key(text.as_str()) {
                 let found = self
                     .profiles
                     .iter()
@@ -1647,9 +1647,9 @@ impl<'k> ProfileDetector<'k> {
                         std::array::from_fn(|tier| patterns[tier].iter().any(|p| p.matches(text)))
                     })
                     .collect();
-                self.memo.insert(key.clone(), found);
+                memo.insert(text.clone(), found);
             }
-            for (total, found) in strengths.iter_mut().zip(&self.memo[&key]) {
+            for (total, found) in strengths.iter_mut().zip(&memo[text.as_str()]) {
                 for tier in 0..3 {
                     total[tier] |= found[tier];
                 }
