@@ -803,3 +803,22 @@ fn a_pinned_agent_beats_an_unversioned_one_and_a_toolkit_counts_alone() {
         ["skywalking@8", "skywalking"]
     );
 }
+
+#[test]
+fn each_manifest_document_deploys_the_services_it_names() {
+    let dir = tree(&[
+        ("a-service/pom.xml", &pom("a-service", "")),
+        ("a-service/src/main/java/a/AController.java", CONTROLLER),
+        ("b-service/pom.xml", &pom("b-service", "")),
+        ("b-service/src/main/java/a/AController.java", CONTROLLER),
+        (
+            "k8s/deployments.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a-service\nspec:\n  template:\n    spec:\n      containers:\n        - image: example/a-service:1\n          command: [\"java\", \"-javaagent:/skywalking/agent/skywalking-agent.jar\", \"-jar\", \"app.jar\"]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b-service\nspec:\n  template:\n    spec:\n      containers:\n        - image: example/b-service:1\n          env:\n            - name: JAVA_TOOL_OPTIONS\n              value: -javaagent:/agents/opentelemetry-javaagent-2.10.0.jar\n",
+        ),
+    ]);
+    assert_eq!(
+        detected(dir.path(), "a-service"),
+        ["skywalking@8", "skywalking"]
+    );
+    assert_eq!(detected(dir.path(), "b-service"), ["otel-java@2"]);
+}
