@@ -268,6 +268,50 @@ fn describe_services(
                 .entry(services_map.service_of(&file.rel_path))
                 .or_default()
                 .push((file.rel_path.clone(), file.text.clone())),
+            // A manifest outside the services' folders names the services it deploys
+            // (container names, images); one that names none is a template over all
+            // of them (a Helm chart's `range` over its values).
+            ConfigKind::Manifest => {
+                let dir = crate::services::parent_dir(&file.rel_path);
+                let owner = roots
+                    .iter()
+                    .filter(|(root, _)| {
+                        !root.is_empty()
+                            && (dir == root.as_str() || dir.starts_with(&format!("{root}/")))
+                    })
+                    .max_by_key(|(root, _)| root.len())
+                    .map(|(_, name)| (*name).clone())
+                    .filter(|name| services.contains(name));
+                // Per YAML document (`---`): the services it names, or every service
+                // when it names none (a template over all of them).
+                for document in file.text.split("\n---") {
+                    let deployed: BTreeSet<String> = match &owner {
+                        Some(name) => BTreeSet::from([name.clone()]),
+                        None => {
+                            let named: BTreeSet<String> = services
+                                .iter()
+                                .filter(|s| names_word(document, s))
+                                .cloned()
+                                .collect();
+                            if named.is_empty() {
+                                services.clone()
+                            } else {
+                                named
+                            }
+                        }
+                    };
+                    let lines: Vec<String> = document
+                        .lines()
+                        .map(|l| l.trim().to_ascii_lowercase())
+                        .collect();
+                    for service in deployed {
+                        deployment
+                            .entry(service)
+                            .or_default()
+                            .extend(lines.iter().cloned());
+                    }
+                }
+            }
             ConfigKind::Dockerfile | ConfigKind::Compose => {
                 for service in applies_to(&file.rel_path) {
                     deployment
@@ -297,6 +341,7 @@ fn describe_services(
         }
     }
     let no_pairs = Vec::new();
+    let mut detector = crate::conventions::ProfileDetector::new(crate::knowledge::embedded());
     for service in &services {
         let deps: Vec<String> = dependencies
             .get(service)
@@ -313,7 +358,8 @@ fn describe_services(
             }
             let knowledge = crate::knowledge::embedded();
             let profiles: Vec<String> = if instrumentation.is_empty() {
-                crate::conventions::detected_profiles(knowledge, language, &deps, &lines)
+                detector
+                    .detect(language, &deps, &lines)
                     .into_iter()
                     .map(|p| p.id.clone())
                     .collect()
@@ -360,4 +406,17 @@ pub fn measure_volumes(drafts: &[RuleDraft], spans: &[(String, String)]) -> Volu
         }
     }
     volumes
+}
+
+/// Whether `text` contains `word` bounded by characters that cannot continue a service
+/// name (letters, digits, `-`, `_`).
+fn names_word(text: &str, word: &str) -> bool {
+    let continues = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(continues)
+            && !text[at + word.len()..]
+                .chars()
+                .next()
+                .is_some_and(continues)
+    })
 }

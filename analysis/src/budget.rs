@@ -165,7 +165,9 @@ impl SiteGraph {
                     Some(call) if call_in_loop(program, graph, site.node, call) => LOOP_ITERATIONS,
                     // A framework's span inside a request (its error page) comes with
                     // the requests that fail, not with every one.
-                    _ if site.kind == SiteKind::Internal => STATIC_ERROR_SHARE,
+                    _ if site.kind == SiteKind::Internal && !site.every_request => {
+                        STATIC_ERROR_SHARE
+                    }
                     _ => 1.0,
                 };
                 match entries_at.get(&site.node) {

@@ -95,6 +95,9 @@ pub enum ConfigKind {
     Dockerfile,
     /// `docker-compose*.yml`.
     Compose,
+    /// A Kubernetes workload manifest or Helm template (`kind: Deployment`, ...): its
+    /// container commands and environment say which agent runs.
+    Manifest,
     /// Protocol buffers `.proto`.
     Proto,
     /// Python `pyproject.toml` / `setup.py` / `setup.cfg`.
@@ -328,6 +331,25 @@ pub fn is_generated_name(rel: &str) -> bool {
         || name.contains(".min.")
 }
 
+/// Whether YAML text declares a Kubernetes workload, whose pod template runs
+/// containers (`kind: Deployment` at the start of a line, Helm templates included).
+pub fn is_workload_manifest(text: &str) -> bool {
+    text.lines().any(|line| {
+        line.strip_prefix("kind:").is_some_and(|kind| {
+            matches!(
+                kind.trim().trim_matches(['"', '\'']),
+                "Deployment"
+                    | "StatefulSet"
+                    | "DaemonSet"
+                    | "ReplicaSet"
+                    | "Pod"
+                    | "Job"
+                    | "CronJob"
+            )
+        })
+    })
+}
+
 fn config_kind(name: &str, ext: &str) -> Option<ConfigKind> {
     if name == "pom.xml" {
         Some(ConfigKind::MavenPom)
@@ -345,6 +367,9 @@ fn config_kind(name: &str, ext: &str) -> Option<ConfigKind> {
         && matches!(ext, "yml" | "yaml")
     {
         Some(ConfigKind::Compose)
+    } else if matches!(ext, "yml" | "yaml") {
+        // Kept only when its content declares a workload (`is_workload_manifest`).
+        Some(ConfigKind::Manifest)
     } else if ext == "proto" {
         Some(ConfigKind::Proto)
     } else if matches!(name, "pyproject.toml" | "setup.py" | "setup.cfg") {
@@ -373,11 +398,16 @@ fn consider_file(
         // Config files name services even for excluded or test sources: always read.
         if size <= MAX_CONFIG_SIZE && !is_test_path(rel) {
             match std::fs::read(path) {
-                Ok(bytes) => found.configs.push(ConfigFile {
-                    rel_path: rel.to_string(),
-                    kind,
-                    text: String::from_utf8_lossy(&bytes).into_owned(),
-                }),
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    if kind != ConfigKind::Manifest || is_workload_manifest(&text) {
+                        found.configs.push(ConfigFile {
+                            rel_path: rel.to_string(),
+                            kind,
+                            text,
+                        });
+                    }
+                }
                 Err(e) => found
                     .diagnostics
                     .push(Diagnostic::warning(rel, format!("cannot read: {e}"))),

@@ -898,6 +898,18 @@ pub fn build(program: &Program) -> CallGraph {
                 position: position.unwrap_or(function.position),
             });
         }
+        for entry in conventions::served_entries(
+            language,
+            file,
+            annotated,
+            program.service_dependencies.get(service).map(Vec::as_slice),
+        ) {
+            entries.push(EntrySite {
+                node,
+                entry,
+                position: function.position,
+            });
+        }
         for (ci, call) in function.calls.iter().enumerate() {
             let receiver = call
                 .receiver

@@ -65,6 +65,7 @@ impl ServiceMap {
                 ConfigKind::GoMod
                 | ConfigKind::Proto
                 | ConfigKind::Requirements
+                | ConfigKind::Manifest
                 | ConfigKind::SqlScript => {}
             }
         }

@@ -69,6 +69,9 @@ pub struct SpanSite {
     pub names: Vec<PredictedName>,
     /// Index into [`CallGraph::effects`] for exit sites.
     pub effect: Option<usize>,
+    /// An internal span that happens in every request of its entry, not only in
+    /// failing ones.
+    pub every_request: bool,
 }
 
 /// The profiles that name the spans of a service's code in a language: those recorded
@@ -182,6 +185,7 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
                 &entry.entry.framework,
                 dependencies.map(Vec::as_slice),
             ) {
+                let (inner, every_request) = inner;
                 let mut inner_attrs = service_attrs(&n.service, language).clone();
                 inner_attrs.extend(inner);
                 let names = names_of(&n.service, language, SiteClass::Internal, &inner_attrs);
@@ -210,6 +214,7 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
                     shared_label: None,
                     names,
                     effect: None,
+                    every_request,
                 });
             }
         }
@@ -227,6 +232,7 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
             shared_label: None,
             names,
             effect: None,
+            every_request: false,
         });
     }
     for (index, site) in graph.effects.iter().enumerate() {
@@ -301,6 +307,7 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
             shared_label,
             names,
             effect: Some(index),
+            every_request: false,
         });
     }
     for node in graph.graph.node_indices() {
@@ -346,6 +353,7 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
                 shared_label: None,
                 names,
                 effect: None,
+                every_request: false,
             });
         }
     }

@@ -719,3 +719,106 @@ fn each_signal_counts_once_per_function_and_saturates() {
     );
     assert_eq!(evidence.score, 30.0);
 }
+
+/// Writes `files` (path, text) under a fresh temporary folder.
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+    dir
+}
+
+fn pom(artifact: &str, dependencies: &str) -> String {
+    format!(
+        "<project><artifactId>{artifact}</artifactId><dependencies>{dependencies}</dependencies></project>"
+    )
+}
+
+const CONTROLLER: &str = "package a;\n@RestController\npublic class AController {\n  @GetMapping(\"/a\")\n  public String a() { return \"a\"; }\n}\n";
+
+fn detected(root: &std::path::Path, service: &str) -> Vec<String> {
+    let analysis = autoscope_analysis::analysis::analyze_path(
+        root,
+        &AnalyzeOptions::default(),
+        &|_| {},
+        &|| {},
+    )
+    .unwrap();
+    analysis
+        .program
+        .profiles
+        .get(&(service.to_string(), Language::Java))
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_agent_without_a_version_in_a_chart_template_selects_both_agent_profiles() {
+    // The chart's template ranges over the services and names none of them: it deploys
+    // every one. The agent's toolkit in a build file is an API, not the agent.
+    let toolkit = "<dependency><groupId>org.apache.skywalking</groupId><artifactId>apm-toolkit-trace</artifactId><version>8.6.0</version></dependency>";
+    let dir = tree(&[
+        ("a-service/pom.xml", &pom("a-service", toolkit)),
+        ("a-service/src/main/java/a/AController.java", CONTROLLER),
+        ("b-service/pom.xml", &pom("b-service", "")),
+        ("b-service/src/main/java/a/AController.java", CONTROLLER),
+        (
+            "deploy/chart/templates/deployment.yaml",
+            "{{- range $name, $svc := .Values.services }}\napiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - env:\n            - name: JAVA_TOOL_OPTIONS\n              value: \"-javaagent:/otel-agent/otel-agent.jar -Xmx1g\"\n{{- end }}\n",
+        ),
+        // YAML that deploys nothing says nothing about agents.
+        (
+            "deploy/ci.yaml",
+            "steps:\n  - run: java -javaagent:/opt/skywalking-agent.jar -jar x.jar\n",
+        ),
+    ]);
+    for service in ["a-service", "b-service"] {
+        assert_eq!(
+            detected(dir.path(), service),
+            ["otel-java@1", "otel-java@2"],
+            "{service}"
+        );
+    }
+}
+
+#[test]
+fn a_pinned_agent_beats_an_unversioned_one_and_a_toolkit_counts_alone() {
+    let toolkit = "<dependency><groupId>org.apache.skywalking</groupId><artifactId>apm-toolkit-trace</artifactId><version>8.6.0</version></dependency>";
+    let dir = tree(&[
+        ("a-service/pom.xml", &pom("a-service", "")),
+        ("a-service/src/main/java/a/AController.java", CONTROLLER),
+        (
+            "a-service/Dockerfile",
+            "FROM eclipse-temurin:17-jre\nADD https://github.com/open-telemetry/opentelemetry-java-instrumentation/releases/download/v1.20.2/opentelemetry-javaagent.jar /agent.jar\nCMD [\"java\", \"-javaagent:/opentelemetry-javaagent.jar\", \"-jar\", \"app.jar\"]\n",
+        ),
+        ("b-service/pom.xml", &pom("b-service", toolkit)),
+        ("b-service/src/main/java/a/AController.java", CONTROLLER),
+    ]);
+    assert_eq!(detected(dir.path(), "a-service"), ["otel-java@1"]);
+    assert_eq!(
+        detected(dir.path(), "b-service"),
+        ["skywalking@8", "skywalking"]
+    );
+}
+
+#[test]
+fn each_manifest_document_deploys_the_services_it_names() {
+    let dir = tree(&[
+        ("a-service/pom.xml", &pom("a-service", "")),
+        ("a-service/src/main/java/a/AController.java", CONTROLLER),
+        ("b-service/pom.xml", &pom("b-service", "")),
+        ("b-service/src/main/java/a/AController.java", CONTROLLER),
+        (
+            "k8s/deployments.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a-service\nspec:\n  template:\n    spec:\n      containers:\n        - image: example/a-service:1\n          command: [\"java\", \"-javaagent:/skywalking/agent/skywalking-agent.jar\", \"-jar\", \"app.jar\"]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b-service\nspec:\n  template:\n    spec:\n      containers:\n        - image: example/b-service:1\n          env:\n            - name: JAVA_TOOL_OPTIONS\n              value: -javaagent:/agents/opentelemetry-javaagent-2.10.0.jar\n",
+        ),
+    ]);
+    assert_eq!(
+        detected(dir.path(), "a-service"),
+        ["skywalking@8", "skywalking"]
+    );
+    assert_eq!(detected(dir.path(), "b-service"), ["otel-java@2"]);
+}

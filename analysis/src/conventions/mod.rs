@@ -1334,11 +1334,65 @@ fn deployment_placeholders(value: &str) -> String {
 /// The spans a framework's own code opens inside a request served by an entry of
 /// `framework` (its inner rules whose dependency conditions the service meets): the
 /// attributes of each, the entry's `framework` among them. None without build files.
+/// The entries frameworks serve by themselves in a service that depends on them,
+/// anchored to `function` (the one starting the application).
+pub fn served_entries(
+    language: Language,
+    file: &FileFacts,
+    function: &Function,
+    dependencies: Option<&[String]>,
+) -> Vec<Entry> {
+    let Some(dependencies) = dependencies else {
+        return Vec::new();
+    };
+    let owner = owner_of(file, function);
+    let mut out = Vec::new();
+    for rule in knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.served)
+    {
+        let depends = compile(&rule.requires_dependency);
+        if !dependencies
+            .iter()
+            .any(|d| depends.iter().any(|p| p.matches(d)))
+            || !compile(&rule.anchor_functions)
+                .iter()
+                .any(|p| p.matches(&function.name))
+        {
+            continue;
+        }
+        let annotations = compile(&rule.anchor_owner_annotations);
+        let anchored = annotations.is_empty()
+            || owner.is_some_and(|t| {
+                t.annotations.iter().any(|a| {
+                    annotations
+                        .iter()
+                        .any(|p| annotation_captures(p, a).is_some())
+                })
+            });
+        if !anchored {
+            continue;
+        }
+        let mut base = Attrs::new();
+        set(&mut base, "framework", &rule.framework);
+        let mut attrs = base.clone();
+        expand_into(&rule.attrs, &base, &mut attrs);
+        out.push(Entry {
+            kind: rule.kind,
+            framework: rule.framework.clone(),
+            attrs,
+        });
+    }
+    out
+}
+
+/// The spans frameworks open inside the requests of an entry of `framework`: their
+/// attributes, and whether they happen in every request (else only in failing ones).
 pub fn inner_spans(
     language: Language,
     framework: &str,
     dependencies: Option<&[String]>,
-) -> Vec<Attrs> {
+) -> Vec<(Attrs, bool)> {
     let Some(dependencies) = dependencies else {
         return Vec::new();
     };
@@ -1361,7 +1415,7 @@ pub fn inner_spans(
         set(&mut base, "framework", framework);
         let mut attrs = base.clone();
         expand_into(&rule.attrs, &base, &mut attrs);
-        out.push(attrs);
+        out.push((attrs, rule.every_request));
     }
     out
 }
@@ -1467,8 +1521,14 @@ pub fn profile_names(profile: &ProfileFile, site: &SiteView<'_>) -> Vec<Predicte
                     .get(f)
                     .is_some_and(|v| v.iter().any(|x| x.contains('*')))
             });
+            let glob = wildcard || rule.match_as == MatchAs::Glob;
             for name in template.expand(site.attrs) {
-                let literal = name.replace(['*', '{', '}'], "");
+                // In an exact name `*` is text (a servlet mapping `/*`), in a glob any.
+                let literal = if glob {
+                    name.replace(['*', '{', '}'], "")
+                } else {
+                    name.replace(['{', '}'], "")
+                };
                 if literal.trim().len() < 2 {
                     continue;
                 }
@@ -1517,27 +1577,98 @@ pub fn profiles_for<'k>(
         .collect()
 }
 
-/// The profiles whose detection patterns match a service's build dependencies or
-/// deployment lines (lower case).
-pub fn detected_profiles<'k>(
-    knowledge: &'k Knowledge,
-    language: Language,
-    dependencies: &[String],
-    deployment: &[String],
-) -> Vec<&'k ProfileFile> {
-    knowledge
-        .profiles_of(language)
-        .filter(|p| {
-            let deps = compile(&p.detect.dependencies);
-            let lines = compile(&p.detect.deployment);
-            dependencies
-                .iter()
-                .any(|d| deps.iter().any(|x| x.matches(d)))
-                || deployment
+/// Patterns by strength of evidence: pinned, any version, API.
+type ByStrength = [Vec<Pattern>; 3];
+
+/// Detects the instrumentation profiles of services from their build dependencies and
+/// deployment lines (lower case). Services share most deployment lines (a chart's
+/// template deploys them all), so each distinct text is matched against the patterns
+/// once, whatever the number of services.
+pub struct ProfileDetector<'k> {
+    /// Per profile: its dependency and deployment patterns, by strength.
+    profiles: Vec<(&'k ProfileFile, ByStrength, ByStrength)>,
+    /// Dependency names and deployment lines → per profile, which strengths match.
+    memo: [std::collections::HashMap<String, Vec<[bool; 3]>>; 2],
+}
+
+impl<'k> ProfileDetector<'k> {
+    /// A detector over every profile of the knowledge.
+    pub fn new(knowledge: &'k Knowledge) -> Self {
+        let profiles = [Language::Java, Language::Python, Language::Go]
+            .into_iter()
+            .flat_map(|language| knowledge.profiles_of(language))
+            .map(|p| {
+                let d = &p.detect;
+                (
+                    p,
+                    [
+                        compile(&d.dependencies),
+                        compile(&d.any_version_dependencies),
+                        compile(&d.api_dependencies),
+                    ],
+                    [
+                        compile(&d.deployment),
+                        compile(&d.any_version_deployment),
+                        Vec::new(),
+                    ],
+                )
+            })
+            .collect();
+        Self {
+            profiles,
+            memo: Default::default(),
+        }
+    }
+
+    /// The profiles of `language` matching a service's evidence, by the strongest
+    /// evidence found: profiles pinned by their own patterns; else every profile whose
+    /// any-version patterns match (the agent is there, its version is not said: a policy
+    /// carries the names of each); else the profiles whose API the code depends on.
+    /// Empty when nothing matches.
+    pub fn detect(
+        &mut self,
+        language: Language,
+        dependencies: &[String],
+        deployment: &[String],
+    ) -> Vec<&'k ProfileFile> {
+        let mut strengths = vec![[false; 3]; self.profiles.len()];
+        let texts = dependencies
+            .iter()
+            .map(|d| (false, d))
+            .chain(deployment.iter().map(|l| (true, l)));
+        for (is_line, text) in texts {
+            let memo = &mut self.memo[usize::from(is_line)];
+            if !memo.contains_key(text.as_str()) {
+                let found = self
+                    .profiles
                     .iter()
-                    .any(|l| lines.iter().any(|x| x.matches(l)))
-        })
-        .collect()
+                    .map(|(_, deps, lines)| {
+                        let patterns = if is_line { lines } else { deps };
+                        std::array::from_fn(|tier| patterns[tier].iter().any(|p| p.matches(text)))
+                    })
+                    .collect();
+                memo.insert(text.clone(), found);
+            }
+            for (total, found) in strengths.iter_mut().zip(&memo[text.as_str()]) {
+                for tier in 0..3 {
+                    total[tier] |= found[tier];
+                }
+            }
+        }
+        for tier in 0..3 {
+            let found: Vec<&'k ProfileFile> = self
+                .profiles
+                .iter()
+                .zip(&strengths)
+                .filter(|((p, _, _), s)| p.language == language && s[tier])
+                .map(|((p, _, _), _)| *p)
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
 }
 
 /// Every framework file of a language (for listings and tests).

@@ -31,6 +31,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/java/spring-boot.toml"),
     ),
     (
+        "frameworks/java/spring-cloud-gateway.toml",
+        include_str!("../../frameworks/java/spring-cloud-gateway.toml"),
+    ),
+    (
         "frameworks/java/spring-amqp.toml",
         include_str!("../../frameworks/java/spring-amqp.toml"),
     ),
@@ -301,6 +305,18 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
             ));
         }
     }
+    for rule in &file.served {
+        patterns(&rule.requires_dependency)?;
+        patterns(&rule.anchor_owner_annotations)?;
+        patterns(&rule.anchor_functions)?;
+        templates(rule.attrs.values().flatten())?;
+        if rule.requires_dependency.is_empty() || rule.anchor_functions.is_empty() {
+            return Err(format!(
+                "served entries of {:?} need a dependency and an anchoring function",
+                rule.framework
+            ));
+        }
+    }
     for rule in &file.inner {
         patterns(&rule.requires_dependency)?;
         patterns(&rule.not_dependency)?;
@@ -309,6 +325,10 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
             .entries
             .iter()
             .any(|entry| entry.framework == rule.entry_framework)
+            && !file
+                .served
+                .iter()
+                .any(|served| served.framework == rule.entry_framework)
             && !FRAMEWORK_FILES.iter().any(|(_, text)| {
                 text.contains(&format!("framework = \"{}\"", rule.entry_framework))
             })
@@ -369,6 +389,9 @@ fn check_profile(file: &ProfileFile) -> Result<(), String> {
     }
     patterns(&file.detect.dependencies)?;
     patterns(&file.detect.deployment)?;
+    patterns(&file.detect.any_version_dependencies)?;
+    patterns(&file.detect.any_version_deployment)?;
+    patterns(&file.detect.api_dependencies)?;
     for rule in &file.names {
         templates(&rule.names)?;
         patterns(&rule.requires_dependency)?;

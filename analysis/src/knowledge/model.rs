@@ -48,6 +48,31 @@ pub struct FrameworkFile {
     /// Spans the framework's own code opens inside the requests its entries serve.
     #[serde(default)]
     pub inner: Vec<InnerRule>,
+    /// Requests the framework serves by itself, with no handler in the code (a
+    /// gateway's routing from configuration).
+    #[serde(default)]
+    pub served: Vec<ServedRule>,
+}
+
+/// An entry the framework serves without a handler in the code, when the service
+/// depends on it. It is anchored to the function that starts the application (the
+/// code it reaches is that function's), which a framework's `inner` spans join.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServedRule {
+    /// What it serves.
+    pub kind: EntryKind,
+    /// Framework name, usable in profiles (`framework`) and by `inner` rules.
+    pub framework: String,
+    /// The service must depend on one of these (patterns on dependency names).
+    pub requires_dependency: Vec<String>,
+    /// Patterns on the annotations of the anchoring function's owner type.
+    pub anchor_owner_annotations: Vec<String>,
+    /// Patterns on the anchoring function's name.
+    pub anchor_functions: Vec<String>,
+    /// Attributes of the entry (`method`, ...).
+    #[serde(default)]
+    pub attrs: AttrTemplates,
 }
 
 /// What kind of exit an effect is.
@@ -226,6 +251,10 @@ pub struct InnerRule {
     /// Attributes of the site (`class`, `function`, `role`, ...); the entry's
     /// `framework` joins them.
     pub attrs: AttrTemplates,
+    /// The span happens in every request the entry serves (a gateway's handler), not
+    /// only in those that fail: costed at the entry's volume.
+    #[serde(default)]
+    pub every_request: bool,
 }
 
 /// Attributes that apply when the called method matches.
@@ -424,16 +453,33 @@ pub struct ProfileFile {
     pub names: Vec<NameRule>,
 }
 
-/// Evidence of an instrumentation in build files.
+/// Evidence of an instrumentation in build and deployment files, in three strengths
+/// (`conventions::ProfileDetector`): evidence that pins this profile (its agent and
+/// version) beats evidence of the agent without a version, which beats the agent's
+/// API in the code.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Detect {
-    /// Patterns on dependency names (lower case).
+    /// Patterns on dependency names (lower case) that pin this profile.
     #[serde(default)]
     pub dependencies: Vec<String>,
-    /// Patterns on Dockerfile and manifest lines (lower case).
+    /// Patterns on Dockerfile and manifest lines (lower case) that pin this profile.
     #[serde(default)]
     pub deployment: Vec<String>,
+    /// Patterns on dependency names showing the agent without its version (a jar
+    /// copied by name): every profile listing a matching pattern applies, unless a
+    /// pinning pattern of some profile of the language matches.
+    #[serde(default)]
+    pub any_version_dependencies: Vec<String>,
+    /// Patterns on Dockerfile and manifest lines showing the agent without its version
+    /// (`-javaagent:/otel-agent/otel-agent.jar`), read like `any_version_dependencies`.
+    #[serde(default)]
+    pub any_version_deployment: Vec<String>,
+    /// Patterns on dependency names of the agent's API or toolkit (annotations,
+    /// cross-thread helpers): the code was written with the agent in mind, but the API
+    /// does nothing without it. Evidence only when no agent is found otherwise.
+    #[serde(default)]
+    pub api_dependencies: Vec<String>,
 }
 
 /// Site kinds a naming rule can apply to.
