@@ -350,7 +350,14 @@ fn describe_services(
         let lines = deployment.get(service).cloned().unwrap_or_default();
         let pairs = config.get(service).unwrap_or(&no_pairs);
         for language in [Language::Java, Language::Python, Language::Go] {
-            let attrs = crate::conventions::service_attrs(language, pairs, &deps);
+            let mut attrs = crate::conventions::service_attrs(language, pairs, &deps);
+            let service_types = program
+                .files
+                .iter()
+                .zip(&program.services)
+                .filter(|(file, owner)| *owner == service && file.language == Some(language))
+                .flat_map(|(file, _)| &file.types);
+            crate::conventions::annotation_service_attrs(language, service_types, &mut attrs);
             if !attrs.is_empty() {
                 program
                     .service_attrs

@@ -880,8 +880,14 @@ pub fn declared_entries(
         if rule.args_from_owner.is_some() && owner_args.is_none() {
             continue;
         }
+        let sibling_args = rule.args_from_function.as_deref().and_then(|name| {
+            function
+                .annotations
+                .iter()
+                .find(|a| base_name(&a.name) == name)
+        });
         for annotation in &function.annotations {
-            let args_from = owner_args.unwrap_or(annotation);
+            let args_from = owner_args.or(sibling_args).unwrap_or(annotation);
             let Some(attrs) = mapping_attrs(rule, annotation, args_from) else {
                 continue;
             };
@@ -917,6 +923,12 @@ pub fn declared_entries(
                         prefixes.push(String::new());
                     }
                     let context = first(service_attrs, "context_path").unwrap_or("");
+                    let service_prefix = rule
+                        .service_prefix
+                        .as_deref()
+                        .and_then(|attr| first(service_attrs, attr))
+                        .unwrap_or("");
+                    let context = join_route(context, service_prefix);
                     let paths = attrs
                         .get("path")
                         .cloned()
@@ -924,7 +936,7 @@ pub fn declared_entries(
                     let methods = attrs.get("method").cloned().unwrap_or_default();
                     for prefix in &prefixes {
                         for path in &paths {
-                            let route = join_route(context, &join_route(prefix, path));
+                            let route = join_route(&context, &join_route(prefix, path));
                             entries
                                 .push((http_entry(&rule.framework, route, &methods, &attrs), at));
                         }
@@ -1299,6 +1311,35 @@ pub fn service_attrs(
         }
     }
     attrs
+}
+
+/// Service attributes that `config` rules take from type annotations (JAX-RS
+/// `@ApplicationPath` on the `Application` subclass), for attributes `attrs` lacks.
+/// Types are visited in the order given (files sorted by path): the first wins.
+pub fn annotation_service_attrs<'a>(
+    language: Language,
+    types: impl Iterator<Item = &'a TypeDecl> + Clone,
+    attrs: &mut Attrs,
+) {
+    let value_keys = ["value".to_string(), String::new()];
+    for file in knowledge::embedded().frameworks_of(language) {
+        for rule in &file.config {
+            if rule.type_annotations.is_empty() || attrs.contains_key(&rule.attr) {
+                continue;
+            }
+            let patterns = compile(&rule.type_annotations);
+            let found = types.clone().flat_map(|t| &t.annotations).find_map(|a| {
+                patterns
+                    .iter()
+                    .any(|p| annotation_captures(p, a).is_some())
+                    .then(|| argument_values(a, &value_keys, "path").into_iter().next())
+                    .flatten()
+            });
+            if let Some(found) = found {
+                set(attrs, &rule.attr, rule.value.clone().unwrap_or(found));
+            }
+        }
+    }
 }
 
 /// `${NAME:default}` placeholders are set at deployment: they become `*`, a value that

@@ -19,6 +19,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/java/spring-web.toml"),
     ),
     (
+        "frameworks/java/jax-rs.toml",
+        include_str!("../../frameworks/java/jax-rs.toml"),
+    ),
+    (
         "frameworks/java/spring-cloud-openfeign.toml",
         include_str!("../../frameworks/java/spring-cloud-openfeign.toml"),
     ),
@@ -361,6 +365,13 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
         if let Some(pattern) = &rule.pattern {
             Pattern::parse(pattern).map_err(|e| e.to_string())?;
         }
+        if rule.keys.is_empty() && rule.type_annotations.is_empty() {
+            return Err(format!(
+                "config rule for {:?} has neither keys nor type_annotations",
+                rule.attr
+            ));
+        }
+        patterns(&rule.type_annotations)?;
     }
     for rule in &file.dependencies {
         patterns(&rule.dependencies)?;

@@ -298,6 +298,11 @@ pub struct EntryRule {
     /// (a class-level listener whose methods carry a marker annotation).
     #[serde(default)]
     pub args_from_owner: Option<String>,
+    /// Read the arguments of this other annotation of the function, when it has one,
+    /// instead of the matched one's (JAX-RS: `@GET` says the method, a sibling `@Path`
+    /// the path; without it the method serves the owner's path).
+    #[serde(default)]
+    pub args_from_function: Option<String>,
     /// Attribute → annotation argument names giving its values (`""`: positional).
     #[serde(default)]
     pub args: BTreeMap<String, Vec<String>>,
@@ -308,6 +313,10 @@ pub struct EntryRule {
     /// route.
     #[serde(default)]
     pub prefix_annotation: Option<String>,
+    /// Service attribute (set by a `config` rule) prefixing every route between the
+    /// context path and the owner's prefix (JAX-RS `@ApplicationPath`).
+    #[serde(default)]
+    pub service_prefix: Option<String>,
     /// Attribute (a capture of the annotation pattern) naming a router variable whose
     /// prefix applies (Python blueprints and routers).
     #[serde(default)]
@@ -413,7 +422,12 @@ pub struct ConfigRule {
     /// Attribute to set.
     pub attr: String,
     /// Dotted configuration keys (YAML paths or properties keys), first found wins.
+    #[serde(default)]
     pub keys: Vec<String>,
+    /// Type annotations (on any type of the service) whose `value` or positional
+    /// argument gives the attribute when no key does (JAX-RS `@ApplicationPath`).
+    #[serde(default)]
+    pub type_annotations: Vec<String>,
     /// A pattern the value must match; its capture named like the attribute is the
     /// value (the whole value when absent).
     #[serde(default)]
