@@ -106,12 +106,15 @@ pub enum ConfigKind {
     Requirements,
     /// A SQL script (`schema.sql`, `data.sql`): frameworks may run it at startup.
     SqlScript,
+    /// A servlet deployment descriptor (`WEB-INF/web.xml`): its servlet mappings are
+    /// application configuration (`services::config_pairs`).
+    WebXml,
 }
 
 impl ConfigKind {
     /// Application configuration a framework reads at run time (keys and values).
     pub fn is_application_config(self) -> bool {
-        self == ConfigKind::SpringConfig
+        matches!(self, ConfigKind::SpringConfig | ConfigKind::WebXml)
     }
 }
 
@@ -353,6 +356,8 @@ pub fn is_workload_manifest(text: &str) -> bool {
 fn config_kind(name: &str, ext: &str) -> Option<ConfigKind> {
     if name == "pom.xml" {
         Some(ConfigKind::MavenPom)
+    } else if name == "web.xml" {
+        Some(ConfigKind::WebXml)
     } else if name == "build.gradle" || name == "build.gradle.kts" {
         Some(ConfigKind::Gradle)
     } else if (name.starts_with("application") || name.starts_with("bootstrap"))

@@ -66,7 +66,8 @@ impl ServiceMap {
                 | ConfigKind::Proto
                 | ConfigKind::Requirements
                 | ConfigKind::Manifest
-                | ConfigKind::SqlScript => {}
+                | ConfigKind::SqlScript
+                | ConfigKind::WebXml => {}
             }
         }
         for path in source_paths {
@@ -413,6 +414,9 @@ pub fn dependencies_of(config: &ConfigFile) -> Vec<String> {
 /// Key paths and values of a Spring configuration file (YAML or properties), as
 /// dotted keys.
 pub fn config_pairs(config: &ConfigFile) -> Vec<(String, String)> {
+    if config.kind == ConfigKind::WebXml {
+        return servlet_paths(&config.text);
+    }
     if config.rel_path.ends_with(".properties") {
         return config
             .text
@@ -433,6 +437,68 @@ pub fn config_pairs(config: &ConfigFile) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A web.xml's servlet paths: `servlet-path.<servlet-class>` (and
+/// `servlet-path.<servlet-name>`, which a JAX-RS container reads as the `Application`
+/// subclass when no class is given) for every path-prefix `url-pattern` (`/rest/*` →
+/// `/rest`, `/*` → empty), the servlet path the Servlet specification (12.2) gives a
+/// request under it. Exact and extension mappings have no fixed prefix: left out.
+fn servlet_paths(text: &str) -> Vec<(String, String)> {
+    let text = without_xml_comments(text);
+    let classes: BTreeMap<String, String> = xml_blocks(&text, "servlet")
+        .filter_map(|block| {
+            let name = xml_values(block, "servlet-name").next()?;
+            let class = xml_values(block, "servlet-class").next()?;
+            Some((name, class))
+        })
+        .collect();
+    let mut pairs = Vec::new();
+    for block in xml_blocks(&text, "servlet-mapping") {
+        let Some(name) = xml_values(block, "servlet-name").next() else {
+            continue;
+        };
+        for pattern in xml_values(block, "url-pattern") {
+            let Some(path) = pattern.strip_suffix("/*") else {
+                continue;
+            };
+            for owner in std::iter::once(&name).chain(classes.get(&name)) {
+                pairs.push((format!("servlet-path.{owner}"), path.to_string()));
+            }
+        }
+    }
+    pairs
+}
+
+fn without_xml_comments(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("-->")
+            .map_or("", |end| &rest[start + end + 3..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The contents of every `<tag>...</tag>` element (without attributes on the tag).
+fn xml_blocks<'a>(text: &'a str, tag: &str) -> impl Iterator<Item = &'a str> + use<'a> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find(&open)? + open.len();
+        let end = rest[start..].find(&close)? + start;
+        let block = &rest[start..end];
+        rest = &rest[end + close.len()..];
+        Some(block)
+    })
+}
+
+fn xml_values<'a>(text: &'a str, tag: &str) -> impl Iterator<Item = String> + use<'a> {
+    xml_blocks(text, tag).map(|v| v.trim().to_string())
+}
+
 /// The `module` line of a go.mod.
 pub fn go_module_path(text: &str) -> Option<String> {
     text.lines()
@@ -443,6 +509,31 @@ pub fn go_module_path(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_xml_gives_the_servlet_path_of_each_prefix_mapping() {
+        let text = r#"<web-app>
+  <servlet><servlet-name>rest</servlet-name>
+    <servlet-class>org.example.Container</servlet-class></servlet>
+  <!-- <servlet-mapping><servlet-name>rest</servlet-name><url-pattern>/old/*</url-pattern></servlet-mapping> -->
+  <servlet-mapping><servlet-name>rest</servlet-name>
+    <url-pattern> /api/v1/* </url-pattern><url-pattern>*.do</url-pattern></servlet-mapping>
+  <servlet-mapping><servlet-name>org.example.App</servlet-name>
+    <url-pattern>/*</url-pattern></servlet-mapping>
+</web-app>"#;
+        let pairs = config_pairs(&config("WEB-INF/web.xml", ConfigKind::WebXml, text));
+        assert_eq!(
+            pairs,
+            vec![
+                ("servlet-path.rest".to_string(), "/api/v1".to_string()),
+                (
+                    "servlet-path.org.example.Container".into(),
+                    "/api/v1".into()
+                ),
+                ("servlet-path.org.example.App".into(), String::new()),
+            ]
+        );
+    }
 
     fn config(rel_path: &str, kind: ConfigKind, text: &str) -> ConfigFile {
         ConfigFile {
