@@ -247,6 +247,8 @@ fn describe_services(
     let mut dependencies: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut deployment: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut config: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    // Each service's own pom (the first, by path): a WAR's name is its context path.
+    let mut war_poms: BTreeMap<String, String> = BTreeMap::new();
     // `application.yml` before profile-specific files.
     let mut ordered: Vec<&ConfigFile> = configs.iter().collect();
     ordered.sort_by_key(|c| {
@@ -322,6 +324,11 @@ fn describe_services(
             }
             _ => {
                 let found = crate::services::dependencies_of(file);
+                if file.kind == ConfigKind::MavenPom {
+                    war_poms
+                        .entry(services_map.service_of(&file.rel_path))
+                        .or_insert_with(|| file.text.clone());
+                }
                 if matches!(
                     file.kind,
                     ConfigKind::MavenPom
@@ -348,7 +355,15 @@ fn describe_services(
             .map(|d| d.iter().cloned().collect())
             .unwrap_or_default();
         let lines = deployment.get(service).cloned().unwrap_or_default();
-        let pairs = config.get(service).unwrap_or(&no_pairs);
+        let mut pairs = config.get(service).unwrap_or(&no_pairs).clone();
+        // The servlet container's context path, as the deployment copies the WAR.
+        if let Some(path) = war_poms
+            .get(service)
+            .and_then(|pom| crate::services::war_context_path(pom, &lines))
+        {
+            pairs.push(("servlet.context-path".into(), path));
+        }
+        let pairs = &pairs;
         for language in [Language::Java, Language::Python, Language::Go] {
             let mut attrs = crate::conventions::service_attrs(language, pairs, &deps);
             let service_types = program

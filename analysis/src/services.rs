@@ -187,6 +187,58 @@ fn is_aggregator_pom(text: &str) -> bool {
 
 /// The project's own artifactId (not the parent's nor a dependency's).
 pub fn pom_artifact_id(text: &str) -> Option<String> {
+    pom_project_value(text, "artifactId")
+}
+
+/// The context path a servlet container gives a WAR-packaged Maven project that a
+/// deployment line copies into a container's `webapps/` directory (Tomcat, Jetty: the
+/// WAR's file name is the context path, `ROOT` the empty one): the file name the line
+/// gives, else the build's `finalName` (default `artifactId-version`). `None` when the
+/// project is no WAR, nothing deploys it so, or the name is not known from the pom
+/// (an unresolved `${...}`). `deployment` lines are lower case.
+pub fn war_context_path(pom: &str, deployment: &[String]) -> Option<String> {
+    if pom_project_value(pom, "packaging").as_deref() != Some("war") {
+        return None;
+    }
+    let target = deployment.iter().find_map(|line| {
+        if !line.starts_with("copy ") && !line.starts_with("add ") {
+            return None;
+        }
+        let at = line.find("webapps/")?;
+        let rest = &line[at + "webapps/".len()..];
+        Some(rest.split_whitespace().next().unwrap_or("").to_string())
+    })?;
+    let artifact = pom_artifact_id(pom)?;
+    let version = pom_project_value(pom, "version");
+    let named = xml_values(pom, "finalName")
+        .next()
+        .unwrap_or_else(|| format!("{artifact}-${{project.version}}"));
+    let mut name = named
+        .replace("${project.artifactId}", &artifact)
+        .replace("${artifactId}", &artifact);
+    if let Some(version) = &version {
+        name = name
+            .replace("${project.version}", version)
+            .replace("${version}", version);
+    }
+    let file = target.trim_end_matches('/');
+    let name = match file.strip_suffix(".war") {
+        // Lower case on the line: the pom's spelling when it is the same name.
+        Some(renamed) if !renamed.eq_ignore_ascii_case(&name) => renamed.to_string(),
+        _ if !file.is_empty() && !file.ends_with(".war") => return None,
+        _ if name.contains("${") => return None,
+        _ => name,
+    };
+    Some(if name.eq_ignore_ascii_case("ROOT") {
+        String::new()
+    } else {
+        format!("/{name}")
+    })
+}
+
+/// The value of a top-level element of the project (not the parent's, a dependency's
+/// or a plugin's).
+fn pom_project_value(text: &str, wanted: &str) -> Option<String> {
     let mut depth_skip = 0usize;
     let mut rest = text;
     while let Some(open) = rest.find('<') {
@@ -212,7 +264,7 @@ pub fn pom_artifact_id(text: &str) -> Option<String> {
             | "/profiles"
             | "/exclusions"
             | "/reporting" => depth_skip = depth_skip.saturating_sub(1),
-            "artifactId" if depth_skip == 0 => {
+            _ if name == wanted && depth_skip == 0 => {
                 let end = rest.find('<')?;
                 return Some(rest[..end].trim().to_string());
             }
@@ -509,6 +561,35 @@ pub fn go_module_path(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_war_copied_into_webapps_is_served_under_its_name() {
+        let pom = "<project><parent><artifactId>p</artifactId><version>9</version></parent>\
+            <artifactId>Shop.Auth</artifactId><version>1.2</version><packaging>war</packaging>\
+            <build><finalName>${project.artifactId}</finalName></build></project>";
+        let copy = |line: &str| vec!["from tomcat".to_string(), line.to_string()];
+        let dir = copy("copy target/*.war /usr/local/tomcat/webapps/");
+        assert_eq!(war_context_path(pom, &dir).as_deref(), Some("/Shop.Auth"));
+        let same = copy("copy target/x.war /usr/local/tomcat/webapps/shop.auth.war");
+        assert_eq!(war_context_path(pom, &same).as_deref(), Some("/Shop.Auth"));
+        let root = copy("copy target/*.war /usr/local/tomcat/webapps/root.war");
+        assert_eq!(war_context_path(pom, &root).as_deref(), Some(""));
+        // Removing the default applications is no deployment.
+        let removed = copy("run rm -rf /usr/local/tomcat/webapps/*");
+        assert_eq!(war_context_path(pom, &removed), None);
+        let jar = pom.replace("war</packaging>", "jar</packaging>");
+        assert_eq!(war_context_path(&jar, &dir), None);
+        let default_name = pom.replace(
+            "<build><finalName>${project.artifactId}</finalName></build>",
+            "",
+        );
+        assert_eq!(
+            war_context_path(&default_name, &dir).as_deref(),
+            Some("/Shop.Auth-1.2")
+        );
+        let inherited = default_name.replace("<version>1.2</version>", "");
+        assert_eq!(war_context_path(&inherited, &dir), None);
+    }
 
     #[test]
     fn web_xml_gives_the_servlet_path_of_each_prefix_mapping() {
