@@ -414,8 +414,9 @@ pub struct LatencyOverride {
 ///
 /// 0.5 ms rather than 1 ms: a 0-1 ms database call (MAD 0) delayed fivefold lasts
 /// ~5 ms, under the limit `median + 6 x 1 ms` but over `median + 6 x 0.5 ms`. Measured
-/// with the delay injector (now `autoscope inject delay`, measured by `eval --faults`) on TrainTicket data at delay factor 5, delayed spans
-/// kept rose from 1/41 to 40/41 (put_consign) and 11/41 to 36/41 (F02) while healthy
+/// with the delay injector (now `autoscope inject delay`, read by `eval --faults`) on
+/// TrainTicket data at delay factor 5, delayed spans kept rose from 1/41 to 40/41
+/// (put_consign) and 11/41 to 36/41 (F02) while healthy
 /// spans kept by the override rose from 1.7% to 2.0% and 0.2% to 0.7%; 0.25 ms doubled
 /// those false positives again for no gain at factor 5.
 pub const DEFAULT_MIN_SPREAD_MS: f64 = 0.5;
