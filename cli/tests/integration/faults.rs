@@ -1,25 +1,9 @@
 //! `autoscope inject` then `autoscope eval --faults` end to end on the fault fixtures
 //! (`testdata/traces/delays/`, `testdata/traces/faults/`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata")
-        .join(rel)
-}
-
-fn autoscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_autoscope"))
-        .args(args)
-        .output()
-        .expect("autoscope runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{autoscope, testdata, text};
+use std::path::Path;
+use std::process::Output;
 
 fn inject(kind: &[&str], input: &Path, output: &Path, faults: &Path) -> Output {
     let mut args: Vec<&std::ffi::OsStr> = vec!["inject".as_ref()];

@@ -1,25 +1,9 @@
 //! `autoscope sample`, `eval` and `coverage` end to end: the built binary on the trace
 //! fixtures and the example policy, in temporary directories.
 
+use crate::common::{autoscope, testdata, text};
 use std::path::PathBuf;
 use std::process::{Command, Output};
-
-fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata")
-        .join(rel)
-}
-
-fn autoscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_autoscope"))
-        .args(args)
-        .output()
-        .expect("autoscope runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn sample_keeps_csv_rows_byte_for_byte_and_every_error_span() {
