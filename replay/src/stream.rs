@@ -147,10 +147,11 @@ pub fn for_each_batch<E: From<StreamError>>(
         for record in records {
             let key = trace_key(&record.span.trace_id);
             let bytes = record.memory_bytes();
-            let opened = assembler.stats().traces_opened;
+            // A push never closes a trace: one more open trace means this span opened it.
+            let open_before = assembler.open_traces();
             match assembler.push(now, key, record, true, bytes) {
                 Pushed::Buffered => {
-                    if assembler.stats().traces_opened > opened && recent.contains(key) {
+                    if assembler.open_traces() > open_before && recent.contains(key) {
                         stats.split_traces += 1;
                     }
                 }

@@ -183,11 +183,18 @@ impl BlockReader {
     }
 
     fn read_more(&mut self, want: usize) -> Result<(), ReadError> {
-        self.at_end =
-            fill(&mut self.source, &mut self.pending, want).map_err(|error| ReadError::Io {
-                origin: self.origin.clone(),
-                error,
-            })?;
+        let mut pending = std::mem::take(&mut self.pending);
+        let read = self.read_into(&mut pending, want);
+        self.pending = pending;
+        read
+    }
+
+    /// Appends up to `want` bytes of the source to `buffer`, noting its end.
+    fn read_into(&mut self, buffer: &mut Vec<u8>, want: usize) -> Result<(), ReadError> {
+        self.at_end = fill(&mut self.source, buffer, want).map_err(|error| ReadError::Io {
+            origin: self.origin.clone(),
+            error,
+        })?;
         Ok(())
     }
 
@@ -212,11 +219,7 @@ impl BlockReader {
         text.append(&mut self.pending);
         while !self.at_end && text.len() < header_len + BLOCK_BYTES {
             let want = header_len + BLOCK_BYTES - text.len();
-            self.at_end =
-                fill(&mut self.source, &mut text, want).map_err(|error| ReadError::Io {
-                    origin: self.origin.clone(),
-                    error,
-                })?;
+            self.read_into(&mut text, want)?;
         }
         let csv = self.format.is_csv();
         let cut = loop {
@@ -228,11 +231,7 @@ impl BlockReader {
             }
             // One record longer than a block: read on until it ends.
             text.reserve(BLOCK_BYTES);
-            self.at_end =
-                fill(&mut self.source, &mut text, BLOCK_BYTES).map_err(|error| ReadError::Io {
-                    origin: self.origin.clone(),
-                    error,
-                })?;
+            self.read_into(&mut text, BLOCK_BYTES)?;
         };
         self.pending.extend_from_slice(&text[cut..]);
         text.truncate(cut);
@@ -339,36 +338,32 @@ fn first_line_is_a_value(bytes: &[u8]) -> bool {
     serde_json::from_slice::<serde::de::IgnoredAny>(&bytes[start..start + end]).is_ok()
 }
 
-/// The end (after its line end) of the first CSV record of `bytes`, if it is whole.
-fn first_record_end(bytes: &[u8]) -> Option<usize> {
+/// The ends (after their line ends) of the whole CSV records of `bytes`, which starts
+/// at a record boundary. A line end inside quotes is part of a field: RFC 4180 escapes
+/// a quote as two, so the quotes before a line end outside a field are even.
+fn csv_record_ends(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let mut in_quotes = false;
-    for at in memchr::memchr2_iter(b'"', b'\n', bytes) {
-        match bytes[at] {
-            b'"' => in_quotes = !in_quotes,
-            _ if !in_quotes => return Some(at + 1),
-            _ => {}
+    memchr::memchr2_iter(b'"', b'\n', bytes).filter_map(move |at| {
+        if bytes[at] == b'"' {
+            in_quotes = !in_quotes;
+            None
+        } else {
+            (!in_quotes).then_some(at + 1)
         }
-    }
-    None
+    })
 }
 
-/// The end (after its line end) of the last whole record of `bytes`, which starts at a
-/// record boundary. In CSV a line end inside quotes is part of a field: RFC 4180
-/// escapes a quote as two, so the quotes before a line end outside a field are even.
+/// The end of the first CSV record of `bytes`, if it is whole.
+fn first_record_end(bytes: &[u8]) -> Option<usize> {
+    csv_record_ends(bytes).next()
+}
+
+/// The end of the last whole record of `bytes` (a CSV record, or a line).
 fn last_record_end(bytes: &[u8], csv: bool) -> Option<usize> {
     if !csv {
         return memchr::memrchr(b'\n', bytes).map(|at| at + 1);
     }
-    let mut in_quotes = false;
-    let mut last = None;
-    for at in memchr::memchr2_iter(b'"', b'\n', bytes) {
-        match bytes[at] {
-            b'"' => in_quotes = !in_quotes,
-            _ if !in_quotes => last = Some(at + 1),
-            _ => {}
-        }
-    }
-    last
+    csv_record_ends(bytes).last()
 }
 
 /// A span with what its writer needs: for the CSV formats, its row's bytes.

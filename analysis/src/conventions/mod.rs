@@ -220,19 +220,7 @@ fn entity_attrs(
         "entity_qualified",
         decl.map_or(simple.clone(), |d| d.qualified.clone()),
     );
-    let table = decl.and_then(|d| {
-        rule.entity_tables.iter().find_map(|(annotation, arg)| {
-            d.annotations
-                .iter()
-                .filter(|a| base_name(&a.name) == annotation)
-                .find_map(|a| {
-                    a.args
-                        .iter()
-                        .find(|(k, _)| k.as_deref() == Some(arg.as_str()))
-                        .map(|(_, v)| v.trim_matches('"').to_string())
-                })
-        })
-    });
+    let table = decl.and_then(|d| named_argument(&d.annotations, &rule.entity_tables));
     let table = table.unwrap_or_else(|| knowledge::pattern::snake_case(&simple));
     let mut tables = vec![table.clone()];
     if let Some(decl) = decl {
@@ -245,21 +233,7 @@ fn entity_attrs(
             if !collection {
                 continue;
             }
-            let named = rule
-                .entity_collection_tables
-                .iter()
-                .find_map(|(annotation, arg)| {
-                    field
-                        .annotations
-                        .iter()
-                        .filter(|a| base_name(&a.name) == annotation)
-                        .find_map(|a| {
-                            a.args
-                                .iter()
-                                .find(|(k, _)| k.as_deref() == Some(arg.as_str()))
-                                .map(|(_, v)| v.trim_matches('"').to_string())
-                        })
-                });
+            let named = named_argument(&field.annotations, &rule.entity_collection_tables);
             tables.push(named.unwrap_or_else(|| {
                 format!(
                     "{}_{}",
@@ -757,6 +731,22 @@ fn normalize(attr: &str, value: &str) -> Option<String> {
             .then(|| trimmed.to_string()),
         _ => Some(trimmed.to_string()),
     }
+}
+
+/// The first value, unquoted, of a named argument among `annotations`, trying each
+/// `(annotation, argument)` pair in order (`@Table(name)`, `@CollectionTable(name)`).
+fn named_argument(annotations: &[Annotation], pairs: &[(String, String)]) -> Option<String> {
+    pairs.iter().find_map(|(annotation, arg)| {
+        annotations
+            .iter()
+            .filter(|a| base_name(&a.name) == annotation)
+            .find_map(|a| {
+                a.args
+                    .iter()
+                    .find(|(k, _)| k.as_deref() == Some(arg.as_str()))
+                    .map(|(_, v)| v.trim_matches('"').to_string())
+            })
+    })
 }
 
 /// Values of annotation arguments named `keys` (`""`: positional).
