@@ -185,10 +185,9 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
                 &entry.entry.framework,
                 dependencies.map(Vec::as_slice),
             ) {
-                let (inner, every_request) = inner;
                 let mut inner_attrs = service_attrs(&n.service, language).clone();
-                inner_attrs.extend(inner);
-                let names = names_of(&n.service, language, SiteClass::Internal, &inner_attrs);
+                inner_attrs.extend(inner.attrs);
+                let names = names_of(&n.service, language, inner.class, &inner_attrs);
                 if names.is_empty() {
                     continue;
                 }
@@ -198,15 +197,23 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
                         .and_then(|v| v.first())
                         .map_or("", String::as_str)
                 };
-                // One family per service: the span happens in whichever request fails.
-                let label = format!(
-                    "{}.{}",
-                    conventions::base_name(first("class")),
-                    first("function")
-                );
+                let (kind, label) = if inner.class == SiteClass::HttpClient {
+                    // The framework sends the request on: one family per service.
+                    (SiteKind::Client, format!("forward {}", first("framework")))
+                } else {
+                    // One family per service: the span happens in whichever request fails.
+                    (
+                        SiteKind::Internal,
+                        format!(
+                            "{}.{}",
+                            conventions::base_name(first("class")),
+                            first("function")
+                        ),
+                    )
+                };
                 sites.push(SpanSite {
                     service: n.service.clone(),
-                    kind: SiteKind::Internal,
+                    kind,
                     node: entry.node,
                     file: file.path.clone(),
                     line: entry.position.line,
@@ -214,7 +221,7 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
                     shared_label: None,
                     names,
                     effect: None,
-                    every_request,
+                    every_request: inner.every_request,
                 });
             }
         }

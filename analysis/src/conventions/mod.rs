@@ -1417,13 +1417,23 @@ pub fn served_entries(
     out
 }
 
-/// The spans frameworks open inside the requests of an entry of `framework`: their
-/// attributes, and whether they happen in every request (else only in failing ones).
+/// A span a framework opens inside the requests of one of its entries.
+#[derive(Debug, Clone)]
+pub struct InnerSpan {
+    /// Its attributes (`framework` and the rule's).
+    pub attrs: Attrs,
+    /// It happens in every request (else only in failing ones).
+    pub every_request: bool,
+    /// The class the profiles name it as.
+    pub class: SiteClass,
+}
+
+/// The spans frameworks open inside the requests of an entry of `framework`.
 pub fn inner_spans(
     language: Language,
     framework: &str,
     dependencies: Option<&[String]>,
-) -> Vec<(Attrs, bool)> {
+) -> Vec<InnerSpan> {
     let Some(dependencies) = dependencies else {
         return Vec::new();
     };
@@ -1446,7 +1456,11 @@ pub fn inner_spans(
         set(&mut base, "framework", framework);
         let mut attrs = base.clone();
         expand_into(&rule.attrs, &base, &mut attrs);
-        out.push((attrs, rule.every_request));
+        out.push(InnerSpan {
+            attrs,
+            every_request: rule.every_request,
+            class: rule.site,
+        });
     }
     out
 }

@@ -8,7 +8,7 @@ pub mod model;
 pub mod pattern;
 
 use crate::facts::Language;
-use model::{FrameworkFile, ProfileFile};
+use model::{FrameworkFile, ProfileFile, SiteClass};
 use pattern::{Pattern, Template};
 use std::sync::OnceLock;
 
@@ -322,6 +322,12 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
         }
     }
     for rule in &file.inner {
+        if !matches!(rule.site, SiteClass::Internal | SiteClass::HttpClient) {
+            return Err(format!(
+                "inner spans of entry framework {:?}: site must be \"internal\" or \"http.client\"",
+                rule.entry_framework
+            ));
+        }
         patterns(&rule.requires_dependency)?;
         patterns(&rule.not_dependency)?;
         templates(rule.attrs.values().flatten())?;
@@ -501,6 +507,18 @@ mod tests {
         assert!(
             unknown_inner.message.contains("unknown entry framework"),
             "{unknown_inner}"
+        );
+        let database_inner = load(
+            &[(
+                "frameworks/java/x.toml",
+                "id = \"x\"\nlanguage = \"java\"\ntitle = \"t\"\n[[inner]]\nentry_framework = \"spring-mvc\"\nsite = \"db\"\nrequires_dependency = [\"a:b\"]\nattrs = {}\n",
+            )],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            database_inner.message.contains("site must be"),
+            "{database_inner}"
         );
     }
 }

@@ -236,8 +236,8 @@ pub struct StatementRule {
 
 /// A span the framework's own code opens inside every request one of its entries
 /// serves, when the service depends on it (Spring Boot's error page controller, the
-/// servlet container's response object): one `internal` site per entry, named by the
-/// profiles from `attrs`.
+/// servlet container's response object, a gateway's forwarded request): one site per
+/// entry, of class `site`, named by the profiles from `attrs`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InnerRule {
@@ -255,6 +255,14 @@ pub struct InnerRule {
     /// only in those that fail: costed at the entry's volume.
     #[serde(default)]
     pub every_request: bool,
+    /// The site class the profiles name it as: `internal` (default) or `http.client`
+    /// (a request the framework itself sends on, such as a gateway's forward).
+    #[serde(default = "internal_site")]
+    pub site: SiteClass,
+}
+
+fn internal_site() -> SiteClass {
+    SiteClass::Internal
 }
 
 /// Attributes that apply when the called method matches.
