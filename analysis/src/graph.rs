@@ -903,6 +903,7 @@ pub fn build(program: &Program) -> CallGraph {
             file,
             annotated,
             program.service_dependencies.get(service).map(Vec::as_slice),
+            service_attrs,
         ) {
             entries.push(EntrySite {
                 node,

@@ -132,9 +132,10 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
         let (n, file, function) = base(entry.node);
         let language = file.language.unwrap_or(Language::Java);
         let mut attrs = service_attrs(&n.service, language).clone();
+        // An entry a framework serves may name its own handler (`class`, `function`).
+        function_attrs(function, &mut attrs);
         attrs.extend(entry.entry.attrs.clone());
         set(&mut attrs, "framework", entry.entry.framework.clone());
-        function_attrs(function, &mut attrs);
         let (kind, class, label) = match entry.entry.kind {
             EntryKind::Http => {
                 let methods = entry.entry.methods();

@@ -1372,6 +1372,7 @@ pub fn served_entries(
     file: &FileFacts,
     function: &Function,
     dependencies: Option<&[String]>,
+    service_attrs: &Attrs,
 ) -> Vec<Entry> {
     let Some(dependencies) = dependencies else {
         return Vec::new();
@@ -1408,6 +1409,21 @@ pub fn served_entries(
         set(&mut base, "framework", &rule.framework);
         let mut attrs = base.clone();
         expand_into(&rule.attrs, &base, &mut attrs);
+        if rule.kind == EntryKind::Http && !rule.routes.is_empty() {
+            let context = join_route(
+                first(service_attrs, "context_path").unwrap_or(""),
+                rule.service_prefix
+                    .as_deref()
+                    .and_then(|attr| first(service_attrs, attr))
+                    .unwrap_or(""),
+            );
+            let methods = attrs.get("method").cloned().unwrap_or_default();
+            for route in &rule.routes {
+                let route = join_route(&context, route);
+                out.push(http_entry(&rule.framework, route, &methods, &attrs));
+            }
+            continue;
+        }
         out.push(Entry {
             kind: rule.kind,
             framework: rule.framework.clone(),

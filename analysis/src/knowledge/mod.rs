@@ -35,6 +35,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/java/spring-boot.toml"),
     ),
     (
+        "frameworks/java/spring-data-rest.toml",
+        include_str!("../../frameworks/java/spring-data-rest.toml"),
+    ),
+    (
         "frameworks/java/spring-cloud-gateway.toml",
         include_str!("../../frameworks/java/spring-cloud-gateway.toml"),
     ),

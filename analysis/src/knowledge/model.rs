@@ -70,9 +70,18 @@ pub struct ServedRule {
     pub anchor_owner_annotations: Vec<String>,
     /// Patterns on the anchoring function's name.
     pub anchor_functions: Vec<String>,
-    /// Attributes of the entry (`method`, ...).
+    /// Attributes of the entry (`method`, and `class`/`function` of the framework's
+    /// handler, which then name it instead of the anchor).
     #[serde(default)]
     pub attrs: AttrTemplates,
+    /// HTTP routes it serves, each joined under the service's `context_path` and the
+    /// service attribute `service_prefix` names; none: the entry has no route (only
+    /// profile rules written for its `framework` name it).
+    #[serde(default)]
+    pub routes: Vec<String>,
+    /// A service attribute whose value prefixes every route (a base path from config).
+    #[serde(default)]
+    pub service_prefix: Option<String>,
 }
 
 /// What kind of exit an effect is.
