@@ -53,6 +53,11 @@ pub struct SiteGraph {
     pub volume: Vec<f64>,
     /// Estimated spans below one span of each site.
     pub descendants: Vec<f64>,
+    /// Possible parents the estimates leave out: the requests a framework forwards with
+    /// no destination the code shows (a gateway's), parents of every HTTP entry of
+    /// another service that has no parent in the code. They bind rates (monotone) but
+    /// not volumes: such an entry's callers still count as unseen.
+    pub forwarded_from: Vec<Vec<usize>>,
 }
 
 fn call_in_loop(program: &Program, graph: &CallGraph, node: NodeIndex, call: usize) -> bool {
@@ -187,7 +192,30 @@ impl SiteGraph {
                     .collect(),
             );
         }
-        Self::from_parents(parents)
+        let mut graph_sites = Self::from_parents(parents);
+        let forwards: Vec<usize> = (0..sites.len())
+            .filter(|&i| sites[i].kind == SiteKind::Client && sites[i].effect.is_none())
+            .collect();
+        if !forwards.is_empty() {
+            for (i, site) in sites.iter().enumerate() {
+                let http_entry = graph
+                    .entries
+                    .iter()
+                    .any(|e| e.node == site.node && e.entry.kind == EntryKind::Http);
+                if site.kind != SiteKind::Server
+                    || !http_entry
+                    || !graph_sites.parents[i].is_empty()
+                {
+                    continue;
+                }
+                graph_sites.forwarded_from[i] = forwards
+                    .iter()
+                    .copied()
+                    .filter(|&f| sites[f].service != site.service)
+                    .collect();
+            }
+        }
+        graph_sites
     }
 
     /// The estimates of a parent relation (cycles are cut where a walk meets itself).
@@ -205,6 +233,7 @@ impl SiteGraph {
         let volume = accumulate(&parents, false);
         let descendants = accumulate(&children, true);
         Self {
+            forwarded_from: vec![Vec::new(); n],
             parents,
             volume,
             descendants,
@@ -298,6 +327,9 @@ pub struct RuleCosts {
     pub descendants: Vec<f64>,
     /// Rules that can be the parent of each rule (never itself).
     pub parents: Vec<Vec<RuleEdge>>,
+    /// Rules whose spans have no parent in the code (their callers are unseen, whatever
+    /// forwarded requests bind their rates).
+    pub unseen_callers: Vec<bool>,
 }
 
 impl RuleCosts {
@@ -307,6 +339,7 @@ impl RuleCosts {
             volume: vec![1.0; rules],
             descendants: vec![0.0; rules],
             parents: vec![Vec::new(); rules],
+            unseen_callers: vec![true; rules],
         }
     }
 
@@ -327,18 +360,25 @@ impl RuleCosts {
                 let share = sites.volume[site] / rules_of_site[&site].len() as f64;
                 volume += share;
                 weighted += share * sites.descendants[site];
-                for link in &sites.parents[site] {
-                    for &parent in rules_of_site.get(&link.parent).into_iter().flatten() {
+                let parent_sites = sites.parents[site]
+                    .iter()
+                    .map(|link| link.parent)
+                    .chain(sites.forwarded_from[site].iter().copied());
+                for parent_site in parent_sites {
+                    for &parent in rules_of_site.get(&parent_site).into_iter().flatten() {
                         if parent != rule {
                             edges.entry(parent).or_insert(RuleEdge {
                                 parent,
                                 child_site: site,
-                                parent_site: link.parent,
+                                parent_site,
                             });
                         }
                     }
                 }
             }
+            out.unseen_callers[rule] = member_sites
+                .iter()
+                .all(|&site| sites.parents[site].is_empty());
             out.volume[rule] = volume;
             out.descendants[rule] = if volume > 0.0 { weighted / volume } else { 0.0 };
             out.parents[rule] = edges.into_values().collect();
@@ -349,7 +389,7 @@ impl RuleCosts {
     /// Spans kept per kept span of `rule`: itself, plus the callers the code does not
     /// show when no rule can be its parent ([`UNSEEN_CALLER_SPANS`]).
     pub fn spans_per_kept(&self, rule: usize) -> f64 {
-        if self.parents[rule].is_empty() {
+        if self.unseen_callers[rule] {
             1.0 + UNSEEN_CALLER_SPANS
         } else {
             1.0

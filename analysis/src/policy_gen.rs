@@ -360,7 +360,7 @@ pub fn generate(
                 costs.descendants[i],
                 100.0 * kept
             );
-            if costs.parents[i].is_empty() {
+            if costs.unseen_callers[i] {
                 detail.push_str(&format!(
                     "; no parent in the code: {} unseen caller spans counted with each kept span",
                     budget::UNSEEN_CALLER_SPANS

@@ -68,3 +68,36 @@ fn python_shop_policy() {
 fn java_shop_policy() {
     check_snapshot("java-shop");
 }
+
+/// A gateway's forwarded request can be the parent of any HTTP entry without a caller
+/// in the code: the policy samples it at least at the rate of each such entry, so a
+/// head decision never keeps the entry's span under a dropped forward.
+#[test]
+fn gateway_forward_binds_the_entries_it_may_route_to() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spring-cloud-gateway");
+    let analysis =
+        analyze_path(&root, &AnalyzeOptions::default(), &|_| {}, &|| {}).expect("analysis runs");
+    let rate = |id: &str| {
+        let rule = analysis
+            .policy
+            .rules
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("no rule {id}"));
+        match rule.action {
+            policy_schema::Action::Sample { rate } => rate,
+            policy_schema::Action::Keep => 1.0,
+        }
+    };
+    let server = rate("orders:GET /api/orders/{id} [otel-java@1,otel-java@2]");
+    for forward in [
+        "gateway:GET [otel-java@1,otel-java@2]",
+        "gateway:HTTP GET [otel-java@1]",
+    ] {
+        assert!(
+            rate(forward) >= server,
+            "{forward} at {} below the entry's {server}",
+            rate(forward)
+        );
+    }
+}
