@@ -614,6 +614,13 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<(Ef
         for (name, value) in captures {
             set(&mut with, &name, value);
         }
+        if let Some(literal) = call
+            .arg_texts
+            .get(by.arg)
+            .and_then(|text| created_literal_arg(text))
+        {
+            set(&mut with, "created_arg0", literal);
+        }
         expand_into(&by.attrs, &with, &mut attrs);
     }
     for by in &rule.chained {
@@ -711,6 +718,17 @@ fn arg_type(function: &Function, text: &str) -> Option<String> {
         .map(|f| f.type_name.clone())
 }
 
+/// The first argument of an object created in place when it is a plain string literal:
+/// `new ProducerRecord<>("orders", key, value)` → `orders`.
+fn created_literal_arg(text: &str) -> Option<String> {
+    let created = text.trim().strip_prefix("new ")?;
+    let open = created.find('(')?;
+    let rest = created[open + 1..].trim_start().strip_prefix('"')?;
+    let close = rest.find('"')?;
+    let literal = &rest[..close];
+    (!literal.contains('\\')).then(|| literal.to_string())
+}
+
 /// A call's text without whitespace, as the receiver of a call made on its result
 /// reads: `client.get()`.
 fn call_text(call: &Call) -> String {
@@ -740,12 +758,20 @@ fn chain_mate<'f>(function: &'f Function, call: &Call, callees: &[String]) -> Op
         .filter(|c| !c.is_whitespace())
         .collect();
     let here = (call.position.line, call.position.column);
+    let at = |c: &Call| (c.position.line, c.position.column);
+    // The same call again (`ops.opsForValue()` starting another chain) ends this one.
+    let next_same = function
+        .calls
+        .iter()
+        .filter(|c| c.callee == call.callee && at(c) > here && call_text(c) == own)
+        .map(at)
+        .min();
     let named = |c: &&Call| patterns.iter().any(|p| p.matches(&c.callee));
     let later = function
         .calls
         .iter()
         .filter(named)
-        .filter(|c| (c.position.line, c.position.column) > here)
+        .filter(|c| at(c) > here && next_same.is_none_or(|end| at(c) < end))
         .filter(|c| {
             c.receiver.as_deref().is_some_and(|r| {
                 let r: String = r.chars().filter(|c| !c.is_whitespace()).collect();
@@ -1954,7 +1980,10 @@ mod tests {
         Call {
             callee: callee.into(),
             receiver: (!receiver.is_empty()).then(|| receiver.to_string()),
-            args: args.iter().map(|a| Some(a.trim_matches('"').to_string())).collect(),
+            args: args
+                .iter()
+                .map(|a| Some(a.trim_matches('"').to_string()))
+                .collect(),
             arg_texts: args.iter().map(|a| a.to_string()).collect(),
             position: Position { line, column: 1 },
             ..Call::default()
@@ -1988,6 +2017,17 @@ mod tests {
         let earlier = chain_mate(&function, &function.calls[5], &["put".into()]);
         assert_eq!(earlier.map(|c| c.position.line), Some(4));
         assert!(chain_mate(&function, &function.calls[4], &["uri".into()]).is_none());
+        // The same call starting another chain ends the first: its `put` is not mine.
+        let twice = Function {
+            calls: vec![
+                call_at("t", "ops", &[], 1),
+                call_at("t", "ops", &[], 2),
+                call_at("t.ops()", "put", &[], 3),
+            ],
+            ..Function::default()
+        };
+        assert!(chain_mate(&twice, &twice.calls[0], &["put".into()]).is_none());
+        assert!(chain_mate(&twice, &twice.calls[1], &["put".into()]).is_some());
     }
 
     #[test]
@@ -2005,11 +2045,25 @@ mod tests {
             }],
             ..Function::default()
         };
-        assert_eq!(arg_type(&function, "new HttpGet(url + \"/x\")").as_deref(), Some("HttpGet"));
-        assert_eq!(arg_type(&function, "new Box<String>()").as_deref(), Some("Box"));
-        assert_eq!(arg_type(&function, "post").as_deref(), Some("org.x.HttpPost"));
+        assert_eq!(
+            arg_type(&function, "new HttpGet(url + \"/x\")").as_deref(),
+            Some("HttpGet")
+        );
+        assert_eq!(
+            arg_type(&function, "new Box<String>()").as_deref(),
+            Some("Box")
+        );
+        assert_eq!(
+            arg_type(&function, "post").as_deref(),
+            Some("org.x.HttpPost")
+        );
         assert_eq!(arg_type(&function, "put").as_deref(), Some("HttpPut"));
         assert_eq!(arg_type(&function, "other"), None);
+        assert_eq!(
+            created_literal_arg("new ProducerRecord<>(\"orders\", key, value)").as_deref(),
+            Some("orders")
+        );
+        assert_eq!(created_literal_arg("new HttpGet(base + \"/x\")"), None);
     }
 
     #[test]
@@ -2040,10 +2094,22 @@ mod tests {
             ..Function::default()
         };
         let routes = |name: &str| {
-            declared_entries(Language::Java, &file, &method(name), &|_| String::new(), &Attrs::new())
-                .into_iter()
-                .map(|(e, _)| format!("{} {}", e.attr("method").unwrap_or(""), e.attr("route").unwrap_or("")))
-                .collect::<Vec<_>>()
+            declared_entries(
+                Language::Java,
+                &file,
+                &method(name),
+                &|_| String::new(),
+                &Attrs::new(),
+            )
+            .into_iter()
+            .map(|(e, _)| {
+                format!(
+                    "{} {}",
+                    e.attr("method").unwrap_or(""),
+                    e.attr("route").unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
         };
         assert_eq!(routes("doGet"), vec!["GET /ping".to_string()]);
         assert_eq!(routes("service"), vec!["* /ping".to_string()]);

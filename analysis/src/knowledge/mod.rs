@@ -59,6 +59,22 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/java/servlet.toml"),
     ),
     (
+        "frameworks/java/spring-data-redis.toml",
+        include_str!("../../frameworks/java/spring-data-redis.toml"),
+    ),
+    (
+        "frameworks/java/jedis.toml",
+        include_str!("../../frameworks/java/jedis.toml"),
+    ),
+    (
+        "frameworks/java/lettuce.toml",
+        include_str!("../../frameworks/java/lettuce.toml"),
+    ),
+    (
+        "frameworks/java/kafka-clients.toml",
+        include_str!("../../frameworks/java/kafka-clients.toml"),
+    ),
+    (
         "frameworks/java/spring-scheduling.toml",
         include_str!("../../frameworks/java/spring-scheduling.toml"),
     ),

@@ -287,7 +287,8 @@ pub struct ByArgType {
     /// Index of the argument.
     pub arg: usize,
     /// Patterns on the argument's type, last identifier (captures join the templates'
-    /// attributes).
+    /// attributes, and `created_arg0`: the first argument of an object created in place
+    /// when it is a string literal, `new ProducerRecord<>("orders", v)` → `orders`).
     pub types: Vec<String>,
     /// Attribute templates.
     pub attrs: AttrTemplates,

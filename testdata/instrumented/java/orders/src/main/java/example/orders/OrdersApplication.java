@@ -5,9 +5,9 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
 import org.springframework.boot.web.client.RestTemplateBuilder;
 import org.springframework.context.annotation.Bean;
-import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.web.client.RestTemplate;
 import org.springframework.web.reactive.function.client.WebClient;
 
@@ -20,12 +20,12 @@ public class OrdersApplication {
   }
 
   /**
-   * On the JDK's HttpURLConnection: with HttpClient 5 on the class path the builder would
-   * pick it, and the RestTemplate calls would no longer show a client library of their own.
+   * On the JDK's HttpClient, as without the other client libraries: with HttpClient 5 on
+   * the class path the builder would pick it.
    */
   @Bean
   RestTemplate restTemplate(RestTemplateBuilder builder) {
-    return builder.requestFactory(SimpleClientHttpRequestFactory.class).build();
+    return builder.requestFactoryBuilder(ClientHttpRequestFactoryBuilder.jdk()).build();
   }
 
   @Bean
