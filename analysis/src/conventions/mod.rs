@@ -1005,17 +1005,6 @@ pub fn declared_entries(
         if rule.args_from_owner.is_some() && owner_args.is_none() {
             continue;
         }
-        if !rule.owner_supertypes.is_empty() {
-            let patterns = compile(&rule.owner_supertypes);
-            let derived = owner.is_some_and(|t| {
-                t.supertypes
-                    .iter()
-                    .any(|s| patterns.iter().any(|p| p.matches(base_name(s))))
-            });
-            if !derived {
-                continue;
-            }
-        }
         let sibling_args = rule.args_from_function.as_deref().and_then(|name| {
             function
                 .annotations

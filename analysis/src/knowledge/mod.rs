@@ -381,7 +381,6 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
     }
     for rule in &file.entries {
         patterns(&rule.owner_annotations)?;
-        patterns(&rule.owner_supertypes)?;
         for (pattern, attrs) in rule.annotations.iter().chain(&rule.functions) {
             Pattern::parse(pattern).map_err(|e| e.to_string())?;
             templates(attrs.values().flatten())?;
@@ -392,10 +391,7 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
                 rule.framework
             ));
         }
-        if !rule.functions.is_empty()
-            && rule.owner_annotations.is_empty()
-            && rule.owner_supertypes.is_empty()
-        {
+        if !rule.functions.is_empty() && rule.owner_annotations.is_empty() {
             return Err(format!(
                 "an entry rule of {:?} serves functions by name without an owner condition",
                 rule.framework

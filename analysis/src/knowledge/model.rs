@@ -323,13 +323,10 @@ pub struct EntryRule {
     #[serde(default)]
     pub annotations: BTreeMap<String, AttrTemplates>,
     /// Function name patterns and the attributes each implies, for methods the owner
-    /// type serves by their name (a servlet's `doGet`); needs `owner_annotations` or
-    /// `owner_supertypes`. Annotation arguments come from `args_from_owner`.
+    /// type serves by their name (a servlet's `doGet`); needs `owner_annotations`.
+    /// Annotation arguments come from `args_from_owner`.
     #[serde(default)]
     pub functions: BTreeMap<String, AttrTemplates>,
-    /// Patterns on the owner type's supertypes, last identifiers: one must be present.
-    #[serde(default)]
-    pub owner_supertypes: Vec<String>,
     /// Read the arguments of this owner annotation instead of the function's own
     /// (a class-level listener whose methods carry a marker annotation).
     #[serde(default)]
