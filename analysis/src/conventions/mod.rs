@@ -1213,7 +1213,8 @@ fn handler_name(text: &str, suffixes: &[String]) -> Option<String> {
         .unwrap_or(text)
         .trim_end_matches(')')
         .trim();
-    let name = inner.rsplit('.').next().unwrap_or(inner).trim();
+    // `views.index`, or a method reference `handler::get`.
+    let name = inner.rsplit(['.', ':']).next().unwrap_or(inner).trim();
     (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
         .then(|| name.to_string())
 }
@@ -2053,6 +2054,12 @@ mod tests {
             Some("orders")
         );
         assert_eq!(created_literal_arg("new HttpGet(base + \"/x\")"), None);
+        // A method reference names its method.
+        assert_eq!(
+            handler_name("this::product", &[]).as_deref(),
+            Some("product")
+        );
+        assert_eq!(handler_name("views.index", &[]).as_deref(), Some("index"));
     }
 
     #[test]
