@@ -298,7 +298,9 @@ esac
 log "waiting for ${NAMES[*]}"
 for url in "${HEALTH[@]}"; do wait_http "$url"; done
 log "load: $SUITE/load.txt x $ROUNDS"
-timeout 300 "$PY" "$HERE/load.py" "$SUITE/load.txt" "${TARGETS[@]}" --rounds "$ROUNDS"
+# A client library's first request loads and instruments its classes (WebClient on
+# Reactor Netty takes seconds on a busy two-core machine): 30 s per request at most.
+timeout 300 "$PY" "$HERE/load.py" "$SUITE/load.txt" "${TARGETS[@]}" --rounds "$ROUNDS" --timeout 30
 
 log "waiting for the exporters to flush"
 wait_quiet 2 30

@@ -605,6 +605,39 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<(Ef
     {
         expand_into(&by.attrs, &base, &mut attrs);
     }
+    if let Some((by, captures)) = rule.by_arg_type.iter().find_map(|by| {
+        let text = call.arg_texts.get(by.arg)?;
+        let written = arg_type(context.function, text)?;
+        first_match(&by.types, base_name(&written)).map(|c| (by, c))
+    }) {
+        let mut with = base.clone();
+        for (name, value) in captures {
+            set(&mut with, &name, value);
+        }
+        if let Some(literal) = call
+            .arg_texts
+            .get(by.arg)
+            .and_then(|text| created_literal_arg(text))
+        {
+            set(&mut with, "created_arg0", literal);
+        }
+        expand_into(&by.attrs, &with, &mut attrs);
+    }
+    for by in &rule.chained {
+        if let Some(mate) = chain_mate(context.function, call, &by.callees) {
+            let mut mate_attrs = Attrs::new();
+            set(&mut mate_attrs, "callee", mate.callee.clone());
+            for (index, arg) in mate.args.iter().enumerate() {
+                if let Some(arg) = arg {
+                    set(&mut mate_attrs, &format!("arg{index}"), arg.clone());
+                }
+            }
+            if let Some(method) = method_in_args(mate) {
+                set(&mut mate_attrs, "method_arg", method);
+            }
+            expand_into(&by.attrs, &mate_attrs, &mut attrs);
+        }
+    }
     if let Some((_, system)) = rule.system_by_supertype.iter().find(|(pattern, _)| {
         Pattern::parse(pattern).is_ok_and(|p| {
             context
@@ -666,6 +699,95 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<(Ef
         },
         base,
     ))
+}
+
+/// The type of an argument: the type created in place (`new HttpGet(url)`), or the
+/// declared type of the parameter or local it names, as written.
+fn arg_type(function: &Function, text: &str) -> Option<String> {
+    let text = text.trim();
+    if let Some(created) = text.strip_prefix("new ") {
+        let end = created.find(['(', '<', '{']).unwrap_or(created.len());
+        let written = created[..end].trim();
+        return (!written.is_empty()).then(|| written.to_string());
+    }
+    function
+        .locals
+        .iter()
+        .chain(&function.params)
+        .find(|f| f.name == text)
+        .map(|f| f.type_name.clone())
+}
+
+/// The first argument of an object created in place when it is a plain string literal:
+/// `new ProducerRecord<>("orders", key, value)` → `orders`.
+fn created_literal_arg(text: &str) -> Option<String> {
+    let created = text.trim().strip_prefix("new ")?;
+    let open = created.find('(')?;
+    let rest = created[open + 1..].trim_start().strip_prefix('"')?;
+    let close = rest.find('"')?;
+    let literal = &rest[..close];
+    (!literal.contains('\\')).then(|| literal.to_string())
+}
+
+/// A call's text without whitespace, as the receiver of a call made on its result
+/// reads: `client.get()`.
+fn call_text(call: &Call) -> String {
+    let mut out: String = call.receiver.as_deref().unwrap_or("").to_string();
+    if !out.is_empty() {
+        out.push('.');
+    }
+    out.push_str(&call.callee);
+    out.push('(');
+    out.push_str(&call.arg_texts.join(","));
+    out.push(')');
+    out.retain(|c| !c.is_whitespace());
+    out
+}
+
+/// The nearest other call of `call`'s fluent chain in `function` whose callee matches:
+/// a call made on its result further down (the first after it), else one it is made on
+/// (the last before it).
+fn chain_mate<'f>(function: &'f Function, call: &Call, callees: &[String]) -> Option<&'f Call> {
+    let patterns = compile(callees);
+    let own = call_text(call);
+    let receiver: String = call
+        .receiver
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let here = (call.position.line, call.position.column);
+    let at = |c: &Call| (c.position.line, c.position.column);
+    // The same call again (`ops.opsForValue()` starting another chain) ends this one.
+    let next_same = function
+        .calls
+        .iter()
+        .filter(|c| c.callee == call.callee && at(c) > here && call_text(c) == own)
+        .map(at)
+        .min();
+    let named = |c: &&Call| patterns.iter().any(|p| p.matches(&c.callee));
+    let later = function
+        .calls
+        .iter()
+        .filter(named)
+        .filter(|c| at(c) > here && next_same.is_none_or(|end| at(c) < end))
+        .filter(|c| {
+            c.receiver.as_deref().is_some_and(|r| {
+                let r: String = r.chars().filter(|c| !c.is_whitespace()).collect();
+                r.starts_with(&own)
+            })
+        })
+        .min_by_key(|c| (c.position.line, c.position.column));
+    later.or_else(|| {
+        function
+            .calls
+            .iter()
+            .filter(named)
+            .filter(|c| (c.position.line, c.position.column) < here)
+            .filter(|c| receiver.starts_with(&call_text(c)))
+            .max_by_key(|c| (c.position.line, c.position.column))
+    })
 }
 
 /// The operation and main table of a SQL or JPQL statement, as tracing agents
@@ -773,6 +895,17 @@ fn mapping_attrs(
         let pattern = Pattern::parse(pattern).ok()?;
         annotation_captures(&pattern, annotation).map(|c| (c, table))
     })?;
+    Some(table_attrs(rule, captures, table, Some(args_from)))
+}
+
+/// The attributes of an entry rule's matched table entry: its templates over the
+/// captures, then the annotation arguments `args_from` gives, then the defaults.
+fn table_attrs(
+    rule: &EntryRule,
+    captures: BTreeMap<String, String>,
+    table: &AttrTemplates,
+    args_from: Option<&Annotation>,
+) -> Attrs {
     let mut base = Attrs::new();
     for (name, value) in captures {
         set(&mut base, &name, value);
@@ -783,7 +916,9 @@ fn mapping_attrs(
         if attrs.contains_key(attr) {
             continue;
         }
-        let values = argument_values(args_from, keys, attr);
+        let values = args_from
+            .map(|a| argument_values(a, keys, attr))
+            .unwrap_or_default();
         if !values.is_empty() {
             attrs.insert(attr.clone(), values);
         }
@@ -793,7 +928,7 @@ fn mapping_attrs(
     for (name, values) in defaults {
         attrs.entry(name).or_insert(values);
     }
-    Some(attrs)
+    attrs
 }
 
 /// Joins route parts with single slashes; `"/"` when all are empty.
@@ -876,12 +1011,26 @@ pub fn declared_entries(
                 .iter()
                 .find(|a| base_name(&a.name) == name)
         });
+        let mut found: Vec<(Attrs, Option<crate::facts::Position>)> = Vec::new();
         for annotation in &function.annotations {
             let args_from = owner_args.or(sibling_args).unwrap_or(annotation);
-            let Some(attrs) = mapping_attrs(rule, annotation, args_from) else {
-                continue;
-            };
-            let at = Some(annotation.position);
+            if let Some(attrs) = mapping_attrs(rule, annotation, args_from) {
+                found.push((attrs, Some(annotation.position)));
+            }
+        }
+        // Methods served by their name: the arguments are the owner annotation's.
+        if let Some((captures, table)) = rule.functions.iter().find_map(|(pattern, table)| {
+            Pattern::parse(pattern)
+                .ok()?
+                .captures(&function.name)
+                .map(|c| (c, table))
+        }) {
+            found.push((
+                table_attrs(rule, captures, table, owner_args),
+                Some(function.position),
+            ));
+        }
+        for (attrs, at) in found {
             match rule.kind {
                 EntryKind::Http => {
                     let mut prefixes: Vec<String> = rule
@@ -1064,7 +1213,8 @@ fn handler_name(text: &str, suffixes: &[String]) -> Option<String> {
         .unwrap_or(text)
         .trim_end_matches(')')
         .trim();
-    let name = inner.rsplit('.').next().unwrap_or(inner).trim();
+    // `views.index`, or a method reference `handler::get`.
+    let name = inner.rsplit(['.', ':']).next().unwrap_or(inner).trim();
     (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
         .then(|| name.to_string())
 }
@@ -1844,6 +1994,153 @@ pub fn rpc_full_method(package: &str, service: &str, method: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::{Field, Position, TypeKind};
+
+    fn call_at(receiver: &str, callee: &str, args: &[&str], line: u32) -> Call {
+        Call {
+            callee: callee.into(),
+            receiver: (!receiver.is_empty()).then(|| receiver.to_string()),
+            args: args
+                .iter()
+                .map(|a| Some(a.trim_matches('"').to_string()))
+                .collect(),
+            arg_texts: args.iter().map(|a| a.to_string()).collect(),
+            position: Position { line, column: 1 },
+            ..Call::default()
+        }
+    }
+
+    #[test]
+    fn chain_mates_are_the_nearest_calls_of_the_same_fluent_chain() {
+        // client.get().uri("/a"); client.get().uri("/b")  and
+        // new B().put().url("/c") split over lines.
+        let mut function = Function {
+            calls: vec![
+                call_at("client", "get", &[], 1),
+                call_at("client.get()", "uri", &["\"/a\""], 1),
+                call_at("client", "get", &[], 2),
+                call_at("client\n  .get()", "uri", &["\"/b\""], 3),
+                call_at("new B()", "put", &[], 4),
+                call_at("new B().put()", "url", &["\"/c\""], 4),
+            ],
+            ..Function::default()
+        };
+        // On one line, `uri` comes after `get`.
+        function.calls[1].position.column = 20;
+        function.calls[5].position.column = 20;
+        let later = |i: usize| {
+            chain_mate(&function, &function.calls[i], &["uri".into()]).map(|c| c.args[0].clone())
+        };
+        assert_eq!(later(0), Some(Some("/a".into())));
+        assert_eq!(later(2), Some(Some("/b".into())));
+        // A call it is made on, before it.
+        let earlier = chain_mate(&function, &function.calls[5], &["put".into()]);
+        assert_eq!(earlier.map(|c| c.position.line), Some(4));
+        assert!(chain_mate(&function, &function.calls[4], &["uri".into()]).is_none());
+        // The same call starting another chain ends the first: its `put` is not mine.
+        let twice = Function {
+            calls: vec![
+                call_at("t", "ops", &[], 1),
+                call_at("t", "ops", &[], 2),
+                call_at("t.ops()", "put", &[], 3),
+            ],
+            ..Function::default()
+        };
+        assert!(chain_mate(&twice, &twice.calls[0], &["put".into()]).is_none());
+        assert!(chain_mate(&twice, &twice.calls[1], &["put".into()]).is_some());
+    }
+
+    #[test]
+    fn argument_types_come_from_creation_or_declaration() {
+        let function = Function {
+            params: vec![Field {
+                name: "put".into(),
+                type_name: "HttpPut".into(),
+                ..Field::default()
+            }],
+            locals: vec![Field {
+                name: "post".into(),
+                type_name: "org.x.HttpPost".into(),
+                ..Field::default()
+            }],
+            ..Function::default()
+        };
+        assert_eq!(
+            arg_type(&function, "new HttpGet(url + \"/x\")").as_deref(),
+            Some("HttpGet")
+        );
+        assert_eq!(
+            arg_type(&function, "new Box<String>()").as_deref(),
+            Some("Box")
+        );
+        assert_eq!(
+            arg_type(&function, "post").as_deref(),
+            Some("org.x.HttpPost")
+        );
+        assert_eq!(arg_type(&function, "put").as_deref(), Some("HttpPut"));
+        assert_eq!(arg_type(&function, "other"), None);
+        assert_eq!(
+            created_literal_arg("new ProducerRecord<>(\"orders\", key, value)").as_deref(),
+            Some("orders")
+        );
+        assert_eq!(created_literal_arg("new HttpGet(base + \"/x\")"), None);
+        // A method reference names its method.
+        assert_eq!(
+            handler_name("this::product", &[]).as_deref(),
+            Some("product")
+        );
+        assert_eq!(handler_name("views.index", &[]).as_deref(), Some("index"));
+    }
+
+    #[test]
+    fn methods_served_by_name_take_their_path_from_the_owner_annotation() {
+        let annotation = Annotation {
+            name: "WebServlet".into(),
+            args: vec![
+                (Some("name".into()), "\"ping\"".into()),
+                (Some("urlPatterns".into()), "\"/ping\"".into()),
+            ],
+            position: Position { line: 1, column: 1 },
+        };
+        let file = FileFacts {
+            language: Some(Language::Java),
+            types: vec![TypeDecl {
+                name: "Ping".into(),
+                qualified: "p.Ping".into(),
+                kind: TypeKind::Class,
+                annotations: vec![annotation],
+                supertypes: vec!["HttpServlet".into()],
+                ..TypeDecl::default()
+            }],
+            ..FileFacts::default()
+        };
+        let method = |name: &str| Function {
+            name: name.into(),
+            owner: Some("Ping".into()),
+            ..Function::default()
+        };
+        let routes = |name: &str| {
+            declared_entries(
+                Language::Java,
+                &file,
+                &method(name),
+                &|_| String::new(),
+                &Attrs::new(),
+            )
+            .into_iter()
+            .map(|(e, _)| {
+                format!(
+                    "{} {}",
+                    e.attr("method").unwrap_or(""),
+                    e.attr("route").unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(routes("doGet"), vec!["GET /ping".to_string()]);
+        assert_eq!(routes("service"), vec!["* /ping".to_string()]);
+        assert!(routes("log").is_empty());
+    }
 
     fn summary(sql: &str) -> Vec<(String, String)> {
         sql_statement_attrs(sql)

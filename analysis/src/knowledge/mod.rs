@@ -47,6 +47,38 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/java/spring-amqp.toml"),
     ),
     (
+        "frameworks/java/spring-webflux.toml",
+        include_str!("../../frameworks/java/spring-webflux.toml"),
+    ),
+    (
+        "frameworks/java/okhttp.toml",
+        include_str!("../../frameworks/java/okhttp.toml"),
+    ),
+    (
+        "frameworks/java/apache-httpclient.toml",
+        include_str!("../../frameworks/java/apache-httpclient.toml"),
+    ),
+    (
+        "frameworks/java/servlet.toml",
+        include_str!("../../frameworks/java/servlet.toml"),
+    ),
+    (
+        "frameworks/java/spring-data-redis.toml",
+        include_str!("../../frameworks/java/spring-data-redis.toml"),
+    ),
+    (
+        "frameworks/java/jedis.toml",
+        include_str!("../../frameworks/java/jedis.toml"),
+    ),
+    (
+        "frameworks/java/lettuce.toml",
+        include_str!("../../frameworks/java/lettuce.toml"),
+    ),
+    (
+        "frameworks/java/kafka-clients.toml",
+        include_str!("../../frameworks/java/kafka-clients.toml"),
+    ),
+    (
         "frameworks/java/spring-scheduling.toml",
         include_str!("../../frameworks/java/spring-scheduling.toml"),
     ),
@@ -279,8 +311,12 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
             patterns(list)?;
         }
         templates(rule.attrs.values().flatten())?;
-        for by in &rule.by_callee {
+        for by in rule.by_callee.iter().chain(&rule.chained) {
             patterns(&by.callees)?;
+            templates(by.attrs.values().flatten())?;
+        }
+        for by in &rule.by_arg_type {
+            patterns(&by.types)?;
             templates(by.attrs.values().flatten())?;
         }
         for (pattern, _) in rule.system_by_supertype.iter().chain(&rule.entity_stores) {
@@ -355,9 +391,21 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
     }
     for rule in &file.entries {
         patterns(&rule.owner_annotations)?;
-        for (pattern, attrs) in &rule.annotations {
+        for (pattern, attrs) in rule.annotations.iter().chain(&rule.functions) {
             Pattern::parse(pattern).map_err(|e| e.to_string())?;
             templates(attrs.values().flatten())?;
+        }
+        if rule.annotations.is_empty() == rule.functions.is_empty() {
+            return Err(format!(
+                "an entry rule of {:?} gives either annotations or functions",
+                rule.framework
+            ));
+        }
+        if !rule.functions.is_empty() && rule.owner_annotations.is_empty() {
+            return Err(format!(
+                "an entry rule of {:?} serves functions by name without an owner condition",
+                rule.framework
+            ));
         }
         templates(rule.defaults.values().flatten())?;
     }

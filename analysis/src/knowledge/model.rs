@@ -165,6 +165,19 @@ pub struct CallRule {
     /// More attributes by called method, the first matching entry wins.
     #[serde(default)]
     pub by_callee: Vec<ByCallee>,
+    /// More attributes by the type of an argument, the first matching entry wins: the
+    /// type created in place (`execute(new HttpGet(url))`) or the declared type of the
+    /// local or parameter passed (`execute(get)` after `HttpGet get = ...`).
+    #[serde(default)]
+    pub by_arg_type: Vec<ByArgType>,
+    /// The other calls of this call's fluent chain in the same function: calls made on
+    /// its result further down (`client.get().uri(url)`: `uri`) and calls it is made on
+    /// (`new Builder().get().url(u)`: `get`, for the rule on `url`). For each entry, the
+    /// nearest such call matching `callees` adds `attrs`, templates over that call's own
+    /// attributes (`callee`, `arg0`, ..., `method_arg`); they replace the rule's
+    /// attributes of the same name.
+    #[serde(default)]
+    pub chained: Vec<ByCallee>,
     /// The `system` attribute from the receiver's supertypes, the first match wins.
     #[serde(default)]
     pub system_by_supertype: Vec<(String, String)>,
@@ -284,6 +297,20 @@ pub struct ByCallee {
     pub attrs: AttrTemplates,
 }
 
+/// Attributes that apply when an argument's type matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByArgType {
+    /// Index of the argument.
+    pub arg: usize,
+    /// Patterns on the argument's type, last identifier (captures join the templates'
+    /// attributes, and `created_arg0`: the first argument of an object created in place
+    /// when it is a string literal, `new ProducerRecord<>("orders", v)` → `orders`).
+    pub types: Vec<String>,
+    /// Attribute templates.
+    pub attrs: AttrTemplates,
+}
+
 /// What kind of entry a function is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -310,7 +337,13 @@ pub struct EntryRule {
     #[serde(default)]
     pub owner_annotations: Vec<String>,
     /// Function annotation patterns and the attributes each implies (captures too).
+    #[serde(default)]
     pub annotations: BTreeMap<String, AttrTemplates>,
+    /// Function name patterns and the attributes each implies, for methods the owner
+    /// type serves by their name (a servlet's `doGet`); needs `owner_annotations`.
+    /// Annotation arguments come from `args_from_owner`.
+    #[serde(default)]
+    pub functions: BTreeMap<String, AttrTemplates>,
     /// Read the arguments of this owner annotation instead of the function's own
     /// (a class-level listener whose methods carry a marker annotation).
     #[serde(default)]

@@ -3,9 +3,12 @@ package example.inventory;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
@@ -42,5 +45,25 @@ public class StockController {
     if (stock.take(sku, quantity) == 0) {
       throw new OutOfStockException(sku, quantity);
     }
+  }
+
+  /** Gives reserved stock back. */
+  @DeleteMapping("/{sku}/reservations")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  public void release(@PathVariable String sku, @RequestParam int quantity) {
+    stock.add(sku, quantity);
+  }
+
+  /** Adds delivered stock. */
+  @PutMapping("/{sku}/stock")
+  public Map<String, Object> restock(@PathVariable String sku, @RequestParam int quantity) {
+    stock.add(sku, quantity);
+    return Map.of("sku", sku, "added", quantity);
+  }
+
+  @PatchMapping("/{sku}")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  public void rename(@PathVariable String sku, @RequestParam String name) {
+    stock.rename(sku, name);
   }
 }

@@ -32,4 +32,12 @@ public class StockRepository {
         sku,
         quantity);
   }
+
+  public int add(String sku, int quantity) {
+    return jdbc.update("UPDATE stock SET quantity = quantity + ? WHERE sku = ?", quantity, sku);
+  }
+
+  public int rename(String sku, String name) {
+    return jdbc.update("UPDATE stock SET name = ? WHERE sku = ?", name, sku);
+  }
 }

@@ -3,7 +3,9 @@ package example.orders;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -20,6 +22,9 @@ public class OrderController {
 
   /** The body of a new order. */
   public record NewOrder(String sku, int quantity) {}
+
+  /** The body of a restock request. */
+  public record Restock(String sku, int quantity) {}
 
   private final OrderRepository orders;
   private final InventoryClient inventory;
@@ -50,5 +55,30 @@ public class OrderController {
   public PurchaseOrder create(@RequestBody NewOrder body) {
     inventory.reserve(body.sku(), body.quantity());
     return orders.save(new PurchaseOrder(body.sku(), body.quantity(), "NEW"));
+  }
+
+  /** Cancels an order: its reservation goes back to inventory. */
+  @DeleteMapping("/{id}")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  public void cancel(@PathVariable long id) {
+    PurchaseOrder order =
+        orders
+            .findById(id)
+            .orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND, "no order " + id));
+    inventory.release(order.getSku(), order.getQuantity());
+  }
+
+  /** Asks inventory for more stock of an item. */
+  @PostMapping("/restocks")
+  @ResponseStatus(HttpStatus.ACCEPTED)
+  public void restock(@RequestBody Restock body) {
+    inventory.restock(body.sku(), body.quantity());
+  }
+
+  /** Corrects the name inventory shows for an item. */
+  @PatchMapping("/items/{sku}")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  public void renameItem(@PathVariable String sku, @RequestParam String name) {
+    inventory.rename(sku, name);
   }
 }
