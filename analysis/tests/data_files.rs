@@ -131,3 +131,54 @@ fn every_data_file_has_its_fixture_and_snapshot() {
         "data files without a fixture: {missing:?}"
     );
 }
+
+/// `docs/frameworks.md`, the list of what the analyzer knows, as the embedded data
+/// files say it: one row per framework file and per instrumentation profile, in
+/// registry order (`AUTOSCOPE_BLESS=1` rewrites it).
+fn frameworks_doc() -> String {
+    use autoscope_analysis::facts::Language;
+    let knowledge = autoscope_analysis::knowledge::embedded();
+    let mut doc = String::from(
+        "# What the analyzer knows\n\n\
+         Generated from the data files by `cargo test -p autoscope-analysis --test data_files`\n\
+         (`AUTOSCOPE_BLESS=1` rewrites it): every framework or library file under\n\
+         `analysis/frameworks/` and every instrumentation profile under `analysis/profiles/`,\n\
+         with its title. Each file cites the sources its conventions come from and has a\n\
+         fixture and snapshot under `analysis/tests/fixtures/` (or a sample under `testdata/`).\n",
+    );
+    for (language, heading) in [
+        (Language::Java, "Java"),
+        (Language::Python, "Python"),
+        (Language::Go, "Go"),
+    ] {
+        doc.push_str(&format!(
+            "\n## {heading}\n\n| framework or library | what it covers |\n|---|---|\n"
+        ));
+        for file in knowledge.frameworks_of(language) {
+            doc.push_str(&format!("| `{}` | {} |\n", file.id, file.title));
+        }
+        doc.push_str(
+            "\n| instrumentation profile (`--instrumentation`) | how it names spans |\n|---|---|\n",
+        );
+        for profile in knowledge.profiles_of(language) {
+            doc.push_str(&format!("| `{}` | {} |\n", profile.id, profile.title));
+        }
+    }
+    doc
+}
+
+#[test]
+fn the_frameworks_doc_lists_every_data_file() {
+    let path = crate_dir().join("../docs/frameworks.md");
+    let expected = frameworks_doc();
+    if std::env::var_os("AUTOSCOPE_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &expected).expect("write docs/frameworks.md");
+        return;
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{} is out of date: rerun with AUTOSCOPE_BLESS=1",
+        path.display()
+    );
+}
