@@ -355,6 +355,10 @@ pub struct RegistrationRule {
     pub framework: String,
     /// Patterns on the called function or method (captures become attributes).
     pub callees: Vec<String>,
+    /// The calling file must import a module matching one of these (which router
+    /// library a `r.GET(...)` belongs to).
+    #[serde(default)]
+    pub file_imports: Vec<String>,
     /// Whether the call has a receiver (`mux.HandleFunc`) or is bare (`path(...)`);
     /// `None`: either.
     #[serde(default)]
@@ -381,6 +385,14 @@ pub struct RegistrationRule {
     /// Keyword argument listing the HTTP methods.
     #[serde(default)]
     pub methods_kwarg: Option<String>,
+    /// Patterns on calls chained on the registration whose literal arguments are its
+    /// HTTP methods (gorilla/mux `r.HandleFunc("/x", h).Methods("GET")`).
+    #[serde(default)]
+    pub methods_calls: Vec<String>,
+    /// The framework names the route, its routers' prefixes joined, without a trailing
+    /// slash (chi's `RoutePattern`: `Mount("/users", r)` + `r.Get("/", h)` is `/users`).
+    #[serde(default)]
+    pub trim_trailing_slash: bool,
     /// Patterns on the handler argument's text that include another module's routes
     /// under this route (`include("{module}")`).
     #[serde(default)]
@@ -413,6 +425,29 @@ pub struct RouterRule {
     /// Calls that mount a router (first argument) under a prefix.
     #[serde(default)]
     pub mounts: Vec<String>,
+    /// Patterns on calls on a router that return a sub-router serving under the path
+    /// of their first argument, after the router's own prefix (gin and echo
+    /// `r.Group("/api")`, gorilla/mux `r.PathPrefix("/api")`): routes registered on the
+    /// result, through the variable it is assigned to or a call chained on it, take
+    /// that prefix. Read within one function (`conventions::receiver_prefix`).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Patterns on calls on a router that return a router with the same prefix
+    /// (gorilla/mux `.Subrouter()`, chi `.With(middleware)`).
+    #[serde(default)]
+    pub same_prefix: Vec<String>,
+    /// Patterns on calls whose function-literal argument receives, as its first
+    /// parameter, a sub-router under the path of the call's first argument when that
+    /// is a string (chi `r.Route("/api", func(r chi.Router) {...})`), else under the
+    /// router's own prefix (chi `r.Group(func(r chi.Router) {...})`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Patterns on calls that mount the router given as second argument (a variable of
+    /// the same function), or the router a function called there builds, under the
+    /// path of the first (chi `r.Mount("/api", api)`, `r.Mount("/users",
+    /// usersRouter())`).
+    #[serde(default)]
+    pub mounts_at: Vec<String>,
 }
 
 /// A service attribute from a configuration key.
