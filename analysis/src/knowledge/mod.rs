@@ -91,6 +91,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/go/gorilla-mux.toml"),
     ),
     (
+        "frameworks/go/go-redis.toml",
+        include_str!("../../frameworks/go/go-redis.toml"),
+    ),
+    (
         "frameworks/go/net-http.toml",
         include_str!("../../frameworks/go/net-http.toml"),
     ),
