@@ -1206,6 +1206,44 @@ pub fn registration(
         })
 }
 
+/// Spans a function's calls open by the frameworks' `spans` rules, named by an
+/// argument (a tracing middleware given its operation name), in call order.
+pub fn declared_spans(
+    language: Language,
+    file: &FileFacts,
+    function: &Function,
+) -> Vec<crate::facts::ManualSpan> {
+    let mut out = Vec::new();
+    for rule in knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.spans)
+    {
+        let imports = compile(&rule.file_imports);
+        if !file
+            .imports
+            .iter()
+            .any(|i| imports.iter().any(|p| p.matches(&i.path)))
+        {
+            continue;
+        }
+        let callees = compile(&rule.callees);
+        for call in &function.calls {
+            if !callees.iter().any(|p| p.matches(&call.callee)) {
+                continue;
+            }
+            if let Some(name) = call.args.get(rule.name_arg).cloned().flatten() {
+                out.push(crate::facts::ManualSpan {
+                    name,
+                    api: rule.api.clone(),
+                    position: call.position,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|s| s.position);
+    out
+}
+
 /// Deepest chain of router derivations followed (`r = r.Group(...)` must not loop).
 const MAX_ROUTER_DEPTH: usize = 16;
 
@@ -2079,6 +2117,37 @@ mod tests {
         let tree = parser.parse(source, None).expect("parses");
         let facts = (spec.extract)("svc/main.go", source, &tree);
         facts.functions.into_iter().next().expect("a function")
+    }
+
+    /// A `spans` rule names a site by the argument of a matching call, only in files
+    /// importing the rule's module.
+    #[test]
+    fn span_rules_name_sites_by_an_argument() {
+        let source = concat!(
+            "package c\n",
+            "import kitot \"github.com/go-kit/kit/tracing/opentracing\"\n",
+            "func Make(t Tracer) {\n",
+            "\tlist := kitot.TraceServer(t, \"GET /list\")(makeList())\n",
+            "\t_ = kitot.TraceServer(t, name)\n",
+            "\t_ = list\n",
+            "}\n",
+        );
+        let spec = crate::lang::spec(Language::Go);
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&(spec.grammar)())
+            .expect("grammar loads");
+        let tree = parser.parse(source, None).expect("parses");
+        let file = (spec.extract)("svc/c.go", source, &tree);
+        let spans = declared_spans(Language::Go, &file, &file.functions[0]);
+        let names: Vec<(&str, &str)> = spans
+            .iter()
+            .map(|s| (s.name.as_str(), s.api.as_str()))
+            .collect();
+        assert_eq!(names, [("GET /list", "opentracing")]);
+        let mut other = file.clone();
+        other.imports.clear();
+        assert!(declared_spans(Language::Go, &other, &other.functions[0]).is_empty());
     }
 
     /// Route prefixes by the routers rules of the Go data files: groups and their

@@ -95,6 +95,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/go/go-redis.toml"),
     ),
     (
+        "frameworks/go/go-kit.toml",
+        include_str!("../../frameworks/go/go-kit.toml"),
+    ),
+    (
         "frameworks/go/net-http.toml",
         include_str!("../../frameworks/go/net-http.toml"),
     ),
@@ -378,6 +382,10 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
         patterns(&rule.route_patterns)?;
         patterns(&rule.include_patterns)?;
         templates(rule.attrs.values().flatten())?;
+    }
+    for rule in &file.spans {
+        patterns(&rule.callees)?;
+        patterns(&rule.file_imports)?;
     }
     for rule in &file.routers {
         patterns(&rule.types)?;

@@ -52,6 +52,27 @@ pub struct FrameworkFile {
     /// gateway's routing from configuration).
     #[serde(default)]
     pub served: Vec<ServedRule>,
+    /// Calls that open a span named by one of their arguments.
+    #[serde(default)]
+    pub spans: Vec<SpanRule>,
+}
+
+/// A call that makes a span named by one of its arguments: a tracing middleware given
+/// its operation name (go-kit's `kitot.TraceServer(tracer, "GET /catalogue")`). Each
+/// matching call is a `manual` site (attributes `name`, `api`), like a span opened by
+/// hand.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpanRule {
+    /// Patterns on the called function or method.
+    pub callees: Vec<String>,
+    /// The calling file must import a module matching one of these.
+    pub file_imports: Vec<String>,
+    /// Index of the argument naming the span (a string pattern; a call whose argument
+    /// is not one makes no site).
+    pub name_arg: usize,
+    /// The tracing API, the site's `api` attribute (`opentracing`).
+    pub api: String,
 }
 
 /// An entry the framework serves without a handler in the code, when the service
