@@ -995,7 +995,15 @@ pub fn build(program: &Program) -> CallGraph {
                     let mounted = mounted_functions
                         .get(&(service.as_str(), function.name.clone()))
                         .map_or("", String::as_str);
-                    let prefix = conventions::receiver_prefix(language, function, call, mounted);
+                    let mut prefix =
+                        conventions::receiver_prefix(language, function, call, mounted);
+                    if let Some((route, methods, base)) =
+                        conventions::chained_route(function, call, &found)
+                    {
+                        prefix = conventions::receiver_prefix(language, function, base, mounted);
+                        found.route = Some(route);
+                        found.methods = methods;
+                    }
                     if let Some(route) = found.route.as_mut() {
                         if !prefix.is_empty() {
                             *route = conventions::join_route(&prefix, route);

@@ -1031,6 +1031,8 @@ pub struct Registration {
     pub class_handler_methods: Vec<String>,
     /// Patterns on chained calls listing the HTTP methods ([`chained_methods`]).
     pub methods_calls: Vec<String>,
+    /// Patterns on calls of the receiver chain giving the route ([`chained_route`]).
+    pub route_calls: Vec<String>,
     /// The framework names the route without its trailing slash.
     pub trim_trailing_slash: bool,
     /// HTTP methods, when the call lists them.
@@ -1159,10 +1161,14 @@ pub fn registration(
             };
             // A handler written in place (`func(w, r) {...}`) has no name, but the route
             // is still served: the entry belongs to the registering function.
+            // So is one a call builds (`transport.NewServer(endpoint, ...)`) when its
+            // name says nothing.
             let inline_handler = rule
                 .handler_arg
                 .and_then(|i| call.arg_texts.get(i))
-                .is_some_and(|t| t.trim_start().starts_with("func("));
+                .is_some_and(|t| {
+                    t.trim_start().starts_with("func(") || t.trim_end().ends_with(')')
+                });
             if rule.kind == EntryKind::Http
                 && handler.is_none()
                 && include.is_none()
@@ -1195,6 +1201,7 @@ pub fn registration(
                 include,
                 class_handler_methods: rule.class_handler_methods.clone(),
                 methods_calls: rule.methods_calls.clone(),
+                route_calls: rule.route_calls.clone(),
                 trim_trailing_slash: rule.trim_trailing_slash,
                 methods,
                 service: rule
@@ -1260,9 +1267,44 @@ fn receiver_call<'f>(function: &'f Function, call: &Call) -> Option<&'f Call> {
                     .strip_prefix(r)
                     .and_then(|rest| rest.strip_prefix('.'))
                     .and_then(|rest| rest.strip_prefix(c.callee.as_str()))
-                    .is_some_and(|rest| rest.starts_with('(') && rest.ends_with(')'))
+                    .is_some_and(is_one_argument_list)
             })
     })
+}
+
+/// Whether `text` is one parenthesized argument list, `(` to its matching `)` and
+/// nothing after (`("/x")`, not `("/x").Path("/y")`); quotes are skipped.
+fn is_one_argument_list(text: &str) -> bool {
+    if !text.starts_with('(') {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && q != '`' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' | '`' => quote = Some(c),
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1 == text.len();
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The route prefix of the router `call` is made on, by the frameworks' `routers`
@@ -1425,6 +1467,42 @@ pub fn chained_methods(
         .flat_map(|c| &c.arg_texts)
         .filter_map(|m| normalize("method", m))
         .collect()
+}
+
+/// The route and methods a registration's receiver chain gives (`r.Methods("GET")
+/// .Path("/x").Handler(h)`: `/x`, `GET`), by its rule's `route_calls` and
+/// `methods_calls`, and the chain's first call, whose receiver's prefix applies.
+pub fn chained_route<'f>(
+    function: &'f Function,
+    call: &'f Call,
+    registration: &Registration,
+) -> Option<(String, Vec<String>, &'f Call)> {
+    if registration.route_calls.is_empty() {
+        return None;
+    }
+    let routes = compile(&registration.route_calls);
+    let methods_calls = compile(&registration.methods_calls);
+    let (mut route, mut methods, mut base) = (None, Vec::new(), call);
+    let mut depth = 0;
+    while let Some(inner) = receiver_call(function, base) {
+        depth += 1;
+        if depth > MAX_ROUTER_DEPTH {
+            break;
+        }
+        if route.is_none() && routes.iter().any(|p| p.matches(&inner.callee)) {
+            route = inner.args.first().cloned().flatten();
+        }
+        if methods_calls.iter().any(|p| p.matches(&inner.callee)) {
+            methods.extend(
+                inner
+                    .arg_texts
+                    .iter()
+                    .filter_map(|m| normalize("method", m)),
+            );
+        }
+        base = inner;
+    }
+    Some((route?, methods, base))
 }
 
 /// The function names whose router a `mounts_at` call mounts under a path
@@ -2169,6 +2247,7 @@ mod tests {
             "\tr.Mount(\"/admin\", admin)\n",
             "\tr.Get(\"/g\", h)\n",
             "\tr.Mount(\"/users\", usersRouter())\n",
+            "\ts.Methods(\"POST\").Path(\"/h\").Handler(NewServer(e, dec, enc))\n",
             "}\n",
         ));
         let prefix = |callee: &str, route: &str, mounted: &str| {
@@ -2201,6 +2280,7 @@ mod tests {
             include: None,
             class_handler_methods: Vec::new(),
             methods_calls: vec!["Methods".into()],
+            route_calls: vec!["Path".into()],
             trim_trailing_slash: false,
             methods: Vec::new(),
             service: None,
@@ -2210,6 +2290,15 @@ mod tests {
             chained_methods(&function, handle, &registration),
             ["GET", "PUT"]
         );
+        let handler = function
+            .calls
+            .iter()
+            .find(|c| c.callee == "Handler")
+            .expect("Handler");
+        let (route, methods, base) =
+            chained_route(&function, handler, &registration).expect("a chained route");
+        assert_eq!((route.as_str(), methods), ("/h", vec!["POST".to_string()]));
+        assert_eq!(receiver_prefix(Language::Go, &function, base, ""), "/b");
         assert_eq!(
             mounted_functions(Language::Go, &function),
             [("usersRouter".to_string(), "/users".to_string())]

@@ -379,6 +379,7 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
         patterns(&rule.callees)?;
         patterns(&rule.file_imports)?;
         patterns(&rule.methods_calls)?;
+        patterns(&rule.route_calls)?;
         patterns(&rule.route_patterns)?;
         patterns(&rule.include_patterns)?;
         templates(rule.attrs.values().flatten())?;

@@ -390,6 +390,12 @@ pub struct RegistrationRule {
     /// Index of the route argument.
     #[serde(default)]
     pub route_arg: Option<usize>,
+    /// Without `route_arg`: patterns on the calls of the registration's receiver chain
+    /// whose first argument is its route (gorilla/mux
+    /// `r.Methods("GET").Path("/x").Handler(h)`); `methods_calls` in that chain give its
+    /// methods, and the prefix is that of the chain's first receiver.
+    #[serde(default)]
+    pub route_calls: Vec<String>,
     /// Patterns the route must match.
     #[serde(default)]
     pub route_patterns: Vec<String>,
