@@ -1166,9 +1166,7 @@ pub fn registration(
             let inline_handler = rule
                 .handler_arg
                 .and_then(|i| call.arg_texts.get(i))
-                .is_some_and(|t| {
-                    t.trim_start().starts_with("func(") || t.trim_end().ends_with(')')
-                });
+                .is_some_and(|t| t.trim_start().starts_with("func(") || t.contains('('));
             if rule.kind == EntryKind::Http
                 && handler.is_none()
                 && include.is_none()
