@@ -215,6 +215,25 @@ pub struct Call {
     pub in_loop: bool,
     /// Inside a try block / error-handling region (diagnostic only).
     pub in_handler: bool,
+    /// The variable the call's result is bound to, when the call is the whole value of
+    /// a declaration or assignment (`api := r.Group("/api")` → `api`). Go only so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assigned_to: Option<String>,
+    /// The innermost call whose function-literal argument this call is written in
+    /// (`r.Route("/api", func(r chi.Router) { r.Get(...) })`). Go only so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_closure: Option<Closure>,
+}
+
+/// A function literal passed as an argument to a call, as seen from the calls inside it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Closure {
+    /// Where the call taking the literal starts (its [`Call::position`]).
+    pub call_position: Position,
+    /// That call's callee.
+    pub callee: String,
+    /// The literal's parameter names, in order.
+    pub params: Vec<String>,
 }
 
 /// How an error is handled or raised.

@@ -138,7 +138,7 @@ fn module_body(file: &FileFacts) -> Option<Function> {
         .top_level_calls
         .iter()
         .filter(|call| {
-            conventions::registration(Language::Python, call, true).is_none()
+            conventions::registration(Language::Python, file, call, true).is_none()
                 && conventions::mount_prefix(Language::Python, call).is_none()
         })
         .cloned()
@@ -855,6 +855,17 @@ pub fn build(program: &Program) -> CallGraph {
     let mut edges: Vec<(NodeIndex, NodeIndex, CallEdge)> = Vec::new();
     let mut registrations: Vec<Registered> = Vec::new();
     let route_prefixes = router_prefixes(program);
+    // (service, function) → the prefix a router-mounting call mounts what it builds at.
+    let mut mounted_functions: HashMap<(&str, String), String> = HashMap::new();
+    for (fi, file) in program.files.iter().enumerate() {
+        for function in &file.functions {
+            for (name, prefix) in conventions::mounted_functions(language_of(file), function) {
+                mounted_functions
+                    .entry((program.services[fi].as_str(), name))
+                    .or_insert(prefix);
+            }
+        }
+    }
     let no_attrs = Attrs::new();
     let no_scripts: Vec<(String, String)> = Vec::new();
     let mut service_types: HashMap<&str, Vec<&crate::facts::TypeDecl>> = HashMap::new();
@@ -866,7 +877,7 @@ pub fn build(program: &Program) -> CallGraph {
     }
     for (fi, file) in program.files.iter().enumerate() {
         for call in &file.top_level_calls {
-            if let Some(found) = conventions::registration(language_of(file), call, true) {
+            if let Some(found) = conventions::registration(language_of(file), file, call, true) {
                 registrations.push((fi, None, found, call.position, None));
             }
         }
@@ -980,7 +991,33 @@ pub fn build(program: &Program) -> CallGraph {
                 }));
                 continue;
             }
-            if let Some(found) = conventions::registration(language, call, false) {
+            if let Some(mut found) = conventions::registration(language, file, call, false) {
+                if found.kind == EntryKind::Http {
+                    let mounted = mounted_functions
+                        .get(&(service.as_str(), function.name.clone()))
+                        .map_or("", String::as_str);
+                    let mut prefix =
+                        conventions::receiver_prefix(language, function, call, mounted);
+                    if let Some((route, methods, base)) =
+                        conventions::chained_route(function, call, &found)
+                    {
+                        prefix = conventions::receiver_prefix(language, function, base, mounted);
+                        found.route = Some(route);
+                        found.methods = methods;
+                    }
+                    if let Some(route) = found.route.as_mut() {
+                        if !prefix.is_empty() {
+                            *route = conventions::join_route(&prefix, route);
+                        }
+                        if found.trim_trailing_slash && route.len() > 1 {
+                            route.truncate(route.trim_end_matches('/').len().max(1));
+                        }
+                    }
+                    let methods = conventions::chained_methods(function, call, &found);
+                    if !methods.is_empty() {
+                        found.methods = methods;
+                    }
+                }
                 registrations.push((
                     fi,
                     Some(node),

@@ -321,7 +321,8 @@ pub fn span_sites(program: &Program, graph: &CallGraph) -> Vec<SpanSite> {
     for node in graph.graph.node_indices() {
         let (n, file, function) = base(node);
         let language = file.language.unwrap_or(Language::Java);
-        for span in &function.manual_spans {
+        let declared = conventions::declared_spans(language, file, function);
+        for span in function.manual_spans.iter().chain(&declared) {
             let mut attrs = Attrs::new();
             function_attrs(function, &mut attrs);
             // `@WithSpan` without a value: the instrumentation names it Class.method.

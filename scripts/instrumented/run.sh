@@ -286,12 +286,20 @@ python)
   HEALTH=("http://127.0.0.1:$P_CATALOG/health" "http://127.0.0.1:$P_STOREFRONT/health")
   ;;
 go)
-  read -r P_GRPC P_PRICING P_FRONTEND < <(free_ports 3)
+  read -r P_GRPC P_PRICING P_FRONTEND P_CATALOG P_INVENTORY P_REVIEWS P_SEARCH < <(free_ports 7)
   start pricing env OTEL_SERVICE_NAME=pricing "$WORK/bin/pricing" -grpc "127.0.0.1:$P_GRPC" -http "127.0.0.1:$P_PRICING"
   start frontend env OTEL_SERVICE_NAME=frontend "$WORK/bin/frontend" -http "127.0.0.1:$P_FRONTEND" \
     -pricing-grpc "127.0.0.1:$P_GRPC" -pricing-http "http://127.0.0.1:$P_PRICING"
-  TARGETS=(--target "frontend=http://127.0.0.1:$P_FRONTEND" --target "pricing-http=http://127.0.0.1:$P_PRICING")
-  HEALTH=("http://127.0.0.1:$P_PRICING/health" "http://127.0.0.1:$P_FRONTEND/health")
+  start catalog env OTEL_SERVICE_NAME=catalog "$WORK/bin/catalog" -http "127.0.0.1:$P_CATALOG"
+  start inventory env OTEL_SERVICE_NAME=inventory "$WORK/bin/inventory" -http "127.0.0.1:$P_INVENTORY"
+  start reviews env OTEL_SERVICE_NAME=reviews "$WORK/bin/reviews" -http "127.0.0.1:$P_REVIEWS"
+  start search env OTEL_SERVICE_NAME=search "$WORK/bin/search" -http "127.0.0.1:$P_SEARCH"
+  TARGETS=(--target "frontend=http://127.0.0.1:$P_FRONTEND" --target "pricing-http=http://127.0.0.1:$P_PRICING"
+    --target "catalog=http://127.0.0.1:$P_CATALOG" --target "inventory=http://127.0.0.1:$P_INVENTORY"
+    --target "reviews=http://127.0.0.1:$P_REVIEWS" --target "search=http://127.0.0.1:$P_SEARCH")
+  HEALTH=("http://127.0.0.1:$P_PRICING/health" "http://127.0.0.1:$P_FRONTEND/health"
+    "http://127.0.0.1:$P_CATALOG/health" "http://127.0.0.1:$P_INVENTORY/health" "http://127.0.0.1:$P_REVIEWS/health"
+    "http://127.0.0.1:$P_SEARCH/health")
   ;;
 esac
 

@@ -847,6 +847,11 @@ fn normalize(attr: &str, value: &str) -> Option<String> {
                 .next()
                 .unwrap_or(trimmed)
                 .to_ascii_uppercase();
+            // A constant named after the method (`MethodPut`) names it too.
+            let last = match last.strip_prefix("METHOD") {
+                Some(rest) if HTTP_METHODS.contains(&rest) => rest.to_string(),
+                _ => last,
+            };
             HTTP_METHODS.contains(&last.as_str()).then_some(last)
         }
         "path" => (trimmed.is_empty() || trimmed.starts_with('/') || !trimmed.contains('.'))
@@ -1173,6 +1178,12 @@ pub struct Registration {
     pub include: Option<String>,
     /// Methods of a class handler that serve the HTTP method of their name.
     pub class_handler_methods: Vec<String>,
+    /// Patterns on chained calls listing the HTTP methods ([`chained_methods`]).
+    pub methods_calls: Vec<String>,
+    /// Patterns on calls of the receiver chain giving the route ([`chained_route`]).
+    pub route_calls: Vec<String>,
+    /// The framework names the route without its trailing slash.
+    pub trim_trailing_slash: bool,
     /// HTTP methods, when the call lists them.
     pub methods: Vec<String>,
     /// The RPC service name.
@@ -1221,13 +1232,28 @@ fn handler_name(text: &str, suffixes: &[String]) -> Option<String> {
 
 /// Reads a registration call (`mux.HandleFunc("/x", h)`, `path("x/", views.x)`,
 /// `pb.RegisterGeoServer(s, srv)`), if a framework rule of the language knows it.
-pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<Registration> {
+pub fn registration(
+    language: Language,
+    file: &FileFacts,
+    call: &Call,
+    top_level: bool,
+) -> Option<Registration> {
     knowledge::embedded()
         .frameworks_of(language)
         .flat_map(|f| &f.registrations)
         .find_map(|rule| {
             if rule.top_level && !top_level {
                 return None;
+            }
+            if !rule.file_imports.is_empty() {
+                let patterns = compile(&rule.file_imports);
+                if !file
+                    .imports
+                    .iter()
+                    .any(|i| patterns.iter().any(|p| p.matches(&i.path)))
+                {
+                    return None;
+                }
             }
             if rule
                 .receiver
@@ -1285,10 +1311,12 @@ pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<
             };
             // A handler written in place (`func(w, r) {...}`) has no name, but the route
             // is still served: the entry belongs to the registering function.
+            // So is one a call builds (`transport.NewServer(endpoint, ...)`) when its
+            // name says nothing.
             let inline_handler = rule
                 .handler_arg
                 .and_then(|i| call.arg_texts.get(i))
-                .is_some_and(|t| t.trim_start().starts_with("func("));
+                .is_some_and(|t| t.trim_start().starts_with("func(") || t.contains('('));
             if rule.kind == EntryKind::Http
                 && handler.is_none()
                 && include.is_none()
@@ -1320,6 +1348,9 @@ pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<
                 handler,
                 include,
                 class_handler_methods: rule.class_handler_methods.clone(),
+                methods_calls: rule.methods_calls.clone(),
+                route_calls: rule.route_calls.clone(),
+                trim_trailing_slash: rule.trim_trailing_slash,
                 methods,
                 service: rule
                     .service_capture
@@ -1328,6 +1359,330 @@ pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<
                 attrs,
             })
         })
+}
+
+/// Spans a function's calls open by the frameworks' `spans` rules, named by an
+/// argument (a tracing middleware given its operation name), in call order.
+pub fn declared_spans(
+    language: Language,
+    file: &FileFacts,
+    function: &Function,
+) -> Vec<crate::facts::ManualSpan> {
+    let mut out = Vec::new();
+    for rule in knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.spans)
+    {
+        let imports = compile(&rule.file_imports);
+        if !file
+            .imports
+            .iter()
+            .any(|i| imports.iter().any(|p| p.matches(&i.path)))
+        {
+            continue;
+        }
+        let callees = compile(&rule.callees);
+        for call in &function.calls {
+            if !callees.iter().any(|p| p.matches(&call.callee)) {
+                continue;
+            }
+            if let Some(name) = call.args.get(rule.name_arg).cloned().flatten() {
+                out.push(crate::facts::ManualSpan {
+                    name,
+                    api: rule.api.clone(),
+                    position: call.position,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|s| s.position);
+    out
+}
+
+/// Deepest chain of router derivations followed (`r = r.Group(...)` must not loop).
+const MAX_ROUTER_DEPTH: usize = 16;
+
+/// The call of `function` that `call`'s receiver is, when the receiver is a call
+/// chained on (`r.PathPrefix("/api").Subrouter()`: the `PathPrefix` call): it starts
+/// where `call` starts and its text opens the receiver's.
+fn receiver_call<'f>(function: &'f Function, call: &Call) -> Option<&'f Call> {
+    let receiver = call.receiver.as_deref()?;
+    function.calls.iter().find(|c| {
+        c.position == call.position
+            && !std::ptr::eq(*c, call)
+            && c.receiver.as_deref().is_some_and(|r| {
+                receiver
+                    .strip_prefix(r)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .and_then(|rest| rest.strip_prefix(c.callee.as_str()))
+                    .is_some_and(is_one_argument_list)
+            })
+    })
+}
+
+/// Whether `text` is one parenthesized argument list, `(` to its matching `)` and
+/// nothing after (`("/x")`, not `("/x").Path("/y")`); quotes are skipped.
+fn is_one_argument_list(text: &str) -> bool {
+    if !text.starts_with('(') {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && q != '`' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' | '`' => quote = Some(c),
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1 == text.len();
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The route prefix of the router `call` is made on, by the frameworks' `routers`
+/// rules read within `function`: sub-routers (`groups`, `same_prefix`) followed back
+/// through chained calls and the variables they are assigned to, the router parameter
+/// of a `scopes` call's function literal, and `mounts_at` calls mounting a variable.
+/// `mounted` gives the prefix `function` itself is mounted under (it builds the router
+/// a `mounts_at` call mounts), for routers it makes from nothing. Empty when none.
+pub fn receiver_prefix(
+    language: Language,
+    function: &Function,
+    call: &Call,
+    mounted: &str,
+) -> String {
+    let rules: Vec<&crate::knowledge::model::RouterRule> = knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.routers)
+        .collect();
+    if rules.iter().all(|r| {
+        r.groups.is_empty()
+            && r.same_prefix.is_empty()
+            && r.scopes.is_empty()
+            && r.mounts_at.is_empty()
+    }) {
+        return String::new();
+    }
+    let patterns = |list: fn(&crate::knowledge::model::RouterRule) -> &Vec<String>| {
+        rules
+            .iter()
+            .flat_map(|r| compile(list(r)))
+            .collect::<Vec<_>>()
+    };
+    let (groups, same, scopes, mounts) = (
+        patterns(|r| &r.groups),
+        patterns(|r| &r.same_prefix),
+        patterns(|r| &r.scopes),
+        patterns(|r| &r.mounts_at),
+    );
+    let any = |list: &[Pattern], callee: &str| list.iter().any(|p| p.matches(callee));
+    RouterWalk {
+        function,
+        mounted,
+        is_group: &|c| any(&groups, c),
+        is_same: &|c| any(&same, c),
+        is_scope: &|c| any(&scopes, c),
+        is_mount: &|c| any(&mounts, c),
+    }
+    .of_receiver(call, 0)
+}
+
+/// The walk behind [`receiver_prefix`].
+struct RouterWalk<'a> {
+    function: &'a Function,
+    mounted: &'a str,
+    is_group: &'a dyn Fn(&str) -> bool,
+    is_same: &'a dyn Fn(&str) -> bool,
+    is_scope: &'a dyn Fn(&str) -> bool,
+    is_mount: &'a dyn Fn(&str) -> bool,
+}
+
+impl RouterWalk<'_> {
+    /// The prefix of the router `call` is called on.
+    fn of_receiver(&self, call: &Call, depth: usize) -> String {
+        if depth > MAX_ROUTER_DEPTH {
+            return String::new();
+        }
+        if let Some(inner) = receiver_call(self.function, call) {
+            return self.of_result(inner, depth + 1);
+        }
+        let Some(variable) = call.receiver.as_deref() else {
+            return String::new();
+        };
+        // The router parameter of a scope's function literal.
+        if let Some(closure) = &call.in_closure
+            && closure.params.first().is_some_and(|p| p == variable)
+            && (self.is_scope)(&closure.callee)
+            && let Some(scope) = self
+                .function
+                .calls
+                .iter()
+                .find(|c| c.position == closure.call_position && c.callee == closure.callee)
+        {
+            return self.of_result(scope, depth + 1);
+        }
+        // The last assignment of the variable before the call.
+        if let Some(made) = self
+            .function
+            .calls
+            .iter()
+            .rev()
+            .find(|c| c.assigned_to.as_deref() == Some(variable) && c.position < call.position)
+        {
+            let own = self.of_result(made, depth + 1);
+            let made_here = !(self.is_group)(&made.callee)
+                && !(self.is_same)(&made.callee)
+                && !(self.is_scope)(&made.callee);
+            if !made_here {
+                return own;
+            }
+            // A router made here: mounted by a call of this function, else under the
+            // prefix this function is mounted with.
+            return self
+                .mounted_variable(variable, depth)
+                .unwrap_or_else(|| self.mounted.to_string());
+        }
+        self.mounted_variable(variable, depth)
+            .unwrap_or_else(|| self.mounted.to_string())
+    }
+
+    /// The prefix a `mounts_at` call of the function mounts `variable` under.
+    fn mounted_variable(&self, variable: &str, depth: usize) -> Option<String> {
+        let mount = self.function.calls.iter().find(|c| {
+            (self.is_mount)(&c.callee) && c.arg_texts.get(1).is_some_and(|t| t.trim() == variable)
+        })?;
+        let path = mount.args.first().cloned().flatten().unwrap_or_default();
+        Some(join_prefix(&self.of_receiver(mount, depth + 1), &path))
+    }
+
+    /// The prefix of the router a call returns (or hands to its function literal).
+    fn of_result(&self, call: &Call, depth: usize) -> String {
+        if depth > MAX_ROUTER_DEPTH {
+            return String::new();
+        }
+        let callee = call.callee.as_str();
+        if (self.is_group)(callee) || (self.is_scope)(callee) {
+            let path = call.args.first().cloned().flatten().unwrap_or_default();
+            return join_prefix(&self.of_receiver(call, depth + 1), &path);
+        }
+        if (self.is_same)(callee) {
+            return self.of_receiver(call, depth + 1);
+        }
+        String::new()
+    }
+}
+
+/// A prefix and a path joined with one slash between them; empty when both are.
+fn join_prefix(prefix: &str, path: &str) -> String {
+    if prefix.is_empty() && path.is_empty() {
+        return String::new();
+    }
+    join_route(prefix, path)
+}
+
+/// The HTTP methods calls chained on a registration list (`.Methods("GET", "POST")`),
+/// by the registration rule's `methods_calls`; empty when none.
+pub fn chained_methods(
+    function: &Function,
+    call: &Call,
+    registration: &Registration,
+) -> Vec<String> {
+    if registration.methods_calls.is_empty() {
+        return Vec::new();
+    }
+    let patterns = compile(&registration.methods_calls);
+    function
+        .calls
+        .iter()
+        .filter(|c| patterns.iter().any(|p| p.matches(&c.callee)))
+        .filter(|c| receiver_call(function, c).is_some_and(|inner| std::ptr::eq(inner, call)))
+        .flat_map(|c| &c.arg_texts)
+        .filter_map(|m| normalize("method", m))
+        .collect()
+}
+
+/// The route and methods a registration's receiver chain gives (`r.Methods("GET")
+/// .Path("/x").Handler(h)`: `/x`, `GET`), by its rule's `route_calls` and
+/// `methods_calls`, and the chain's first call, whose receiver's prefix applies.
+pub fn chained_route<'f>(
+    function: &'f Function,
+    call: &'f Call,
+    registration: &Registration,
+) -> Option<(String, Vec<String>, &'f Call)> {
+    if registration.route_calls.is_empty() {
+        return None;
+    }
+    let routes = compile(&registration.route_calls);
+    let methods_calls = compile(&registration.methods_calls);
+    let (mut route, mut methods, mut base) = (None, Vec::new(), call);
+    let mut depth = 0;
+    while let Some(inner) = receiver_call(function, base) {
+        depth += 1;
+        if depth > MAX_ROUTER_DEPTH {
+            break;
+        }
+        if route.is_none() && routes.iter().any(|p| p.matches(&inner.callee)) {
+            route = inner.args.first().cloned().flatten();
+        }
+        if methods_calls.iter().any(|p| p.matches(&inner.callee)) {
+            methods.extend(
+                inner
+                    .arg_texts
+                    .iter()
+                    .filter_map(|m| normalize("method", m)),
+            );
+        }
+        base = inner;
+    }
+    Some((route?, methods, base))
+}
+
+/// The function names whose router a `mounts_at` call mounts under a path
+/// (`r.Mount("/users", usersRouter())` → (`usersRouter`, prefix of `r` + `/users`)).
+pub fn mounted_functions(language: Language, function: &Function) -> Vec<(String, String)> {
+    let mounts: Vec<Pattern> = knowledge::embedded()
+        .frameworks_of(language)
+        .flat_map(|f| &f.routers)
+        .flat_map(|r| compile(&r.mounts_at))
+        .collect();
+    let mut out = Vec::new();
+    if mounts.is_empty() {
+        return out;
+    }
+    for call in &function.calls {
+        if !mounts.iter().any(|p| p.matches(&call.callee)) {
+            continue;
+        }
+        let Some(text) = call.arg_texts.get(1).map(|t| t.trim()) else {
+            continue;
+        };
+        let Some(called) = text.strip_suffix(')').and_then(|t| t.split_once('(')) else {
+            continue;
+        };
+        let Some(name) = handler_name(called.0, &[]) else {
+            continue;
+        };
+        let path = call.args.first().cloned().flatten().unwrap_or_default();
+        let prefix = join_prefix(&receiver_prefix(language, function, call, ""), &path);
+        out.push((name, prefix));
+    }
+    out
 }
 
 /// `"GET /items/{id}"` → (`GET`, `/items/{id}`): a route led by an HTTP method token
@@ -2154,6 +2509,125 @@ mod tests {
         list.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    fn go_function(source: &str) -> Function {
+        let spec = crate::lang::spec(Language::Go);
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&(spec.grammar)())
+            .expect("grammar loads");
+        let tree = parser.parse(source, None).expect("parses");
+        let facts = (spec.extract)("svc/main.go", source, &tree);
+        facts.functions.into_iter().next().expect("a function")
+    }
+
+    /// A `spans` rule names a site by the argument of a matching call, only in files
+    /// importing the rule's module.
+    #[test]
+    fn span_rules_name_sites_by_an_argument() {
+        let source = concat!(
+            "package c\n",
+            "import kitot \"github.com/go-kit/kit/tracing/opentracing\"\n",
+            "func Make(t Tracer) {\n",
+            "\tlist := kitot.TraceServer(t, \"GET /list\")(makeList())\n",
+            "\t_ = kitot.TraceServer(t, name)\n",
+            "\t_ = list\n",
+            "}\n",
+        );
+        let spec = crate::lang::spec(Language::Go);
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&(spec.grammar)())
+            .expect("grammar loads");
+        let tree = parser.parse(source, None).expect("parses");
+        let file = (spec.extract)("svc/c.go", source, &tree);
+        let spans = declared_spans(Language::Go, &file, &file.functions[0]);
+        let names: Vec<(&str, &str)> = spans
+            .iter()
+            .map(|s| (s.name.as_str(), s.api.as_str()))
+            .collect();
+        assert_eq!(names, [("GET /list", "opentracing")]);
+        let mut other = file.clone();
+        other.imports.clear();
+        assert!(declared_spans(Language::Go, &other, &other.functions[0]).is_empty());
+    }
+
+    /// Route prefixes by the routers rules of the Go data files: groups and their
+    /// chains, same-prefix calls, scope literals, mounted variables and the prefix the
+    /// function itself is mounted under.
+    #[test]
+    fn receiver_prefixes_follow_groups_scopes_and_mounts() {
+        let function = go_function(concat!(
+            "package main\n",
+            "func routes() {\n",
+            "\tr := newRouter()\n",
+            "\tv1 := r.Group(\"/api\").Group(\"v1\")\n",
+            "\tv1.GET(\"/a\", h)\n",
+            "\ts := r.PathPrefix(\"/b\").Subrouter()\n",
+            "\ts.HandleFunc(\"/c\", h).Methods(\"GET\", http.MethodPut)\n",
+            "\tr.Route(\"/d\", func(r Router) { r.With(m).Get(\"/e\", h) })\n",
+            "\tadmin := newRouter()\n",
+            "\tadmin.Get(\"/f\", h)\n",
+            "\tr.Mount(\"/admin\", admin)\n",
+            "\tr.Get(\"/g\", h)\n",
+            "\tr.Mount(\"/users\", usersRouter())\n",
+            "\ts.Methods(\"POST\").Path(\"/h\").Handler(NewServer(e, dec, enc))\n",
+            "}\n",
+        ));
+        let prefix = |callee: &str, route: &str, mounted: &str| {
+            let call = function
+                .calls
+                .iter()
+                .find(|c| {
+                    c.callee == callee
+                        && c.args.first().cloned().flatten().as_deref() == Some(route)
+                })
+                .expect("the call");
+            receiver_prefix(Language::Go, &function, call, mounted)
+        };
+        assert_eq!(prefix("GET", "/a", ""), "/api/v1");
+        assert_eq!(prefix("HandleFunc", "/c", ""), "/b");
+        assert_eq!(prefix("Get", "/e", ""), "/d");
+        assert_eq!(prefix("Get", "/f", ""), "/admin");
+        assert_eq!(prefix("Get", "/g", ""), "");
+        assert_eq!(prefix("Get", "/g", "/outer"), "/outer");
+        let handle = function
+            .calls
+            .iter()
+            .find(|c| c.callee == "HandleFunc")
+            .expect("HandleFunc");
+        let registration = Registration {
+            kind: EntryKind::Http,
+            framework: String::new(),
+            route: None,
+            handler: None,
+            include: None,
+            class_handler_methods: Vec::new(),
+            methods_calls: vec!["Methods".into()],
+            route_calls: vec!["Path".into()],
+            trim_trailing_slash: false,
+            methods: Vec::new(),
+            service: None,
+            attrs: Attrs::new(),
+        };
+        assert_eq!(
+            chained_methods(&function, handle, &registration),
+            ["GET", "PUT"]
+        );
+        let handler = function
+            .calls
+            .iter()
+            .find(|c| c.callee == "Handler")
+            .expect("Handler");
+        let (route, methods, base) =
+            chained_route(&function, handler, &registration).expect("a chained route");
+        assert_eq!((route.as_str(), methods), ("/h", vec!["POST".to_string()]));
+        assert_eq!(receiver_prefix(Language::Go, &function, base, ""), "/b");
+        assert_eq!(
+            mounted_functions(Language::Go, &function),
+            [("usersRouter".to_string(), "/users".to_string())]
+        );
     }
 
     #[test]

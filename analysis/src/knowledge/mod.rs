@@ -111,6 +111,30 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/python/redis.toml"),
     ),
     (
+        "frameworks/go/gin.toml",
+        include_str!("../../frameworks/go/gin.toml"),
+    ),
+    (
+        "frameworks/go/echo.toml",
+        include_str!("../../frameworks/go/echo.toml"),
+    ),
+    (
+        "frameworks/go/chi.toml",
+        include_str!("../../frameworks/go/chi.toml"),
+    ),
+    (
+        "frameworks/go/gorilla-mux.toml",
+        include_str!("../../frameworks/go/gorilla-mux.toml"),
+    ),
+    (
+        "frameworks/go/go-redis.toml",
+        include_str!("../../frameworks/go/go-redis.toml"),
+    ),
+    (
+        "frameworks/go/go-kit.toml",
+        include_str!("../../frameworks/go/go-kit.toml"),
+    ),
+    (
         "frameworks/go/net-http.toml",
         include_str!("../../frameworks/go/net-http.toml"),
     ),
@@ -411,13 +435,24 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
     }
     for rule in &file.registrations {
         patterns(&rule.callees)?;
+        patterns(&rule.file_imports)?;
+        patterns(&rule.methods_calls)?;
+        patterns(&rule.route_calls)?;
         patterns(&rule.route_patterns)?;
         patterns(&rule.include_patterns)?;
         templates(rule.attrs.values().flatten())?;
     }
+    for rule in &file.spans {
+        patterns(&rule.callees)?;
+        patterns(&rule.file_imports)?;
+    }
     for rule in &file.routers {
         patterns(&rule.types)?;
         patterns(&rule.mounts)?;
+        patterns(&rule.groups)?;
+        patterns(&rule.same_prefix)?;
+        patterns(&rule.scopes)?;
+        patterns(&rule.mounts_at)?;
     }
     for rule in &file.config {
         if let Some(pattern) = &rule.pattern {

@@ -52,6 +52,27 @@ pub struct FrameworkFile {
     /// gateway's routing from configuration).
     #[serde(default)]
     pub served: Vec<ServedRule>,
+    /// Calls that open a span named by one of their arguments.
+    #[serde(default)]
+    pub spans: Vec<SpanRule>,
+}
+
+/// A call that makes a span named by one of its arguments: a tracing middleware given
+/// its operation name (go-kit's `kitot.TraceServer(tracer, "GET /catalogue")`). Each
+/// matching call is a `manual` site (attributes `name`, `api`), like a span opened by
+/// hand.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpanRule {
+    /// Patterns on the called function or method.
+    pub callees: Vec<String>,
+    /// The calling file must import a module matching one of these.
+    pub file_imports: Vec<String>,
+    /// Index of the argument naming the span (a string pattern; a call whose argument
+    /// is not one makes no site).
+    pub name_arg: usize,
+    /// The tracing API, the site's `api` attribute (`opentracing`).
+    pub api: String,
 }
 
 /// An entry the framework serves without a handler in the code, when the service
@@ -405,6 +426,10 @@ pub struct RegistrationRule {
     pub framework: String,
     /// Patterns on the called function or method (captures become attributes).
     pub callees: Vec<String>,
+    /// The calling file must import a module matching one of these (which router
+    /// library a `r.GET(...)` belongs to).
+    #[serde(default)]
+    pub file_imports: Vec<String>,
     /// Whether the call has a receiver (`mux.HandleFunc`) or is bare (`path(...)`);
     /// `None`: either.
     #[serde(default)]
@@ -415,6 +440,12 @@ pub struct RegistrationRule {
     /// Index of the route argument.
     #[serde(default)]
     pub route_arg: Option<usize>,
+    /// Without `route_arg`: patterns on the calls of the registration's receiver chain
+    /// whose first argument is its route (gorilla/mux
+    /// `r.Methods("GET").Path("/x").Handler(h)`); `methods_calls` in that chain give its
+    /// methods, and the prefix is that of the chain's first receiver.
+    #[serde(default)]
+    pub route_calls: Vec<String>,
     /// Patterns the route must match.
     #[serde(default)]
     pub route_patterns: Vec<String>,
@@ -431,6 +462,14 @@ pub struct RegistrationRule {
     /// Keyword argument listing the HTTP methods.
     #[serde(default)]
     pub methods_kwarg: Option<String>,
+    /// Patterns on calls chained on the registration whose literal arguments are its
+    /// HTTP methods (gorilla/mux `r.HandleFunc("/x", h).Methods("GET")`).
+    #[serde(default)]
+    pub methods_calls: Vec<String>,
+    /// The framework names the route, its routers' prefixes joined, without a trailing
+    /// slash (chi's `RoutePattern`: `Mount("/users", r)` + `r.Get("/", h)` is `/users`).
+    #[serde(default)]
+    pub trim_trailing_slash: bool,
     /// Patterns on the handler argument's text that include another module's routes
     /// under this route (`include("{module}")`).
     #[serde(default)]
@@ -463,6 +502,29 @@ pub struct RouterRule {
     /// Calls that mount a router (first argument) under a prefix.
     #[serde(default)]
     pub mounts: Vec<String>,
+    /// Patterns on calls on a router that return a sub-router serving under the path
+    /// of their first argument, after the router's own prefix (gin and echo
+    /// `r.Group("/api")`, gorilla/mux `r.PathPrefix("/api")`): routes registered on the
+    /// result, through the variable it is assigned to or a call chained on it, take
+    /// that prefix. Read within one function (`conventions::receiver_prefix`).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Patterns on calls on a router that return a router with the same prefix
+    /// (gorilla/mux `.Subrouter()`, chi `.With(middleware)`).
+    #[serde(default)]
+    pub same_prefix: Vec<String>,
+    /// Patterns on calls whose function-literal argument receives, as its first
+    /// parameter, a sub-router under the path of the call's first argument when that
+    /// is a string (chi `r.Route("/api", func(r chi.Router) {...})`), else under the
+    /// router's own prefix (chi `r.Group(func(r chi.Router) {...})`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Patterns on calls that mount the router given as second argument (a variable of
+    /// the same function), or the router a function called there builds, under the
+    /// path of the first (chi `r.Mount("/api", api)`, `r.Mount("/users",
+    /// usersRouter())`).
+    #[serde(default)]
+    pub mounts_at: Vec<String>,
 }
 
 /// A service attribute from a configuration key.

@@ -14,12 +14,12 @@ use tree_sitter::{Node, Query, Tree};
 
 use super::LanguageSpec;
 use super::syntax::{
-    self, Item, StringEnv, collapse_whitespace, contains, count_syntax_errors, for_each_descendant,
-    lines_of, named_children, position, text, truncate,
+    self, Item, Nested, StringEnv, collapse_whitespace, contains, count_syntax_errors,
+    for_each_descendant, lines_of, named_children, position, text, truncate,
 };
 use crate::facts::{
-    Call, ErrorAction, ErrorExit, ErrorHandler, Field, FileFacts, Function, Import, Language,
-    ManualSpan, StringConstant, TypeDecl, TypeKind,
+    Call, Closure, ErrorAction, ErrorExit, ErrorHandler, Field, FileFacts, Function, Import,
+    Language, ManualSpan, StringConstant, TypeDecl, TypeKind,
 };
 
 const FACTS_QUERY: &str = include_str!("../../queries/go/facts.scm");
@@ -983,6 +983,8 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
     let mut envs: Vec<Env> = (0..facts.functions.len()).map(|_| Env::default()).collect();
     let mut handler_bodies: Vec<Vec<Node<'_>>> = vec![Vec::new(); facts.functions.len()];
     let mut top_env = Env::default();
+    // Calls whose result a declaration or assignment binds: call node → variable.
+    let mut assigned: HashMap<usize, String> = HashMap::new();
     for item in &items {
         match item.kind {
             "definition.local" | "definition.assignment" | "definition.var" => {
@@ -991,6 +993,9 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                     let name_text = text(name, source).to_string();
                     if name_text == "_" {
                         continue;
+                    }
+                    if let Some(value) = value.filter(|v| v.kind() == "call_expression") {
+                        assigned.insert(value.id(), name_text.clone());
                     }
                     let env = match owner {
                         Some(index) => &mut envs[index],
@@ -1045,6 +1050,43 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
         .map(|(name, value)| (name.to_string(), value.to_string()))
         .collect();
 
+    // Function literals passed as call arguments, indexed to find the innermost one
+    // around each call.
+    let mut closures: Vec<(std::ops::Range<usize>, Closure)> = Vec::new();
+    for item in items.iter().filter(|i| i.kind == "reference.call") {
+        let (Some(name), Some(arguments)) = (item.get("name"), item.get("call.arguments")) else {
+            continue;
+        };
+        for arg in named_children(arguments) {
+            if arg.kind() != "func_literal" {
+                continue;
+            }
+            let params = arg
+                .child_by_field_name("parameters")
+                .map(|list| {
+                    named_children(list)
+                        .into_iter()
+                        .flat_map(|decl| {
+                            let mut cursor = decl.walk();
+                            decl.children_by_field_name("name", &mut cursor)
+                                .map(|n| text(n, source).to_string())
+                                .collect::<Vec<_>>()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            closures.push((
+                arg.start_byte()..arg.end_byte(),
+                Closure {
+                    call_position: position(item.node),
+                    callee: text(name, source).to_string(),
+                    params,
+                },
+            ));
+        }
+    }
+    let closure_index = Nested::new(closures.iter().map(|(range, _)| range.clone()));
+
     for item in &items {
         match item.kind {
             "reference.call" => {
@@ -1053,9 +1095,14 @@ fn extract(path: &str, source: &str, tree: &Tree) -> FileFacts {
                     Some(index) => (&envs[index], handler_bodies[index].as_slice()),
                     None => (&top_env, &[][..]),
                 };
-                let Some(call) = extractor.call(item, context_of(item.node), env, bodies) else {
+                let Some(mut call) = extractor.call(item, context_of(item.node), env, bodies)
+                else {
                     continue;
                 };
+                call.assigned_to = assigned.get(&item.node.id()).cloned();
+                call.in_closure = closure_index
+                    .innermost(item.node.start_byte(), item.node.end_byte())
+                    .map(|i| closures[i].1.clone());
                 let Some(index) = owner else {
                     facts.top_level_calls.push(call);
                     continue;
@@ -1118,6 +1165,24 @@ mod tests {
         parser.set_language(&grammar()).expect("grammar loads");
         let tree = parser.parse(source, None).expect("parses");
         extract("svc/x.go", source, &tree)
+    }
+
+    #[test]
+    fn calls_know_the_variable_they_assign_and_the_literal_they_are_in() {
+        let f = facts(
+            "package main\nfunc main() {\n\tapi := r.Group(\"/api\")\n\tr.Route(\"/x\", func(sub Router, n int) {\n\t\tsub.Get(\"/y\", h)\n\t})\n}\n",
+        );
+        let calls = &f.functions[0].calls;
+        let group = calls.iter().find(|c| c.callee == "Group").expect("Group");
+        assert_eq!(group.assigned_to.as_deref(), Some("api"));
+        assert!(group.in_closure.is_none());
+        let route = calls.iter().find(|c| c.callee == "Route").expect("Route");
+        assert_eq!(route.assigned_to, None);
+        let get = calls.iter().find(|c| c.callee == "Get").expect("Get");
+        let closure = get.in_closure.as_ref().expect("inside the literal");
+        assert_eq!(closure.callee, "Route");
+        assert_eq!(closure.call_position, route.position);
+        assert_eq!(closure.params, ["sub", "n"]);
     }
 
     #[test]

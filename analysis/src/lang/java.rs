@@ -1440,6 +1440,8 @@ fn build_call<'t>(
         position: position(call.name),
         in_loop: within(call.node, function, &found.loop_bodies, &found.loop_index),
         in_handler: within(call.node, function, &found.try_bodies, &found.try_index),
+        assigned_to: None,
+        in_closure: None,
     }
 }
 
