@@ -275,15 +275,18 @@ java)
   HEALTH=("http://127.0.0.1:$P_INVENTORY/items" "http://127.0.0.1:$P_ORDERS/shop/orders")
   ;;
 python)
-  read -r P_CATALOG P_STOREFRONT < <(free_ports 2)
+  read -r P_CATALOG P_STOCK P_STOREFRONT < <(free_ports 3)
   start catalog env OTEL_SERVICE_NAME=catalog "$VENV/bin/opentelemetry-instrument" \
     "$VENV/bin/uvicorn" app:app --app-dir "$SUITE/catalog" --host 127.0.0.1 --port "$P_CATALOG" --no-access-log
+  start stock env OTEL_SERVICE_NAME=stock PORT="$P_STOCK" \
+    "$VENV/bin/opentelemetry-instrument" "$PY" "$SUITE/stock/app.py"
   # In the work folder, so its default database file (named in span names) lands there.
   start storefront env -C "$WORK" OTEL_SERVICE_NAME=storefront PORT="$P_STOREFRONT" \
-    CATALOG_URL="http://127.0.0.1:$P_CATALOG" \
+    CATALOG_URL="http://127.0.0.1:$P_CATALOG" STOCK_URL="http://127.0.0.1:$P_STOCK" \
     "$VENV/bin/opentelemetry-instrument" "$PY" "$SUITE/storefront/app.py"
-  TARGETS=(--target "catalog=http://127.0.0.1:$P_CATALOG" --target "storefront=http://127.0.0.1:$P_STOREFRONT")
-  HEALTH=("http://127.0.0.1:$P_CATALOG/health" "http://127.0.0.1:$P_STOREFRONT/health")
+  TARGETS=(--target "catalog=http://127.0.0.1:$P_CATALOG" --target "stock=http://127.0.0.1:$P_STOCK"
+    --target "storefront=http://127.0.0.1:$P_STOREFRONT")
+  HEALTH=("http://127.0.0.1:$P_CATALOG/health" "http://127.0.0.1:$P_STOCK/health" "http://127.0.0.1:$P_STOREFRONT/health")
   ;;
 go)
   read -r P_GRPC P_PRICING P_FRONTEND < <(free_ports 3)

@@ -1028,6 +1028,9 @@ pub struct Registration {
     pub methods: Vec<String>,
     /// The RPC service name.
     pub service: Option<String>,
+    /// The route is a regular expression to reverse with the handler's parameters
+    /// ([`reverse_regex_route`]).
+    pub regex_route: bool,
     /// More attributes.
     pub attrs: Attrs,
 }
@@ -1070,26 +1073,82 @@ fn handler_name(text: &str, suffixes: &[String]) -> Option<String> {
 }
 
 /// Reads a registration call (`mux.HandleFunc("/x", h)`, `path("x/", views.x)`,
-/// `pb.RegisterGeoServer(s, srv)`), if a framework rule of the language knows it.
-pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<Registration> {
-    knowledge::embedded()
+/// `pb.RegisterGeoServer(s, srv)`), if a framework rule of the language knows it: one
+/// registration, or one per tuple of a rule's `tuples_arg`, by the first rule that reads
+/// any.
+pub fn registrations(language: Language, call: &Call, top_level: bool) -> Vec<Registration> {
+    for rule in knowledge::embedded()
         .frameworks_of(language)
         .flat_map(|f| &f.registrations)
-        .find_map(|rule| {
-            if rule.top_level && !top_level {
-                return None;
-            }
-            if rule
+    {
+        if rule.top_level && !top_level {
+            continue;
+        }
+        if rule
+            .receiver
+            .is_some_and(|wanted| wanted != call.receiver.is_some())
+        {
+            continue;
+        }
+        if !rule.receiver_texts.is_empty()
+            && !call
                 .receiver
-                .is_some_and(|wanted| wanted != call.receiver.is_some())
-            {
-                return None;
-            }
-            let captures = first_match(&rule.callees, &call.callee)?;
+                .as_deref()
+                .is_some_and(|r| compile(&rule.receiver_texts).iter().any(|p| p.matches(r)))
+        {
+            continue;
+        }
+        let Some(captures) = first_match(&rule.callees, &call.callee) else {
+            continue;
+        };
+        let found: Vec<Registration> = match rule.tuples_arg {
+            None => read_registration(rule, call, &captures)
+                .into_iter()
+                .collect(),
+            Some(index) => call
+                .arg_tuples
+                .iter()
+                .filter(|(i, _)| *i == index)
+                .flat_map(|(_, tuples)| tuples)
+                .filter_map(|tuple| {
+                    let (args, arg_texts) = tuple.iter().cloned().unzip();
+                    let item = Call {
+                        args,
+                        arg_texts,
+                        ..call.clone()
+                    };
+                    read_registration(rule, &item, &captures)
+                })
+                .collect(),
+        };
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
+}
+
+/// Whether a call registers anything ([`registrations`]).
+pub fn is_registration(language: Language, call: &Call, top_level: bool) -> bool {
+    !registrations(language, call, top_level).is_empty()
+}
+
+fn read_registration(
+    rule: &knowledge::model::RegistrationRule,
+    call: &Call,
+    captures: &BTreeMap<String, String>,
+) -> Option<Registration> {
+    {
+        {
             let mut base = Attrs::new();
             set(&mut base, "callee", call.callee.clone());
-            for (name, value) in &captures {
+            for (name, value) in captures {
                 set(&mut base, name, value.clone());
+            }
+            for (i, arg) in call.args.iter().enumerate() {
+                if let Some(arg) = arg {
+                    set(&mut base, &format!("arg{i}"), arg.clone());
+                }
             }
             let mut route_method = None;
             let route = match rule.route_arg {
@@ -1175,9 +1234,69 @@ pub fn registration(language: Language, call: &Call, top_level: bool) -> Option<
                     .service_capture
                     .as_deref()
                     .and_then(|c| captures.get(c).cloned()),
+                regex_route: rule.regex_route,
                 attrs,
             })
-        })
+        }
+    }
+}
+
+/// A regular-expression route reversed into a template, as Tornado's
+/// `PathMatches._find_groups` and a handler's parameters do: anchors dropped, escapes
+/// outside groups unescaped, each group `{param}` by the handler's parameters in order
+/// (`%s` for every group when their number differs). `None` when the expression cannot
+/// be reversed (an escape of a letter or digit outside a group, a group that captures
+/// nothing such as `(?:...)`, unbalanced parentheses).
+pub fn reverse_regex_route(route: &str, params: &[String]) -> Option<String> {
+    let pattern = route.strip_prefix('^').unwrap_or(route);
+    let pattern = pattern.strip_suffix('$').unwrap_or(pattern);
+    let opened = pattern.matches('(').count();
+    let captures = pattern.match_indices('(').filter(|(i, _)| {
+        let rest = &pattern[i + 1..];
+        !rest.starts_with('?') || rest.starts_with("?P<")
+    });
+    if captures.count() != opened {
+        return None;
+    }
+    let mut pieces: Vec<String> = Vec::new();
+    let mut groups = 0;
+    for (k, fragment) in pattern.split('(').enumerate() {
+        let literal = if k == 0 {
+            fragment
+        } else {
+            let close = fragment.find(')')?;
+            groups += 1;
+            pieces.push("\u{0}".to_string());
+            &fragment[close + 1..]
+        };
+        let mut text = String::new();
+        let mut chars = literal.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                let next = chars.next()?;
+                if next.is_ascii_alphanumeric() {
+                    return None;
+                }
+                text.push(next);
+            } else {
+                text.push(c);
+            }
+        }
+        pieces.push(text);
+    }
+    let mut names = params.iter();
+    Some(
+        pieces
+            .into_iter()
+            .map(|piece| match piece.as_str() {
+                "\u{0}" if params.len() == groups => {
+                    format!("{{{}}}", names.next().map_or("", String::as_str))
+                }
+                "\u{0}" => "%s".to_string(),
+                _ => piece,
+            })
+            .collect(),
+    )
 }
 
 /// `"GET /items/{id}"` → (`GET`, `/items/{id}`): a route led by an HTTP method token

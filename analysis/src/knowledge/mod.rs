@@ -55,12 +55,24 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/python/fastapi.toml"),
     ),
     (
+        "frameworks/python/tornado.toml",
+        include_str!("../../frameworks/python/tornado.toml"),
+    ),
+    (
         "frameworks/python/django.toml",
         include_str!("../../frameworks/python/django.toml"),
     ),
     (
         "frameworks/python/requests.toml",
         include_str!("../../frameworks/python/requests.toml"),
+    ),
+    (
+        "frameworks/python/httpx.toml",
+        include_str!("../../frameworks/python/httpx.toml"),
+    ),
+    (
+        "frameworks/python/aiohttp.toml",
+        include_str!("../../frameworks/python/aiohttp.toml"),
     ),
     (
         "frameworks/python/sqlalchemy.toml",
