@@ -1949,6 +1949,71 @@ mod tests {
     }
 
     #[test]
+    fn regex_routes_reverse_like_the_framework() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            reverse_regex_route(r"/items/(\d+)", &names(&["item_id"])).as_deref(),
+            Some("/items/{item_id}")
+        );
+        assert_eq!(
+            reverse_regex_route(r"^/u/(?P<name>[a-z]+)/(\w+)$", &names(&["name", "tab"]))
+                .as_deref(),
+            Some("/u/{name}/{tab}")
+        );
+        // A parameter count that differs keeps the format's `%s`.
+        assert_eq!(
+            reverse_regex_route(r"/p/(\d+)/(\w+)", &names(&["parts"])).as_deref(),
+            Some("/p/%s/%s")
+        );
+        // No group: the pattern unescaped, whatever the parameters.
+        assert_eq!(
+            reverse_regex_route(r"/a\.b/[0-9]/", &[]).as_deref(),
+            Some("/a.b/[0-9]/")
+        );
+        // Not reversible: an escape of a letter outside a group, a non-capturing group.
+        assert_eq!(reverse_regex_route(r"/files/\d+", &[]), None);
+        assert_eq!(reverse_regex_route(r"/x/(?:a|b)", &[]), None);
+    }
+
+    #[test]
+    fn tuple_lists_give_one_registration_per_tuple() {
+        let tuple = |route: &str, handler: &str| {
+            vec![
+                (Some(route.to_string()), format!("r\"{route}\"")),
+                (None, handler.to_string()),
+            ]
+        };
+        let call = Call {
+            callee: "Application".into(),
+            receiver: Some("tornado.web".into()),
+            args: vec![None],
+            arg_texts: vec!["[...]".into()],
+            arg_tuples: vec![(0, vec![tuple("/a/(\\d+)", "A"), tuple("/b", "views.B")])],
+            ..Call::default()
+        };
+        let found = registrations(Language::Python, &call, false);
+        let read: Vec<(Option<&str>, Option<&str>, bool)> = found
+            .iter()
+            .map(|r| (r.route.as_deref(), r.handler.as_deref(), r.regex_route))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (Some("/a/(\\d+)"), Some("A"), true),
+                (Some("/b"), Some("B"), true)
+            ]
+        );
+        assert!(!is_registration(
+            Language::Python,
+            &Call {
+                arg_tuples: vec![],
+                ..call
+            },
+            false
+        ));
+    }
+
+    #[test]
     fn statements_are_summarized_with_their_object_as_written() {
         assert_eq!(
             summary("create table purchase_orders (id bigint not null, primary key (id))"),

@@ -1481,6 +1481,22 @@ mod tests {
     }
 
     #[test]
+    fn list_of_tuples_arguments() {
+        let f = facts(
+            "def make():\n    return Application([(r\"/a/(\\d+)\", A), (\"/b\", m.B, {}), \"x\"], debug=True)\n",
+        );
+        let call = &f.functions[0].calls[0];
+        assert_eq!(call.arg_tuples.len(), 1);
+        let (index, tuples) = &call.arg_tuples[0];
+        assert_eq!(*index, 0);
+        assert_eq!(tuples.len(), 2);
+        assert_eq!(tuples[0][0].0.as_deref(), Some("/a/(\\d+)"));
+        assert_eq!(tuples[0][1], (None, "A".to_string()));
+        assert_eq!(tuples[1][1].1, "m.B");
+        assert_eq!(tuples[1].len(), 3);
+    }
+
+    #[test]
     fn argument_patterns() {
         let f = facts(
             "BASE = os.getenv(\"PAY\", \"http://payments:5000\")\ndef f(oid):\n    url = f\"{BASE}/api/{oid}\"\n    requests.post(url, json={})\n    requests.get(\"http://a/%s/x\" % oid)\n    requests.get(\"http://a/{}/{n}\".format(oid, n=\"v\"))\n    requests.get(\"http://a/\" + oid)\n    g(oid)\n",
