@@ -768,6 +768,7 @@ fn mapping_attrs(
     rule: &EntryRule,
     annotation: &Annotation,
     args_from: &Annotation,
+    declared: Option<(&FileFacts, &Function)>,
 ) -> Option<Attrs> {
     let (captures, table) = rule.annotations.iter().find_map(|(pattern, table)| {
         let pattern = Pattern::parse(pattern).ok()?;
@@ -778,6 +779,15 @@ fn mapping_attrs(
         set(&mut base, &name, value);
     }
     let mut attrs = base.clone();
+    // Templates also read the declaring function and module, which are no attributes.
+    if let Some((file, function)) = declared {
+        base.entry("function".into())
+            .or_insert_with(|| vec![function.name.clone()]);
+        if !file.package.is_empty() {
+            base.entry("module".into())
+                .or_insert_with(|| vec![file.package.clone()]);
+        }
+    }
     expand_into(table, &base, &mut attrs);
     for (attr, keys) in &rule.args {
         if attrs.contains_key(attr) {
@@ -878,7 +888,8 @@ pub fn declared_entries(
         });
         for annotation in &function.annotations {
             let args_from = owner_args.or(sibling_args).unwrap_or(annotation);
-            let Some(attrs) = mapping_attrs(rule, annotation, args_from) else {
+            let Some(attrs) = mapping_attrs(rule, annotation, args_from, Some((file, function)))
+            else {
                 continue;
             };
             let at = Some(annotation.position);
@@ -990,7 +1001,7 @@ pub fn client_effect(language: Language, client: &TypeDecl, method: &Function) -
             let attrs = method
                 .annotations
                 .iter()
-                .find_map(|a| mapping_attrs(mappings, a, a))?;
+                .find_map(|a| mapping_attrs(mappings, a, a, None))?;
             let path = join_route(&prefix, first(&attrs, "path").unwrap_or(""));
             let mut out = Attrs::new();
             set(

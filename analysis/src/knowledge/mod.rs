@@ -75,6 +75,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/python/aiohttp.toml"),
     ),
     (
+        "frameworks/python/celery.toml",
+        include_str!("../../frameworks/python/celery.toml"),
+    ),
+    (
         "frameworks/python/sqlalchemy.toml",
         include_str!("../../frameworks/python/sqlalchemy.toml"),
     ),

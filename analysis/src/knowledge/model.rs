@@ -307,6 +307,8 @@ pub struct EntryRule {
     #[serde(default)]
     pub args: BTreeMap<String, Vec<String>>,
     /// Attribute defaults when neither the annotation table nor the arguments give one.
+    /// Templates here and in `annotations` may use the pattern's captures, `function`
+    /// (the decorated function's name) and `module` (its file's dotted module path).
     #[serde(default)]
     pub defaults: AttrTemplates,
     /// Owner annotation whose path arguments (`value`, `path`, positional) prefix the
