@@ -79,6 +79,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/python/celery.toml"),
     ),
     (
+        "frameworks/python/grpcio.toml",
+        include_str!("../../frameworks/python/grpcio.toml"),
+    ),
+    (
         "frameworks/python/sqlalchemy.toml",
         include_str!("../../frameworks/python/sqlalchemy.toml"),
     ),
