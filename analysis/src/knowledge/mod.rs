@@ -87,6 +87,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/python/sqlalchemy.toml"),
     ),
     (
+        "frameworks/python/psycopg.toml",
+        include_str!("../../frameworks/python/psycopg.toml"),
+    ),
+    (
         "frameworks/python/pymongo.toml",
         include_str!("../../frameworks/python/pymongo.toml"),
     ),
