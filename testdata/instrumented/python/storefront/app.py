@@ -1,12 +1,16 @@
 """Storefront: the shop's web front. Reads products from the catalog service over HTTP
 (requests, httpx), asks the stock service for units on hand and reserves them (aiohttp),
-and keeps orders in SQLite through SQLAlchemy."""
+prices orders with the quotes service (gRPC), and keeps orders in SQLite through
+SQLAlchemy."""
 
 import asyncio
 import os
 
 import aiohttp
+import grpc
 import httpx
+import quotes_pb2
+import quotes_pb2_grpc
 import requests
 from flask import Flask, abort, jsonify, request
 from sqlalchemy import Integer, String, create_engine, select
@@ -14,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 CATALOG_URL = os.environ.get("CATALOG_URL", "http://127.0.0.1:8001")
 STOCK_URL = os.environ.get("STOCK_URL", "http://127.0.0.1:8002")
+QUOTES_ADDRESS = os.environ.get("QUOTES_ADDRESS", "127.0.0.1:50051")
 DATABASE_URL = os.environ.get("STOREFRONT_DATABASE_URL", "sqlite:///storefront.db")
 
 
@@ -31,9 +36,26 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
 
 
+class QuotesClient:
+    """The quotes service's stub over one channel."""
+
+    def __init__(self, address):
+        self.stub = quotes_pb2_grpc.QuotesStub(grpc.insecure_channel(address))
+
+    def total(self, product_id, quantity):
+        request = quotes_pb2.QuoteRequest(product_id=product_id, quantity=quantity)
+        try:
+            return self.stub.GetQuote(request, timeout=5).total
+        except grpc.RpcError as err:
+            if err.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
+
+
 engine = create_engine(DATABASE_URL)
 Base.metadata.create_all(engine)
 app = Flask(__name__)
+quotes = QuotesClient(QUOTES_ADDRESS)
 
 
 def catalog(path, **params):
@@ -95,6 +117,15 @@ def product_stock(product_id):
     if stock is None:
         abort(404)
     return stock
+
+
+@app.get("/products/<int:product_id>/quote")
+def product_quote(product_id):
+    quantity = int(request.args.get("quantity", "1"))
+    total = quotes.total(product_id, quantity)
+    if total is None:
+        abort(404)
+    return {"product_id": product_id, "quantity": quantity, "total": total}
 
 
 @app.get("/products/<int:product_id>/reviews")
