@@ -213,7 +213,7 @@ pub struct Call {
     /// the argument index and each tuple's elements as (pattern, source text), read like
     /// `args` and `arg_texts`. Other elements of the list are left out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub arg_tuples: Vec<(usize, Vec<Vec<(Option<String>, String)>>)>,
+    pub arg_tuples: Vec<(usize, Vec<TupleItems>)>,
     /// Where.
     pub position: Position,
     /// Inside a for/while/do/range loop or a comprehension.
@@ -221,6 +221,9 @@ pub struct Call {
     /// Inside a try block / error-handling region (diagnostic only).
     pub in_handler: bool,
 }
+
+/// The elements of one tuple literal in an argument, each as (pattern, source text).
+pub type TupleItems = Vec<(Option<String>, String)>;
 
 /// How an error is handled or raised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -843,11 +843,11 @@ impl<'t> Extractor<'_, 't> {
         value: Node<'_>,
         env: &Env,
         at: usize,
-    ) -> Option<Vec<Vec<(Option<String>, String)>>> {
+    ) -> Option<Vec<crate::facts::TupleItems>> {
         if !matches!(value.kind(), "list" | "tuple") {
             return None;
         }
-        let tuples: Vec<Vec<(Option<String>, String)>> = named_children(value)
+        let tuples: Vec<crate::facts::TupleItems> = named_children(value)
             .into_iter()
             .filter(|element| element.kind() == "tuple")
             .map(|element| {
