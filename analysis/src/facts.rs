@@ -209,6 +209,11 @@ pub struct Call {
     /// index and every pattern, in source order. The argument's entry in `args` is `None`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub arg_alternatives: Vec<(usize, Vec<String>)>,
+    /// Arguments that are a list or tuple literal of tuples (`[(r"/a", A), (r"/b", B)]`):
+    /// the argument index and each tuple's elements as (pattern, source text), read like
+    /// `args` and `arg_texts`. Other elements of the list are left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub arg_tuples: Vec<(usize, Vec<TupleItems>)>,
     /// Where.
     pub position: Position,
     /// Inside a for/while/do/range loop or a comprehension.
@@ -235,6 +240,9 @@ pub struct Closure {
     /// The literal's parameter names, in order.
     pub params: Vec<String>,
 }
+
+/// The elements of one tuple literal in an argument, each as (pattern, source text).
+pub type TupleItems = Vec<(Option<String>, String)>;
 
 /// How an error is handled or raised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -138,7 +138,7 @@ fn module_body(file: &FileFacts) -> Option<Function> {
         .top_level_calls
         .iter()
         .filter(|call| {
-            conventions::registration(Language::Python, file, call, true).is_none()
+            !conventions::is_registration(Language::Python, file, call, true)
                 && conventions::mount_prefix(Language::Python, call).is_none()
         })
         .cloned()
@@ -696,6 +696,13 @@ impl<'a> Index<'a> {
                     .find(|i| i.names.iter().any(|n| n == base_name(&written)))
                     .map(|i| i.path.clone());
             }
+            // `httpx.Client()` typed by a module imported whole: that module.
+            if info.import.is_none()
+                && language == Language::Python
+                && let Some((alias, _)) = written.split_once('.')
+            {
+                info.import = self.import_path(fi, alias);
+            }
             info.written_type = Some(written);
         }
         info
@@ -877,7 +884,7 @@ pub fn build(program: &Program) -> CallGraph {
     }
     for (fi, file) in program.files.iter().enumerate() {
         for call in &file.top_level_calls {
-            if let Some(found) = conventions::registration(language_of(file), file, call, true) {
+            for found in conventions::registrations(language_of(file), file, call, true) {
                 registrations.push((fi, None, found, call.position, None));
             }
         }
@@ -991,7 +998,7 @@ pub fn build(program: &Program) -> CallGraph {
                 }));
                 continue;
             }
-            if let Some(mut found) = conventions::registration(language, file, call, false) {
+            for mut found in conventions::registrations(language, file, call, false) {
                 if found.kind == EntryKind::Http {
                     let mounted = mounted_functions
                         .get(&(service.as_str(), function.name.clone()))
@@ -1259,10 +1266,12 @@ fn add_registered_entries(
                                 || file.package.ends_with(&format!(".{module}")))
                     })
                     .map_or("", |(_, _, prefix)| *prefix);
-                let route = if route.starts_with('/') {
-                    format!("{}{route}", prefix.trim_end_matches('/'))
-                } else {
-                    format!("/{prefix}{route}")
+                let join = |route: &str| {
+                    if route.starts_with('/') {
+                        format!("{}{route}", prefix.trim_end_matches('/'))
+                    } else {
+                        format!("/{prefix}{route}")
+                    }
                 };
                 let mut handlers: Vec<(NodeIndex, Vec<String>)> = Vec::new();
                 if handler.is_empty() {
@@ -1276,7 +1285,11 @@ fn add_registered_entries(
                             index.module_functions(&module_key(file), handler, language_of(file));
                     }
                     handlers.extend(found.into_iter().map(|n| (n, registration.methods.clone())));
-                } else {
+                }
+                if !handler.is_empty()
+                    && (register_node.is_none()
+                        || (handlers.is_empty() && !registration.class_handler_methods.is_empty()))
+                {
                     for node in graph.node_indices() {
                         let n = &graph[node];
                         if n.service != *service {
@@ -1305,9 +1318,25 @@ fn add_registered_entries(
                     handlers.push((*node, registration.methods.clone()));
                 }
                 for (node, methods) in handlers {
+                    let route = if registration.regex_route {
+                        let n = &graph[node];
+                        let function = &program.files[n.file].functions[n.function];
+                        let params: Vec<String> = function
+                            .params
+                            .iter()
+                            .skip(usize::from(function.owner.is_some()))
+                            .map(|p| p.name.clone())
+                            .collect();
+                        match conventions::reverse_regex_route(route, &params) {
+                            Some(route) => join(&route),
+                            None => continue,
+                        }
+                    } else {
+                        join(route)
+                    };
                     entries.push(EntrySite {
                         node,
-                        entry: conventions::registered_entry(registration, route.clone(), &methods),
+                        entry: conventions::registered_entry(registration, route, &methods),
                         position: *position,
                     });
                 }

@@ -18,7 +18,6 @@ const SAMPLE_COVERED: &[&str] = &[
     "spring-cloud-openfeign",
     "spring-amqp",
     "flask",
-    "fastapi",
     "django",
     "requests",
     "pymongo",

@@ -214,6 +214,18 @@ wait_http() {
   done
 }
 
+# Waits until something listens on a loopback port (bounded, like wait_http).
+wait_tcp() {
+  local port=$1 deadline=$((SECONDS + STARTUP_TIMEOUT))
+  until "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null; do
+    for i in "${!PIDS[@]}"; do
+      kill -0 "${PIDS[$i]}" 2>/dev/null || die "${NAMES[$i]} exited before port $port answered"
+    done
+    [ $SECONDS -lt $deadline ] || die "port $port did not answer within ${STARTUP_TIMEOUT}s"
+    sleep 0.5
+  done
+}
+
 spans_received() { curl -fsS --max-time 2 "$RECEIVER/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["spans"])'; }
 
 # Waits until the receiver's span count has not moved for `quiet` seconds (bounded).
@@ -259,6 +271,7 @@ SERVICE_ENV=(
 )
 TARGETS=()
 HEALTH=()
+TCP_HEALTH=() # loopback ports of services with no HTTP endpoint (a gRPC server)
 
 case $LANG_NAME in
 java)
@@ -275,15 +288,22 @@ java)
   HEALTH=("http://127.0.0.1:$P_INVENTORY/items" "http://127.0.0.1:$P_ORDERS/shop/orders")
   ;;
 python)
-  read -r P_CATALOG P_STOREFRONT < <(free_ports 2)
+  read -r P_CATALOG P_STOCK P_QUOTES P_STOREFRONT < <(free_ports 4)
   start catalog env OTEL_SERVICE_NAME=catalog "$VENV/bin/opentelemetry-instrument" \
     "$VENV/bin/uvicorn" app:app --app-dir "$SUITE/catalog" --host 127.0.0.1 --port "$P_CATALOG" --no-access-log
+  start stock env OTEL_SERVICE_NAME=stock PORT="$P_STOCK" \
+    "$VENV/bin/opentelemetry-instrument" "$PY" "$SUITE/stock/app.py"
+  start quotes env OTEL_SERVICE_NAME=quotes PORT="$P_QUOTES" \
+    "$VENV/bin/opentelemetry-instrument" "$PY" "$SUITE/quotes/app.py"
   # In the work folder, so its default database file (named in span names) lands there.
   start storefront env -C "$WORK" OTEL_SERVICE_NAME=storefront PORT="$P_STOREFRONT" \
-    CATALOG_URL="http://127.0.0.1:$P_CATALOG" \
+    CATALOG_URL="http://127.0.0.1:$P_CATALOG" STOCK_URL="http://127.0.0.1:$P_STOCK" \
+    QUOTES_ADDRESS="127.0.0.1:$P_QUOTES" \
     "$VENV/bin/opentelemetry-instrument" "$PY" "$SUITE/storefront/app.py"
-  TARGETS=(--target "catalog=http://127.0.0.1:$P_CATALOG" --target "storefront=http://127.0.0.1:$P_STOREFRONT")
-  HEALTH=("http://127.0.0.1:$P_CATALOG/health" "http://127.0.0.1:$P_STOREFRONT/health")
+  TARGETS=(--target "catalog=http://127.0.0.1:$P_CATALOG" --target "stock=http://127.0.0.1:$P_STOCK"
+    --target "storefront=http://127.0.0.1:$P_STOREFRONT")
+  HEALTH=("http://127.0.0.1:$P_CATALOG/health" "http://127.0.0.1:$P_STOCK/health" "http://127.0.0.1:$P_STOREFRONT/health")
+  TCP_HEALTH=("$P_QUOTES")
   ;;
 go)
   read -r P_GRPC P_PRICING P_FRONTEND P_CATALOG P_INVENTORY P_REVIEWS P_SEARCH < <(free_ports 7)
@@ -304,6 +324,7 @@ go)
 esac
 
 log "waiting for ${NAMES[*]}"
+for port in "${TCP_HEALTH[@]}"; do wait_tcp "$port"; done
 for url in "${HEALTH[@]}"; do wait_http "$url"; done
 log "load: $SUITE/load.txt x $ROUNDS"
 # A client library's first request loads and instruments its classes (WebClient on

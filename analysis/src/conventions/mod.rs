@@ -895,12 +895,19 @@ fn mapping_attrs(
     rule: &EntryRule,
     annotation: &Annotation,
     args_from: &Annotation,
+    declared: Option<(&FileFacts, &Function)>,
 ) -> Option<Attrs> {
     let (captures, table) = rule.annotations.iter().find_map(|(pattern, table)| {
         let pattern = Pattern::parse(pattern).ok()?;
         annotation_captures(&pattern, annotation).map(|c| (c, table))
     })?;
-    Some(table_attrs(rule, captures, table, Some(args_from)))
+    Some(table_attrs(
+        rule,
+        captures,
+        table,
+        Some(args_from),
+        declared,
+    ))
 }
 
 /// The attributes of an entry rule's matched table entry: its templates over the
@@ -910,12 +917,22 @@ fn table_attrs(
     captures: BTreeMap<String, String>,
     table: &AttrTemplates,
     args_from: Option<&Annotation>,
+    declared: Option<(&FileFacts, &Function)>,
 ) -> Attrs {
     let mut base = Attrs::new();
     for (name, value) in captures {
         set(&mut base, &name, value);
     }
     let mut attrs = base.clone();
+    // Templates also read the declaring function and module, which are no attributes.
+    if let Some((file, function)) = declared {
+        base.entry("function".into())
+            .or_insert_with(|| vec![function.name.clone()]);
+        if !file.package.is_empty() {
+            base.entry("module".into())
+                .or_insert_with(|| vec![file.package.clone()]);
+        }
+    }
     expand_into(table, &base, &mut attrs);
     for (attr, keys) in &rule.args {
         if attrs.contains_key(attr) {
@@ -1019,7 +1036,8 @@ pub fn declared_entries(
         let mut found: Vec<(Attrs, Option<crate::facts::Position>)> = Vec::new();
         for annotation in &function.annotations {
             let args_from = owner_args.or(sibling_args).unwrap_or(annotation);
-            if let Some(attrs) = mapping_attrs(rule, annotation, args_from) {
+            if let Some(attrs) = mapping_attrs(rule, annotation, args_from, Some((file, function)))
+            {
                 found.push((attrs, Some(annotation.position)));
             }
         }
@@ -1031,7 +1049,7 @@ pub fn declared_entries(
                 .map(|c| (c, table))
         }) {
             found.push((
-                table_attrs(rule, captures, table, owner_args),
+                table_attrs(rule, captures, table, owner_args, Some((file, function))),
                 Some(function.position),
             ));
         }
@@ -1144,7 +1162,7 @@ pub fn client_effect(language: Language, client: &TypeDecl, method: &Function) -
             let attrs = method
                 .annotations
                 .iter()
-                .find_map(|a| mapping_attrs(mappings, a, a))?;
+                .find_map(|a| mapping_attrs(mappings, a, a, None))?;
             let path = join_route(&prefix, first(&attrs, "path").unwrap_or(""));
             let mut out = Attrs::new();
             set(
@@ -1188,6 +1206,9 @@ pub struct Registration {
     pub methods: Vec<String>,
     /// The RPC service name.
     pub service: Option<String>,
+    /// The route is a regular expression to reverse with the handler's parameters
+    /// ([`reverse_regex_route`]).
+    pub regex_route: bool,
     /// More attributes.
     pub attrs: Attrs,
 }
@@ -1231,134 +1252,242 @@ fn handler_name(text: &str, suffixes: &[String]) -> Option<String> {
 }
 
 /// Reads a registration call (`mux.HandleFunc("/x", h)`, `path("x/", views.x)`,
-/// `pb.RegisterGeoServer(s, srv)`), if a framework rule of the language knows it.
-pub fn registration(
+/// `pb.RegisterGeoServer(s, srv)`), if a framework rule of the language knows it: one
+/// registration, or one per tuple of a rule's `tuples_arg`, by the first rule that reads
+/// any.
+pub fn registrations(
     language: Language,
     file: &FileFacts,
     call: &Call,
     top_level: bool,
-) -> Option<Registration> {
-    knowledge::embedded()
+) -> Vec<Registration> {
+    for rule in knowledge::embedded()
         .frameworks_of(language)
         .flat_map(|f| &f.registrations)
-        .find_map(|rule| {
-            if rule.top_level && !top_level {
+    {
+        if rule.top_level && !top_level {
+            continue;
+        }
+        if !rule.file_imports.is_empty() {
+            let patterns = compile(&rule.file_imports);
+            if !file
+                .imports
+                .iter()
+                .any(|i| patterns.iter().any(|p| p.matches(&i.path)))
+            {
+                continue;
+            }
+        }
+        if rule
+            .receiver
+            .is_some_and(|wanted| wanted != call.receiver.is_some())
+        {
+            continue;
+        }
+        if !rule.receiver_texts.is_empty()
+            && !call
+                .receiver
+                .as_deref()
+                .is_some_and(|r| compile(&rule.receiver_texts).iter().any(|p| p.matches(r)))
+        {
+            continue;
+        }
+        let Some(captures) = first_match(&rule.callees, &call.callee) else {
+            continue;
+        };
+        let found: Vec<Registration> = match rule.tuples_arg {
+            None => read_registration(rule, call, &captures)
+                .into_iter()
+                .collect(),
+            Some(index) => call
+                .arg_tuples
+                .iter()
+                .filter(|(i, _)| *i == index)
+                .flat_map(|(_, tuples)| tuples)
+                .filter_map(|tuple| {
+                    let (args, arg_texts) = tuple.iter().cloned().unzip();
+                    let item = Call {
+                        args,
+                        arg_texts,
+                        ..call.clone()
+                    };
+                    read_registration(rule, &item, &captures)
+                })
+                .collect(),
+        };
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
+}
+
+/// Whether a call registers anything ([`registrations`]).
+pub fn is_registration(language: Language, file: &FileFacts, call: &Call, top_level: bool) -> bool {
+    !registrations(language, file, call, top_level).is_empty()
+}
+
+fn read_registration(
+    rule: &knowledge::model::RegistrationRule,
+    call: &Call,
+    captures: &BTreeMap<String, String>,
+) -> Option<Registration> {
+    let mut base = Attrs::new();
+    set(&mut base, "callee", call.callee.clone());
+    for (name, value) in captures {
+        set(&mut base, name, value.clone());
+    }
+    for (i, arg) in call.args.iter().enumerate() {
+        if let Some(arg) = arg {
+            set(&mut base, &format!("arg{i}"), arg.clone());
+        }
+    }
+    let mut route_method = None;
+    let route = match rule.route_arg {
+        Some(index) => {
+            let mut route = call.args.get(index)?.clone()?;
+            if rule.method_in_route
+                && let Some((method, path)) = split_method_prefix(&route)
+            {
+                route_method = Some(method);
+                route = path;
+            }
+            if !rule.route_patterns.is_empty()
+                && !compile(&rule.route_patterns)
+                    .iter()
+                    .any(|p| p.matches(&route))
+            {
                 return None;
             }
-            if !rule.file_imports.is_empty() {
-                let patterns = compile(&rule.file_imports);
-                if !file
-                    .imports
-                    .iter()
-                    .any(|i| patterns.iter().any(|p| p.matches(&i.path)))
-                {
+            Some(route)
+        }
+        None => None,
+    };
+    let handler_text = rule
+        .handler_kwarg
+        .as_deref()
+        .and_then(|k| keyword_text(call, k))
+        .or_else(|| {
+            rule.handler_arg
+                .and_then(|i| call.arg_texts.get(i))
+                .map(String::as_str)
+                .filter(|t| !t.contains('='))
+        });
+    let include = handler_text.and_then(|text| {
+        compile(&rule.include_patterns)
+            .iter()
+            .find_map(|p| p.captures(text.trim()))
+            .and_then(|c| c.get("module").cloned())
+    });
+    let handler = if include.is_some() {
+        None
+    } else {
+        handler_text.and_then(|t| handler_name(t, &rule.handler_suffixes))
+    };
+    // A handler written in place (`func(w, r) {...}`) has no name, but the route
+    // is still served: the entry belongs to the registering function.
+    // So is one a call builds (`transport.NewServer(endpoint, ...)`) when its
+    // name says nothing.
+    let inline_handler = rule
+        .handler_arg
+        .and_then(|i| call.arg_texts.get(i))
+        .is_some_and(|t| t.trim_start().starts_with("func(") || t.contains('('));
+    if rule.kind == EntryKind::Http && handler.is_none() && include.is_none() && !inline_handler {
+        return None;
+    }
+    let methods: Vec<String> = rule
+        .methods_kwarg
+        .as_deref()
+        .and_then(|k| keyword_text(call, k))
+        .map(|list| {
+            list.split(',')
+                .filter_map(|m| normalize("method", m))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut attrs = Attrs::new();
+    expand_into(&rule.attrs, &base, &mut attrs);
+    let methods = match route_method {
+        Some(method) => vec![method],
+        None if methods.is_empty() => attrs.get("method").cloned().unwrap_or_default(),
+        None => methods,
+    };
+    Some(Registration {
+        kind: rule.kind,
+        framework: rule.framework.clone(),
+        route,
+        handler,
+        include,
+        class_handler_methods: rule.class_handler_methods.clone(),
+        methods_calls: rule.methods_calls.clone(),
+        route_calls: rule.route_calls.clone(),
+        trim_trailing_slash: rule.trim_trailing_slash,
+        methods,
+        service: rule
+            .service_capture
+            .as_deref()
+            .and_then(|c| captures.get(c).cloned()),
+        regex_route: rule.regex_route,
+        attrs,
+    })
+}
+
+/// A regular-expression route reversed into a template, as Tornado's
+/// `PathMatches._find_groups` and a handler's parameters do: anchors dropped, escapes
+/// outside groups unescaped, each group `{param}` by the handler's parameters in order
+/// (`%s` for every group when their number differs). `None` when the expression cannot
+/// be reversed (an escape of a letter or digit outside a group, a group that captures
+/// nothing such as `(?:...)`, unbalanced parentheses).
+pub fn reverse_regex_route(route: &str, params: &[String]) -> Option<String> {
+    let pattern = route.strip_prefix('^').unwrap_or(route);
+    let pattern = pattern.strip_suffix('$').unwrap_or(pattern);
+    let opened = pattern.matches('(').count();
+    let captures = pattern.match_indices('(').filter(|(i, _)| {
+        let rest = &pattern[i + 1..];
+        !rest.starts_with('?') || rest.starts_with("?P<")
+    });
+    if captures.count() != opened {
+        return None;
+    }
+    let mut pieces: Vec<String> = Vec::new();
+    let mut groups = 0;
+    for (k, fragment) in pattern.split('(').enumerate() {
+        let literal = if k == 0 {
+            fragment
+        } else {
+            let close = fragment.find(')')?;
+            groups += 1;
+            pieces.push("\u{0}".to_string());
+            &fragment[close + 1..]
+        };
+        let mut text = String::new();
+        let mut chars = literal.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                let next = chars.next()?;
+                if next.is_ascii_alphanumeric() {
                     return None;
                 }
-            }
-            if rule
-                .receiver
-                .is_some_and(|wanted| wanted != call.receiver.is_some())
-            {
-                return None;
-            }
-            let captures = first_match(&rule.callees, &call.callee)?;
-            let mut base = Attrs::new();
-            set(&mut base, "callee", call.callee.clone());
-            for (name, value) in &captures {
-                set(&mut base, name, value.clone());
-            }
-            let mut route_method = None;
-            let route = match rule.route_arg {
-                Some(index) => {
-                    let mut route = call.args.get(index)?.clone()?;
-                    if rule.method_in_route
-                        && let Some((method, path)) = split_method_prefix(&route)
-                    {
-                        route_method = Some(method);
-                        route = path;
-                    }
-                    if !rule.route_patterns.is_empty()
-                        && !compile(&rule.route_patterns)
-                            .iter()
-                            .any(|p| p.matches(&route))
-                    {
-                        return None;
-                    }
-                    Some(route)
-                }
-                None => None,
-            };
-            let handler_text = rule
-                .handler_kwarg
-                .as_deref()
-                .and_then(|k| keyword_text(call, k))
-                .or_else(|| {
-                    rule.handler_arg
-                        .and_then(|i| call.arg_texts.get(i))
-                        .map(String::as_str)
-                        .filter(|t| !t.contains('='))
-                });
-            let include = handler_text.and_then(|text| {
-                compile(&rule.include_patterns)
-                    .iter()
-                    .find_map(|p| p.captures(text.trim()))
-                    .and_then(|c| c.get("module").cloned())
-            });
-            let handler = if include.is_some() {
-                None
+                text.push(next);
             } else {
-                handler_text.and_then(|t| handler_name(t, &rule.handler_suffixes))
-            };
-            // A handler written in place (`func(w, r) {...}`) has no name, but the route
-            // is still served: the entry belongs to the registering function.
-            // So is one a call builds (`transport.NewServer(endpoint, ...)`) when its
-            // name says nothing.
-            let inline_handler = rule
-                .handler_arg
-                .and_then(|i| call.arg_texts.get(i))
-                .is_some_and(|t| t.trim_start().starts_with("func(") || t.contains('('));
-            if rule.kind == EntryKind::Http
-                && handler.is_none()
-                && include.is_none()
-                && !inline_handler
-            {
-                return None;
+                text.push(c);
             }
-            let methods: Vec<String> = rule
-                .methods_kwarg
-                .as_deref()
-                .and_then(|k| keyword_text(call, k))
-                .map(|list| {
-                    list.split(',')
-                        .filter_map(|m| normalize("method", m))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut attrs = Attrs::new();
-            expand_into(&rule.attrs, &base, &mut attrs);
-            let methods = match route_method {
-                Some(method) => vec![method],
-                None if methods.is_empty() => attrs.get("method").cloned().unwrap_or_default(),
-                None => methods,
-            };
-            Some(Registration {
-                kind: rule.kind,
-                framework: rule.framework.clone(),
-                route,
-                handler,
-                include,
-                class_handler_methods: rule.class_handler_methods.clone(),
-                methods_calls: rule.methods_calls.clone(),
-                route_calls: rule.route_calls.clone(),
-                trim_trailing_slash: rule.trim_trailing_slash,
-                methods,
-                service: rule
-                    .service_capture
-                    .as_deref()
-                    .and_then(|c| captures.get(c).cloned()),
-                attrs,
+        }
+        pieces.push(text);
+    }
+    let mut names = params.iter();
+    Some(
+        pieces
+            .into_iter()
+            .map(|piece| match piece.as_str() {
+                "\u{0}" if params.len() == groups => {
+                    format!("{{{}}}", names.next().map_or("", String::as_str))
+                }
+                "\u{0}" => "%s".to_string(),
+                _ => piece,
             })
-        })
+            .collect(),
+    )
 }
 
 /// Spans a function's calls open by the frameworks' `spans` rules, named by an
@@ -2609,6 +2738,7 @@ mod tests {
             trim_trailing_slash: false,
             methods: Vec::new(),
             service: None,
+            regex_route: false,
             attrs: Attrs::new(),
         };
         assert_eq!(
@@ -2628,6 +2758,73 @@ mod tests {
             mounted_functions(Language::Go, &function),
             [("usersRouter".to_string(), "/users".to_string())]
         );
+    }
+
+    #[test]
+    fn regex_routes_reverse_like_the_framework() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            reverse_regex_route(r"/items/(\d+)", &names(&["item_id"])).as_deref(),
+            Some("/items/{item_id}")
+        );
+        assert_eq!(
+            reverse_regex_route(r"^/u/(?P<name>[a-z]+)/(\w+)$", &names(&["name", "tab"]))
+                .as_deref(),
+            Some("/u/{name}/{tab}")
+        );
+        // A parameter count that differs keeps the format's `%s`.
+        assert_eq!(
+            reverse_regex_route(r"/p/(\d+)/(\w+)", &names(&["parts"])).as_deref(),
+            Some("/p/%s/%s")
+        );
+        // No group: the pattern unescaped, whatever the parameters.
+        assert_eq!(
+            reverse_regex_route(r"/a\.b/[0-9]/", &[]).as_deref(),
+            Some("/a.b/[0-9]/")
+        );
+        // Not reversible: an escape of a letter outside a group, a non-capturing group.
+        assert_eq!(reverse_regex_route(r"/files/\d+", &[]), None);
+        assert_eq!(reverse_regex_route(r"/x/(?:a|b)", &[]), None);
+    }
+
+    #[test]
+    fn tuple_lists_give_one_registration_per_tuple() {
+        let tuple = |route: &str, handler: &str| {
+            vec![
+                (Some(route.to_string()), format!("r\"{route}\"")),
+                (None, handler.to_string()),
+            ]
+        };
+        let call = Call {
+            callee: "Application".into(),
+            receiver: Some("tornado.web".into()),
+            args: vec![None],
+            arg_texts: vec!["[...]".into()],
+            arg_tuples: vec![(0, vec![tuple("/a/(\\d+)", "A"), tuple("/b", "views.B")])],
+            ..Call::default()
+        };
+        let file = FileFacts::default();
+        let found = registrations(Language::Python, &file, &call, false);
+        let read: Vec<(Option<&str>, Option<&str>, bool)> = found
+            .iter()
+            .map(|r| (r.route.as_deref(), r.handler.as_deref(), r.regex_route))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (Some("/a/(\\d+)"), Some("A"), true),
+                (Some("/b"), Some("B"), true)
+            ]
+        );
+        assert!(!is_registration(
+            Language::Python,
+            &file,
+            &Call {
+                arg_tuples: vec![],
+                ..call
+            },
+            false
+        ));
     }
 
     #[test]

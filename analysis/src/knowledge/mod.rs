@@ -91,6 +91,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/python/fastapi.toml"),
     ),
     (
+        "frameworks/python/tornado.toml",
+        include_str!("../../frameworks/python/tornado.toml"),
+    ),
+    (
         "frameworks/python/django.toml",
         include_str!("../../frameworks/python/django.toml"),
     ),
@@ -99,8 +103,28 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/python/requests.toml"),
     ),
     (
+        "frameworks/python/httpx.toml",
+        include_str!("../../frameworks/python/httpx.toml"),
+    ),
+    (
+        "frameworks/python/aiohttp.toml",
+        include_str!("../../frameworks/python/aiohttp.toml"),
+    ),
+    (
+        "frameworks/python/celery.toml",
+        include_str!("../../frameworks/python/celery.toml"),
+    ),
+    (
+        "frameworks/python/grpcio.toml",
+        include_str!("../../frameworks/python/grpcio.toml"),
+    ),
+    (
         "frameworks/python/sqlalchemy.toml",
         include_str!("../../frameworks/python/sqlalchemy.toml"),
+    ),
+    (
+        "frameworks/python/psycopg.toml",
+        include_str!("../../frameworks/python/psycopg.toml"),
     ),
     (
         "frameworks/python/pymongo.toml",

@@ -378,6 +378,8 @@ pub struct EntryRule {
     #[serde(default)]
     pub args: BTreeMap<String, Vec<String>>,
     /// Attribute defaults when neither the annotation table nor the arguments give one.
+    /// Templates here and in `annotations` may use the pattern's captures, `function`
+    /// (the decorated function's name) and `module` (its file's dotted module path).
     #[serde(default)]
     pub defaults: AttrTemplates,
     /// Owner annotation whose path arguments (`value`, `path`, positional) prefix the
@@ -434,9 +436,24 @@ pub struct RegistrationRule {
     /// `None`: either.
     #[serde(default)]
     pub receiver: Option<bool>,
+    /// Patterns on the receiver's text as written (`web`); empty: any.
+    #[serde(default)]
+    pub receiver_texts: Vec<String>,
     /// Only calls at the top level of a file (module bodies, package `var`s).
     #[serde(default)]
     pub top_level: bool,
+    /// Index of an argument holding a list of tuples, one route each
+    /// (`Application([(r"/a", A), (r"/b/(\d+)", B)])`): the rule reads every tuple of
+    /// it as a call of its own, `route_arg` and `handler_arg` indexing the tuple.
+    #[serde(default)]
+    pub tuples_arg: Option<usize>,
+    /// The route is a regular expression, reversed as the framework reverses it: the
+    /// `^`/`$` anchors dropped, `\`-escapes outside groups unescaped, each group
+    /// `{name}` after the handler method's parameters (past `self`) in order, or `%s`
+    /// when their number differs from the groups'. A route that cannot be reversed (an
+    /// escape such as `\d` outside a group, `(?:...)`) is left out.
+    #[serde(default)]
+    pub regex_route: bool,
     /// Index of the route argument.
     #[serde(default)]
     pub route_arg: Option<usize>,
@@ -484,7 +501,8 @@ pub struct RegistrationRule {
     /// the `.proto` files.
     #[serde(default)]
     pub service_capture: Option<String>,
-    /// Attribute templates.
+    /// Attribute templates over `callee`, the callee pattern's captures and the literal
+    /// arguments `arg0`, `arg1`, ... (a `method` attribute gives the HTTP method).
     #[serde(default)]
     pub attrs: AttrTemplates,
 }

@@ -8,7 +8,8 @@
 //!
 //! A *template* builds text from attributes: `{name}` is replaced by the attribute's
 //! value, `{name:upper}`, `{name:lower}`, `{name:simple}` (after the last `.`) and
-//! `{name:snake}` (`FoodOrder` → `food_order`), `{name:nolead}` (without leading `/`)
+//! `{name:snake}` (`FoodOrder` → `food_order`), `{name:nolead}` (without leading `/`),
+//! `{name:word}` (the first word: `select id from t` → `select`)
 //! and `{name:else=TEXT}` (TEXT for an empty value) transform it. An attribute may have
 //! several values: the template expands to every combination. A template naming an
 //! attribute that is absent expands to nothing, so a name is only predicted when
@@ -159,7 +160,7 @@ pub struct Template {
 }
 
 /// The transformations a template field may ask for (`else=TEXT` too).
-const TRANSFORMS: [&str; 6] = ["", "upper", "lower", "simple", "snake", "nolead"];
+const TRANSFORMS: [&str; 7] = ["", "upper", "lower", "simple", "snake", "nolead", "word"];
 
 impl Template {
     /// Parses a template; unknown transformations are errors.
@@ -222,6 +223,7 @@ fn apply(transform: &str, value: &str) -> String {
         "simple" => value.rsplit('.').next().unwrap_or(value).to_string(),
         "snake" => snake_case(value),
         "nolead" => value.trim_start_matches('/').to_string(),
+        "word" => value.split_whitespace().next().unwrap_or("").to_string(),
         other => match other.strip_prefix("else=") {
             Some(fallback) if value.is_empty() => fallback.to_string(),
             _ => value.to_string(),
@@ -283,6 +285,13 @@ mod tests {
         );
         assert!(Pattern::parse("a{{b}}").unwrap().matches("a{b}"));
         assert!(Pattern::parse("{x").is_err());
+    }
+
+    #[test]
+    fn word_takes_the_first_word_as_written() {
+        let t = Template::parse("{sql:word}").unwrap();
+        let a = attrs(&[("sql", &["\n  select id\nfrom t", "INSERT INTO t"])]);
+        assert_eq!(t.expand(&a), ["select", "INSERT"]);
     }
 
     #[test]

@@ -1437,6 +1437,7 @@ fn build_call<'t>(
         args,
         arg_texts,
         arg_alternatives,
+        arg_tuples: Vec::new(),
         position: position(call.name),
         in_loop: within(call.node, function, &found.loop_bodies, &found.loop_index),
         in_handler: within(call.node, function, &found.try_bodies, &found.try_index),

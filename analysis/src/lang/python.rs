@@ -814,6 +814,11 @@ impl<'t> Extractor<'_, 't> {
                 if names_span && span_name.is_none() {
                     span_name = Some(pattern.clone().unwrap_or_else(|| "{}".to_string()));
                 }
+                if keyword.is_none()
+                    && let Some(tuples) = value.and_then(|v| self.tuple_items(v, env, at))
+                {
+                    call.arg_tuples.push((call.args.len(), tuples));
+                }
                 call.args.push(pattern);
                 call.arg_texts.push(truncate(self.text(arg), MAX_ARG_TEXT));
             }
@@ -828,6 +833,37 @@ impl<'t> Extractor<'_, 't> {
                 })
             });
         Some((call, span))
+    }
+
+    /// The tuples of a list or tuple literal (`[(r"/a", A), (r"/b", B, {...})]`), each
+    /// element as (pattern, text); `None` when the value is no such literal or holds no
+    /// tuple.
+    fn tuple_items(
+        &self,
+        value: Node<'_>,
+        env: &Env,
+        at: usize,
+    ) -> Option<Vec<crate::facts::TupleItems>> {
+        if !matches!(value.kind(), "list" | "tuple") {
+            return None;
+        }
+        let tuples: Vec<crate::facts::TupleItems> = named_children(value)
+            .into_iter()
+            .filter(|element| element.kind() == "tuple")
+            .map(|element| {
+                named_children(element)
+                    .into_iter()
+                    .filter(|e| e.kind() != "comment")
+                    .map(|e| {
+                        (
+                            self.pattern(e, env, at),
+                            truncate(self.text(e), MAX_ARG_TEXT),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        (!tuples.is_empty()).then_some(tuples)
     }
 
     fn handler(&self, clause: Node<'_>) -> ErrorHandler {
@@ -1442,6 +1478,22 @@ mod tests {
                 (Some("methods".to_string()), "POST".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn list_of_tuples_arguments() {
+        let f = facts(
+            "def make():\n    return Application([(r\"/a/(\\d+)\", A), (\"/b\", m.B, {}), \"x\"], debug=True)\n",
+        );
+        let call = &f.functions[0].calls[0];
+        assert_eq!(call.arg_tuples.len(), 1);
+        let (index, tuples) = &call.arg_tuples[0];
+        assert_eq!(*index, 0);
+        assert_eq!(tuples.len(), 2);
+        assert_eq!(tuples[0][0].0.as_deref(), Some("/a/(\\d+)"));
+        assert_eq!(tuples[0][1], (None, "A".to_string()));
+        assert_eq!(tuples[1][1].1, "m.B");
+        assert_eq!(tuples[1].len(), 3);
     }
 
     #[test]
