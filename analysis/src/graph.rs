@@ -1074,7 +1074,9 @@ pub fn build(program: &Program) -> CallGraph {
             }
         }
     }
-    let diagnostics = add_registered_entries(program, &graph, &index, &registrations, &mut entries);
+    let mut diagnostics =
+        add_registered_entries(program, &graph, &index, &registrations, &mut entries);
+    diagnostics.extend(resolve_rpc_entries(program, &graph, &mut entries));
     resolve_rpc_packages(program, &mut effects);
     entries.sort_by(|a, b| a.node.cmp(&b.node).then_with(|| a.entry.cmp(&b.entry)));
     entries.dedup();
@@ -1232,14 +1234,7 @@ fn add_registered_entries(
                         continue;
                     }
                     let mut attrs = registration.attrs.clone();
-                    attrs.insert(
-                        "full_method".into(),
-                        vec![conventions::rpc_full_method(
-                            &package,
-                            service_name,
-                            &function.name,
-                        )],
-                    );
+                    insert_rpc_names(&mut attrs, &package, service_name, &function.name);
                     entries.push(EntrySite {
                         node,
                         entry: Entry {
@@ -1366,27 +1361,141 @@ fn find_proto<'a>(
     by_import.or_else(|| candidates.first().copied())
 }
 
+/// The RPCs a `.proto` file declares for a service.
+fn proto_rpcs<'a>(proto: &'a ProtoFile, service: &str) -> Option<&'a [String]> {
+    proto
+        .services
+        .iter()
+        .find(|(name, _)| name == service)
+        .map(|(_, methods)| methods.as_slice())
+}
+
+/// The RPC a method name in code stands for: the name as declared, else the one equal
+/// to it ignoring case and underscores. Code generators respell RPC names in their
+/// language's style (`GetStock` as `getStock`, `get_stock` as `GetStock`), and two RPCs
+/// of one service never share a spelling, or their generated code would not compile.
+fn rpc_named<'a>(rpcs: &'a [String], name: &str) -> Option<&'a str> {
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| *c != '_')
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    rpcs.iter()
+        .find(|rpc| *rpc == name)
+        .or_else(|| rpcs.iter().find(|rpc| fold(rpc) == fold(name)))
+        .map(String::as_str)
+}
+
+/// Sets an RPC site's names: `full_method` (`/package.Service/Method`), `rpc_service`
+/// (`package.Service`) and `rpc_method` (`Method`).
+fn insert_rpc_names(attrs: &mut Attrs, package: &str, service: &str, method: &str) {
+    let full = conventions::rpc_full_method(package, service, method);
+    let rpc_service = full
+        .trim_start_matches('/')
+        .rsplit_once('/')
+        .map_or("", |(service, _)| service)
+        .to_string();
+    attrs.insert("full_method".into(), vec![full]);
+    attrs.insert("rpc_service".into(), vec![rpc_service]);
+    attrs.insert("rpc_method".into(), vec![method.to_string()]);
+}
+
+/// RPC entries declared on the type implementing a service (a `service` attribute,
+/// no `full_method` yet): each method that is one of the service's RPCs by the
+/// `.proto` declaring it serves that RPC; the other methods serve nothing. Without a
+/// `.proto`, the rule's `default_package` and `default_method` (else the method's
+/// name) stand for the proto names, with a warning.
+fn resolve_rpc_entries(
+    program: &Program,
+    graph: &DiGraph<FunctionNode, CallEdge>,
+    entries: &mut Vec<EntrySite>,
+) -> Vec<crate::diagnostics::Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let mut warned = BTreeSet::new();
+    entries.retain_mut(|site| {
+        let entry = &mut site.entry;
+        if entry.kind != EntryKind::Rpc || entry.attrs.contains_key("full_method") {
+            return true;
+        }
+        let Some(service) = entry.attr("service").map(str::to_string) else {
+            return true;
+        };
+        let n = &graph[site.node];
+        let file = &program.files[n.file];
+        let function = &file.functions[n.function];
+        let proto = find_proto(program, &service, entry.attr("package"));
+        let (package, method) = match proto.and_then(|p| Some((p, proto_rpcs(p, &service)?))) {
+            Some((proto, rpcs)) => match rpc_named(rpcs, &function.name) {
+                Some(rpc) => (proto.package.clone(), rpc.to_string()),
+                None => return false,
+            },
+            None => {
+                if warned.insert((file.path.clone(), service.clone())) {
+                    diagnostics.push(crate::diagnostics::Diagnostic::warning(
+                        file.path.clone(),
+                        format!("RPC service {service} is implemented but no .proto declares it: its names are guessed from the code"),
+                    ));
+                }
+                (
+                    entry.attr("default_package").unwrap_or("").to_string(),
+                    entry
+                        .attr("default_method")
+                        .unwrap_or(&function.name)
+                        .to_string(),
+                )
+            }
+        };
+        insert_rpc_names(&mut entry.attrs, &package, &service, &method);
+        true
+    });
+    diagnostics
+}
+
 /// RPC stub effects name the stub's import path as `package`: the `.proto` declaring
-/// the service gives the proto package, and `full_method` follows.
+/// the service gives the proto package and the RPC the method stands for, and
+/// `full_method` follows. Without one, the rule's `default_package` (else the import
+/// path's last element) and `default_method` (else the method) stand for them.
 fn resolve_rpc_packages(program: &Program, effects: &mut [EffectSite]) {
     for site in effects.iter_mut() {
         if site.effect.kind != EffectKind::Rpc {
             continue;
         }
-        let (Some(import), Some(service), Some(method)) = (
-            site.effect.attr("package").map(str::to_string),
+        let (Some(service), Some(method)) = (
             site.effect.attr("service").map(str::to_string),
             site.effect.attr("method").map(str::to_string),
         ) else {
             continue;
         };
-        let package = match find_proto(program, &service, Some(&import)) {
-            Some(p) => p.package.clone(),
-            None => import.rsplit('/').next().unwrap_or(&import).to_string(),
+        let import = site.effect.attr("package").map(str::to_string);
+        let (package, method) = match find_proto(program, &service, import.as_deref()) {
+            Some(p) => (
+                p.package.clone(),
+                proto_rpcs(p, &service)
+                    .and_then(|rpcs| rpc_named(rpcs, &method))
+                    .unwrap_or(&method)
+                    .to_string(),
+            ),
+            None => (
+                site.effect
+                    .attr("default_package")
+                    .map(str::to_string)
+                    .or_else(|| {
+                        import
+                            .as_deref()
+                            .map(|i| i.rsplit('/').next().unwrap_or(i).to_string())
+                    })
+                    .unwrap_or_default(),
+                site.effect
+                    .attr("default_method")
+                    .unwrap_or(&method)
+                    .to_string(),
+            ),
         };
-        let full = conventions::rpc_full_method(&package, &service, &method);
-        site.effect.attrs.insert("package".into(), vec![package]);
-        site.effect.attrs.insert("full_method".into(), vec![full]);
+        site.effect
+            .attrs
+            .insert("package".into(), vec![package.clone()]);
+        insert_rpc_names(&mut site.effect.attrs, &package, &service, &method);
     }
 }
 
@@ -1538,6 +1647,23 @@ mod tests {
                 vec![Some("http://b/x".to_string()), Some("x".to_string())],
             ]
         );
+    }
+
+    #[test]
+    fn rpc_names_match_as_declared_else_as_generators_respell_them() {
+        let rpcs = vec!["GetStock".to_string(), "reserve_items".to_string()];
+        assert_eq!(rpc_named(&rpcs, "GetStock"), Some("GetStock"));
+        assert_eq!(rpc_named(&rpcs, "getStock"), Some("GetStock"));
+        assert_eq!(rpc_named(&rpcs, "reserveItems"), Some("reserve_items"));
+        assert_eq!(rpc_named(&rpcs, "ReserveItems"), Some("reserve_items"));
+        assert_eq!(rpc_named(&rpcs, "stock"), None);
+        let mut attrs = Attrs::new();
+        insert_rpc_names(&mut attrs, "shop.inventory", "Inventory", "GetStock");
+        assert_eq!(attrs["full_method"], ["/shop.inventory.Inventory/GetStock"]);
+        assert_eq!(attrs["rpc_service"], ["shop.inventory.Inventory"]);
+        assert_eq!(attrs["rpc_method"], ["GetStock"]);
+        insert_rpc_names(&mut attrs, "", "Inventory", "GetStock");
+        assert_eq!(attrs["rpc_service"], ["Inventory"]);
     }
 
     #[test]

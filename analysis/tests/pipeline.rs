@@ -822,3 +822,55 @@ fn each_manifest_document_deploys_the_services_it_names() {
     );
     assert_eq!(detected(dir.path(), "b-service"), ["otel-java@2"]);
 }
+
+/// A grpc-java stub call links to the method of the class implementing the service
+/// (by the `.proto`'s names, `getStock` serving `GetStock`); without a `.proto` the
+/// names come from the generated class's package and the method, with a warning.
+#[test]
+fn java_grpc_stubs_link_to_implementations_and_names_survive_a_missing_proto() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grpc-java");
+    let analysis = autoscope_analysis::analysis::analyze_path(
+        &root,
+        &AnalyzeOptions::default(),
+        &|_| {},
+        &|| {},
+    )
+    .unwrap();
+    // orders → inventory: getStock twice (blocking and future stubs), reserveItems once.
+    assert_eq!(analysis.stats.cross_service_edges, 3);
+    assert!(
+        analysis.diagnostics.is_empty(),
+        "{:?}",
+        analysis.diagnostics
+    );
+
+    let server = "package com.example.inventory;\nimport com.example.inventory.grpc.InventoryGrpc;\nimport io.grpc.stub.StreamObserver;\npublic class InventoryService extends InventoryGrpc.InventoryImplBase {\n  @Override\n  public void getStock(StockRequest request, StreamObserver<Stock> observer) {}\n  private Stock stock(String sku) { return null; }\n}\n";
+    let dir = tree(&[
+        ("inventory/pom.xml", &pom("inventory", "")),
+        (
+            "inventory/src/main/java/com/example/inventory/InventoryService.java",
+            server,
+        ),
+    ]);
+    let analysis = autoscope_analysis::analysis::analyze_path(
+        dir.path(),
+        &AnalyzeOptions::default(),
+        &|_| {},
+        &|| {},
+    )
+    .unwrap();
+    let ids: Vec<&str> = analysis
+        .policy
+        .rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(
+        ids.contains(
+            &"inventory:/com.example.inventory.grpc.Inventory/GetStock [otel-java@1,otel-java@2]"
+        ),
+        "{ids:?}"
+    );
+    assert!(!ids.iter().any(|id| id.contains("/Stock")), "{ids:?}");
+    assert_eq!(analysis.diagnostics.len(), 1);
+}

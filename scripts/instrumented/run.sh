@@ -275,17 +275,19 @@ TCP_HEALTH=() # loopback ports of services with no HTTP endpoint (a gRPC server)
 
 case $LANG_NAME in
 java)
-  read -r P_INVENTORY P_ORDERS < <(free_ports 2)
+  read -r P_INVENTORY P_ORDERS P_STOCK_GRPC < <(free_ports 3)
   # Fast JVM start on a small machine; the agent and its exporter as the brief asks.
   JAVA_BASE=(java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx384m "-javaagent:$AGENT_JAR"
     -Dotel.exporter.otlp.protocol=http/protobuf "-Dotel.exporter.otlp.traces.endpoint=$TRACES_ENDPOINT"
     -Dotel.bsp.schedule.delay=200 "${JVM_OPTS[@]}")
   start inventory "${JAVA_BASE[@]}" -Dotel.service.name=inventory -jar "$SUITE/inventory/target/inventory.jar" \
-    --server.port="$P_INVENTORY"
+    --server.port="$P_INVENTORY" --grpc.port="$P_STOCK_GRPC"
   start orders "${JAVA_BASE[@]}" -Dotel.service.name=orders -jar "$SUITE/orders/target/orders.jar" \
-    --server.port="$P_ORDERS" --inventory.base-url="http://127.0.0.1:$P_INVENTORY"
+    --server.port="$P_ORDERS" --inventory.base-url="http://127.0.0.1:$P_INVENTORY" \
+    --inventory.grpc-target="127.0.0.1:$P_STOCK_GRPC"
   TARGETS=(--target "inventory=http://127.0.0.1:$P_INVENTORY" --target "orders=http://127.0.0.1:$P_ORDERS")
   HEALTH=("http://127.0.0.1:$P_INVENTORY/items" "http://127.0.0.1:$P_ORDERS/shop/orders")
+  TCP_HEALTH=("$P_STOCK_GRPC")
   ;;
 python)
   read -r P_CATALOG P_STOCK P_QUOTES P_STOREFRONT < <(free_ports 4)

@@ -553,6 +553,13 @@ fn apply_call_rule(rule: &CallRule, context: &CallContext<'_, '_>) -> Option<(Ef
     if let Some(receiver_type) = receiver_type {
         set(&mut base, "receiver_type", receiver_type);
     }
+    if let Some(written) = written {
+        set(
+            &mut base,
+            "receiver_type_path",
+            written_type_path(context.file, written),
+        );
+    }
     let import = context.receiver_import.map(str::to_string).or_else(|| {
         written
             .and_then(|w| w.split_once('.'))
@@ -1018,6 +1025,34 @@ pub fn declared_entries(
                 continue;
             }
         }
+        let mut owner_captures = BTreeMap::new();
+        if !rule.owner_supertypes.is_empty() {
+            let patterns = compile(&rule.owner_supertypes);
+            let found = owner.and_then(|t| {
+                t.supertypes.iter().find_map(|written| {
+                    let written = written.split('<').next().unwrap_or(written).trim();
+                    patterns
+                        .iter()
+                        .find_map(|p| p.captures(written))
+                        .map(|captures| (captures, written))
+                })
+            });
+            let Some((captures, written)) = found else {
+                continue;
+            };
+            owner_captures = captures;
+            owner_captures.insert("supertype_import".into(), written_type_path(file, written));
+        }
+        if !rule.param_types.is_empty() {
+            let patterns = compile(&rule.param_types);
+            if !function
+                .params
+                .iter()
+                .any(|p| patterns.iter().any(|pattern| pattern.matches(&p.type_name)))
+            {
+                continue;
+            }
+        }
         let owner_args = rule.args_from_owner.as_deref().and_then(|name| {
             owner?
                 .annotations
@@ -1036,8 +1071,14 @@ pub fn declared_entries(
         let mut found: Vec<(Attrs, Option<crate::facts::Position>)> = Vec::new();
         for annotation in &function.annotations {
             let args_from = owner_args.or(sibling_args).unwrap_or(annotation);
-            if let Some(attrs) = mapping_attrs(rule, annotation, args_from, Some((file, function)))
+            if let Some(mut attrs) =
+                mapping_attrs(rule, annotation, args_from, Some((file, function)))
             {
+                for (name, value) in &owner_captures {
+                    attrs
+                        .entry(name.clone())
+                        .or_insert_with(|| vec![value.clone()]);
+                }
                 found.push((attrs, Some(annotation.position)));
             }
         }
@@ -1048,6 +1089,12 @@ pub fn declared_entries(
                 .captures(&function.name)
                 .map(|c| (c, table))
         }) {
+            let mut captures = captures;
+            for (name, value) in &owner_captures {
+                captures
+                    .entry(name.clone())
+                    .or_insert_with(|| value.clone());
+            }
             found.push((
                 table_attrs(rule, captures, table, owner_args, Some((file, function))),
                 Some(function.position),
@@ -1136,6 +1183,33 @@ pub fn declared_entries(
         }
     }
     unique
+}
+
+/// The qualified name a type name written in a file stands for: as written when it
+/// is qualified (`a.b.FooGrpc.Stub` → `a.b.FooGrpc`, up to the first type name),
+/// else the import binding its first identifier, else that identifier in the file's
+/// own package.
+pub fn written_type_path(file: &FileFacts, written: &str) -> String {
+    let segments: Vec<&str> = written.split('.').collect();
+    let first_type = segments
+        .iter()
+        .position(|s| s.starts_with(char::is_uppercase))
+        .unwrap_or(0);
+    if first_type > 0 {
+        return segments[..=first_type].join(".");
+    }
+    let name = segments[0];
+    if let Some(import) = file.imports.iter().find(|i| {
+        let bound = i.alias.as_deref().or_else(|| i.path.rsplit('.').next());
+        i.names.is_empty() && bound == Some(name)
+    }) {
+        return import.path.clone();
+    }
+    if file.package.is_empty() {
+        name.to_string()
+    } else {
+        format!("{}.{name}", file.package)
+    }
 }
 
 /// A call through an interface a framework makes into remote calls (a declarative

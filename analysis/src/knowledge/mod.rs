@@ -55,6 +55,10 @@ pub const FRAMEWORK_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/java/okhttp.toml"),
     ),
     (
+        "frameworks/java/grpc-java.toml",
+        include_str!("../../frameworks/java/grpc-java.toml"),
+    ),
+    (
         "frameworks/java/apache-httpclient.toml",
         include_str!("../../frameworks/java/apache-httpclient.toml"),
     ),
@@ -439,6 +443,8 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
     }
     for rule in &file.entries {
         patterns(&rule.owner_annotations)?;
+        patterns(&rule.owner_supertypes)?;
+        patterns(&rule.param_types)?;
         for (pattern, attrs) in rule.annotations.iter().chain(&rule.functions) {
             Pattern::parse(pattern).map_err(|e| e.to_string())?;
             templates(attrs.values().flatten())?;
@@ -449,7 +455,10 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
                 rule.framework
             ));
         }
-        if !rule.functions.is_empty() && rule.owner_annotations.is_empty() {
+        if !rule.functions.is_empty()
+            && rule.owner_annotations.is_empty()
+            && rule.owner_supertypes.is_empty()
+        {
             return Err(format!(
                 "an entry rule of {:?} serves functions by name without an owner condition",
                 rule.framework

@@ -178,7 +178,9 @@ pub struct CallRule {
     #[serde(default)]
     pub max_args: Option<usize>,
     /// Attributes of the effect: templates over the call's attributes (`callee`,
-    /// `receiver`, `receiver_type`, `receiver_import`, `arg0`, `arg1`, ...,
+    /// `receiver`, `receiver_type`, `receiver_import`, `receiver_type_path`: the
+    /// qualified name the receiver type's first identifier stands for
+    /// (`conventions::written_type_path`), `arg0`, `arg1`, ...,
     /// `method_arg`: an HTTP method named in the arguments, `store`: the store of a
     /// repository's entity or service) and the captures of the patterns above.
     #[serde(default)]
@@ -357,11 +359,24 @@ pub struct EntryRule {
     /// Patterns on the owner type's annotations: one must be present.
     #[serde(default)]
     pub owner_annotations: Vec<String>,
+    /// Patterns on the owner type's supertypes as written (`*Grpc.{service}ImplBase`):
+    /// one must match; its captures join the templates' attributes, with
+    /// `supertype_import`, the qualified name the supertype's first identifier
+    /// resolves to through the file's imports (the file's own package otherwise). An
+    /// RPC entry with a `service` attribute serves the methods of the owner that are
+    /// that service's RPCs by the `.proto` files (`graph::resolve_rpc_entries`).
+    #[serde(default)]
+    pub owner_supertypes: Vec<String>,
+    /// Patterns on the declared types of the function's parameters, as written without
+    /// generic arguments: one parameter must match (`StreamObserver`).
+    #[serde(default)]
+    pub param_types: Vec<String>,
     /// Function annotation patterns and the attributes each implies (captures too).
     #[serde(default)]
     pub annotations: BTreeMap<String, AttrTemplates>,
     /// Function name patterns and the attributes each implies, for methods the owner
-    /// type serves by their name (a servlet's `doGet`); needs `owner_annotations`.
+    /// type serves by their name (a servlet's `doGet`); needs `owner_annotations` or
+    /// `owner_supertypes`.
     /// Annotation arguments come from `args_from_owner`.
     #[serde(default)]
     pub functions: BTreeMap<String, AttrTemplates>,

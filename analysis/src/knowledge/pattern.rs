@@ -9,7 +9,9 @@
 //! A *template* builds text from attributes: `{name}` is replaced by the attribute's
 //! value, `{name:upper}`, `{name:lower}`, `{name:simple}` (after the last `.`) and
 //! `{name:snake}` (`FoodOrder` → `food_order`), `{name:nolead}` (without leading `/`),
-//! `{name:word}` (the first word: `select id from t` → `select`)
+//! `{name:word}` (the first word: `select id from t` → `select`), `{name:lowerfirst}` and
+//! `{name:upperfirst}` (the first letter's case: `GetStock` ↔ `getStock`),
+//! `{name:parent}` (before the last `.`: `a.b.C` → `a.b`)
 //! and `{name:else=TEXT}` (TEXT for an empty value) transform it. An attribute may have
 //! several values: the template expands to every combination. A template naming an
 //! attribute that is absent expands to nothing, so a name is only predicted when
@@ -160,7 +162,18 @@ pub struct Template {
 }
 
 /// The transformations a template field may ask for (`else=TEXT` too).
-const TRANSFORMS: [&str; 7] = ["", "upper", "lower", "simple", "snake", "nolead", "word"];
+const TRANSFORMS: [&str; 10] = [
+    "",
+    "upper",
+    "lower",
+    "simple",
+    "snake",
+    "nolead",
+    "word",
+    "lowerfirst",
+    "upperfirst",
+    "parent",
+];
 
 impl Template {
     /// Parses a template; unknown transformations are errors.
@@ -224,11 +237,25 @@ fn apply(transform: &str, value: &str) -> String {
         "snake" => snake_case(value),
         "nolead" => value.trim_start_matches('/').to_string(),
         "word" => value.split_whitespace().next().unwrap_or("").to_string(),
+        "lowerfirst" => first_letter(value, char::to_ascii_lowercase),
+        "upperfirst" => first_letter(value, char::to_ascii_uppercase),
+        "parent" => value
+            .rsplit_once('.')
+            .map_or("", |(parent, _)| parent)
+            .to_string(),
         other => match other.strip_prefix("else=") {
             Some(fallback) if value.is_empty() => fallback.to_string(),
             _ => value.to_string(),
         },
     }
+}
+
+fn first_letter(value: &str, case: fn(&char) -> char) -> String {
+    let mut chars = value.chars();
+    chars
+        .next()
+        .map(|c| case(&c).to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// `FoodOrder` → `food_order`, `HTTPServer` → `httpserver`... as Spring's physical
@@ -285,6 +312,21 @@ mod tests {
         );
         assert!(Pattern::parse("a{{b}}").unwrap().matches("a{b}"));
         assert!(Pattern::parse("{x").is_err());
+    }
+
+    #[test]
+    fn first_letter_and_parent_transforms() {
+        let a = attrs(&[
+            ("m", &["GetStock"]),
+            ("j", &["getStock"]),
+            ("c", &["a.b.CGrpc"]),
+        ]);
+        let expand = |t: &str| Template::parse(t).unwrap().expand(&a);
+        assert_eq!(expand("{m:lowerfirst}"), ["getStock"]);
+        assert_eq!(expand("{j:upperfirst}"), ["GetStock"]);
+        assert_eq!(expand("{c:parent}.{m}"), ["a.b.GetStock"]);
+        let none = attrs(&[("c", &["CGrpc"])]);
+        assert_eq!(Template::parse("{c:parent}").unwrap().expand(&none), [""]);
     }
 
     #[test]

@@ -28,10 +28,13 @@ public class OrderController {
 
   private final OrderRepository orders;
   private final InventoryClient inventory;
+  private final StockLevelsClient stockLevels;
 
-  public OrderController(OrderRepository orders, InventoryClient inventory) {
+  public OrderController(
+      OrderRepository orders, InventoryClient inventory, StockLevelsClient stockLevels) {
     this.orders = orders;
     this.inventory = inventory;
+    this.stockLevels = stockLevels;
   }
 
   @GetMapping
@@ -73,6 +76,12 @@ public class OrderController {
   @ResponseStatus(HttpStatus.ACCEPTED)
   public void restock(@RequestBody Restock body) {
     inventory.restock(body.sku(), body.quantity());
+  }
+
+  /** How much inventory has of an item, asked over gRPC. */
+  @GetMapping("/levels/{sku}")
+  public Map<String, Object> level(@PathVariable String sku) {
+    return Map.of("sku", sku, "quantity", stockLevels.level(sku));
   }
 
   /** Corrects the name inventory shows for an item. */
