@@ -467,7 +467,9 @@ pub fn dependencies_of(config: &ConfigFile) -> Vec<String> {
 /// dotted keys.
 pub fn config_pairs(config: &ConfigFile) -> Vec<(String, String)> {
     if config.kind == ConfigKind::WebXml {
-        return servlet_paths(&config.text);
+        let mut pairs = servlet_paths(&config.text);
+        pairs.extend(servlet_mappings(&config.text));
+        return pairs;
     }
     if config.rel_path.ends_with(".properties") {
         return config
@@ -514,6 +516,52 @@ fn servlet_paths(text: &str) -> Vec<(String, String)> {
             };
             for owner in std::iter::once(&name).chain(classes.get(&name)) {
                 pairs.push((format!("servlet-path.{owner}"), path.to_string()));
+            }
+        }
+    }
+    pairs
+}
+
+/// A web.xml's servlet mappings by servlet class: `servlet-mapping.<servlet-class>`
+/// (a nested class's `$` read as `.`, the name the parser gives it) once for every
+/// route its `url-pattern`s (Servlet specification 12.2) can be reported as, the way
+/// the OpenTelemetry Java agent's `MappingResolver` reports the mapping that served a
+/// request: an exact (`/foo`) or path-prefix (`/foo/*`) pattern as written, an
+/// extension pattern `*.do` as `/*.do`, the default servlet `/` (and `/*`) as `/` for
+/// the context root and `/*` for every other path, the empty pattern as `/`. JSP
+/// files (`<jsp-file>`, `*.jsp`) are no servlet class of the code: left out.
+fn servlet_mappings(text: &str) -> Vec<(String, String)> {
+    let text = without_xml_comments(text);
+    let classes: BTreeMap<String, String> = xml_blocks(&text, "servlet")
+        .filter_map(|block| {
+            let name = xml_values(block, "servlet-name").next()?;
+            let class = xml_values(block, "servlet-class").next()?;
+            Some((name, class.replace('$', ".")))
+        })
+        .collect();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for block in xml_blocks(&text, "servlet-mapping") {
+        let Some(class) = xml_values(block, "servlet-name")
+            .next()
+            .and_then(|name| classes.get(&name))
+        else {
+            continue;
+        };
+        for pattern in xml_values(block, "url-pattern") {
+            let routes: Vec<String> = match pattern.as_str() {
+                "" => vec!["/".into()],
+                "/" | "/*" => vec!["/".into(), "/*".into()],
+                "*.jsp" | "*.jspx" => Vec::new(),
+                extension if extension.starts_with("*.") && extension.len() > 2 => {
+                    vec![format!("/{extension}")]
+                }
+                other => vec![other.to_string()],
+            };
+            for route in routes {
+                let pair = (format!("servlet-mapping.{class}"), route);
+                if !pairs.contains(&pair) {
+                    pairs.push(pair);
+                }
             }
         }
     }
@@ -603,6 +651,10 @@ mod tests {
     <url-pattern>/*</url-pattern></servlet-mapping>
 </web-app>"#;
         let pairs = config_pairs(&config("WEB-INF/web.xml", ConfigKind::WebXml, text));
+        let pairs: Vec<_> = pairs
+            .into_iter()
+            .filter(|(key, _)| key.starts_with("servlet-path."))
+            .collect();
         assert_eq!(
             pairs,
             vec![
@@ -612,6 +664,40 @@ mod tests {
                     "/api/v1".into()
                 ),
                 ("servlet-path.org.example.App".into(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn web_xml_maps_each_servlet_class_to_the_routes_the_agent_reports() {
+        let text = r#"<web-app>
+  <servlet><servlet-name>orders</servlet-name>
+    <servlet-class>shop.OrderServlet</servlet-class></servlet>
+  <servlet><servlet-name>nested</servlet-name>
+    <servlet-class>shop.Servlets$Health</servlet-class></servlet>
+  <servlet><servlet-name>page</servlet-name><jsp-file>/page.jsp</jsp-file></servlet>
+  <servlet-mapping><servlet-name>orders</servlet-name>
+    <url-pattern>/orders</url-pattern><url-pattern>/orders/*</url-pattern>
+    <url-pattern>*.do</url-pattern><url-pattern>*.jsp</url-pattern></servlet-mapping>
+  <!-- <servlet-mapping><servlet-name>orders</servlet-name><url-pattern>/old</url-pattern></servlet-mapping> -->
+  <servlet-mapping><servlet-name>nested</servlet-name><url-pattern>/</url-pattern>
+    <url-pattern></url-pattern></servlet-mapping>
+  <servlet-mapping><servlet-name>page</servlet-name><url-pattern>/page</url-pattern></servlet-mapping>
+</web-app>"#;
+        let pairs: Vec<(String, String)> =
+            config_pairs(&config("WEB-INF/web.xml", ConfigKind::WebXml, text))
+                .into_iter()
+                .filter(|(key, _)| key.starts_with("servlet-mapping."))
+                .collect();
+        let pair = |key: &str, route: &str| (format!("servlet-mapping.{key}"), route.to_string());
+        assert_eq!(
+            pairs,
+            vec![
+                pair("shop.OrderServlet", "/orders"),
+                pair("shop.OrderServlet", "/orders/*"),
+                pair("shop.OrderServlet", "/*.do"),
+                pair("shop.Servlets.Health", "/"),
+                pair("shop.Servlets.Health", "/*"),
             ]
         );
     }

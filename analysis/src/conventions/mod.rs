@@ -1025,6 +1025,16 @@ pub fn declared_entries(
                 continue;
             }
         }
+        let owner_paths = match &rule.owner_paths_from {
+            Some(template) => {
+                let key = owner.map(|t| template.replace("{owner}", &t.qualified));
+                match key.and_then(|key| service_attrs.get(&key)) {
+                    Some(paths) if !paths.is_empty() => Some(paths),
+                    _ => continue,
+                }
+            }
+            None => None,
+        };
         let mut owner_captures = BTreeMap::new();
         if !rule.owner_supertypes.is_empty() {
             let patterns = compile(&rule.owner_supertypes);
@@ -1138,8 +1148,8 @@ pub fn declared_entries(
                         .and_then(|attr| first(service_attrs, attr))
                         .unwrap_or("");
                     let context = join_route(context, service_prefix);
-                    let paths = attrs
-                        .get("path")
+                    let paths = owner_paths
+                        .or(attrs.get("path"))
                         .cloned()
                         .unwrap_or_else(|| vec![String::new()]);
                     let methods = attrs.get("method").cloned().unwrap_or_default();
@@ -1974,6 +1984,17 @@ pub fn service_attrs(
     let mut attrs = Attrs::new();
     for file in knowledge::embedded().frameworks_of(language) {
         for rule in &file.config {
+            if let Some(prefix) = &rule.key_prefix {
+                for (key, value) in config {
+                    if let Some(rest) = key.strip_prefix(prefix.as_str()) {
+                        let values = attrs.entry(format!("{}.{rest}", rule.attr)).or_default();
+                        if !values.contains(value) {
+                            values.push(value.clone());
+                        }
+                    }
+                }
+                continue;
+            }
             if attrs.contains_key(&rule.attr) {
                 continue;
             }

@@ -458,6 +458,7 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
         if !rule.functions.is_empty()
             && rule.owner_annotations.is_empty()
             && rule.owner_supertypes.is_empty()
+            && rule.owner_paths_from.is_none()
         {
             return Err(format!(
                 "an entry rule of {:?} serves functions by name without an owner condition",
@@ -491,9 +492,9 @@ fn check_framework(file: &FrameworkFile) -> Result<(), String> {
         if let Some(pattern) = &rule.pattern {
             Pattern::parse(pattern).map_err(|e| e.to_string())?;
         }
-        if rule.keys.is_empty() && rule.type_annotations.is_empty() {
+        if rule.keys.is_empty() && rule.type_annotations.is_empty() && rule.key_prefix.is_none() {
             return Err(format!(
-                "config rule for {:?} has neither keys nor type_annotations",
+                "config rule for {:?} has neither keys, key_prefix nor type_annotations",
                 rule.attr
             ));
         }

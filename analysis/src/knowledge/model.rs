@@ -374,9 +374,16 @@ pub struct EntryRule {
     /// Function annotation patterns and the attributes each implies (captures too).
     #[serde(default)]
     pub annotations: BTreeMap<String, AttrTemplates>,
+    /// The service attribute, a template over `owner` (the owner type's qualified
+    /// name), whose values are the paths the owner serves (`servlet_mapping.{owner}`:
+    /// the routes a web.xml maps to the servlet class, set by a `config` rule with
+    /// `key_prefix`). The rule applies only to owners it names; the values replace the
+    /// `path` arguments.
+    #[serde(default)]
+    pub owner_paths_from: Option<String>,
     /// Function name patterns and the attributes each implies, for methods the owner
-    /// type serves by their name (a servlet's `doGet`); needs `owner_annotations` or
-    /// `owner_supertypes`.
+    /// type serves by their name (a servlet's `doGet`); needs `owner_annotations`,
+    /// `owner_supertypes` or `owner_paths_from`.
     /// Annotation arguments come from `args_from_owner`.
     #[serde(default)]
     pub functions: BTreeMap<String, AttrTemplates>,
@@ -569,6 +576,11 @@ pub struct ConfigRule {
     /// Dotted configuration keys (YAML paths or properties keys), first found wins.
     #[serde(default)]
     pub keys: Vec<String>,
+    /// Every configuration key that begins with this prefix sets the attribute
+    /// `<attr>.<rest of the key>` to all the key's values in order (a web.xml's
+    /// `servlet-mapping.<servlet class>` routes); `pattern` and `value` do not apply.
+    #[serde(default)]
+    pub key_prefix: Option<String>,
     /// Type annotations (on any type of the service) whose `value` or positional
     /// argument gives the attribute when no key does (JAX-RS `@ApplicationPath`).
     #[serde(default)]
