@@ -25,6 +25,9 @@ base="${BENCH_PORT_BASE:-14400}"
 recv="127.0.0.1:$base"; admin="127.0.0.1:$((base + 1))"; http_port="127.0.0.1:$((base + 2))"; sink="127.0.0.1:$((base + 3))"
 saturate_seconds="${BENCH_SECONDS:-30}"
 rate="${BENCH_RATE:-5000}"
+# Sending loops (each its own connection) at saturation: one loop alone capped the
+# load at about 24k spans/s, below what either system takes.
+connections="${BENCH_CONNECTIONS:-4}"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -83,7 +86,7 @@ for system in serve collector; do
     start "$system" 1s
     before="$(cpu "$pid")"
     "$load" --target "grpc://$recv" --rate 0 --duration "$saturate_seconds" --batch 1000 \
-        --concurrency 8 --report "$out/$system-saturate.json" "${files[@]}" > /dev/null
+        --concurrency 8 --connections "$connections" --report "$out/$system-saturate.json" "${files[@]}" > /dev/null
     after="$(cpu "$pid")"
     echo "$(( after - before ))" > "$out/$system-saturate.cpu_ticks"
     stop "$pid"
