@@ -40,7 +40,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
 use policy_schema::Policy;
 use runtime_sampler::Sampler;
 use std::net::SocketAddr;
@@ -387,6 +386,7 @@ pub async fn run(
         metrics: metrics.clone(),
         closing: Default::default(),
         retry_after: Duration::from_secs(1),
+        origins: Default::default(),
     });
     let shared_policy = Arc::new(RwLock::new(policy));
     let admin_state = Arc::new(AdminState {
@@ -437,10 +437,10 @@ pub async fn run(
             )
             .map_err(|e| setup(format!("TLS: {e}")))?;
     }
-    let trace_service = TraceServiceServer::new(GrpcReceiver(receivers.clone()))
-        .max_decoding_message_size(config.max_request_bytes)
-        .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
-        .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let trace_service = receive::grpc::TraceServiceServer::new(
+        GrpcReceiver(receivers.clone()),
+        config.max_request_bytes,
+    );
     let sampling_service = jaeger::grpc::SamplingManagerServer::new(admin_state.clone());
     let grpc_router = grpc_builder
         .add_service(trace_service)

@@ -20,20 +20,19 @@
 //! Each refusal has a message and counts in `autoscope_rejected_total{protocol,reason}`.
 
 use crate::decider::{Admission, Command};
-use crate::intake::{Intake, intake, request_from_json};
+use crate::intake::{Intake, OriginCache, RawExportRequest, intake, request_from_json};
 use crate::metrics::{Metrics, Protocol};
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceService;
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
 use prost::Message;
 use std::io::Read;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What the receivers share.
@@ -55,6 +54,8 @@ pub struct Receivers {
     pub closing: AtomicBool,
     /// The delay suggested to throttled senders.
     pub retry_after: Duration,
+    /// Interned resources and scopes.
+    pub origins: Mutex<OriginCache>,
 }
 
 /// Why a request was refused after decoding.
@@ -139,15 +140,15 @@ fn partial_success(intake: &Intake) -> Option<ExportTracePartialSuccess> {
     })
 }
 
-/// The gRPC receiver.
+/// The gRPC receiver: `TraceService/Export`, its request left encoded below the
+/// `ResourceSpans` (see [`crate::intake`]).
 #[derive(Debug, Clone)]
 pub struct GrpcReceiver(pub Arc<Receivers>);
 
-#[tonic::async_trait]
-impl TraceService for GrpcReceiver {
+impl GrpcReceiver {
     async fn export(
         &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
+        request: tonic::Request<RawExportRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         let receivers = &self.0;
         let auth = request
@@ -160,7 +161,14 @@ impl TraceService for GrpcReceiver {
                 "a bearer token is required (authorization: Bearer <token>)",
             ));
         }
-        let intake = intake(request.into_inner());
+        let intake = match intake(request.get_ref(), &receivers.origins) {
+            Ok(intake) => intake,
+            Err(message) => {
+                receivers.metrics.reject("grpc", "malformed");
+                return Err(tonic::Status::invalid_argument(message));
+            }
+        };
+        drop(request);
         if intake.rejected > 0 {
             receivers
                 .metrics
@@ -182,6 +190,131 @@ impl TraceService for GrpcReceiver {
             Err(Refusal::Closing) => Err(tonic::Status::unavailable(
                 "autoscope serve is shutting down",
             )),
+        }
+    }
+}
+
+/// The tonic service of [`GrpcReceiver`] (written as tonic's generator writes one, with
+/// [`RawExportRequest`] as the request type).
+pub mod grpc {
+    use super::{GrpcReceiver, RawExportRequest};
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+    use std::task::{Context, Poll};
+    use tonic::codec::CompressionEncoding;
+    use tonic::codegen::{Body, BoxFuture, EnabledCompressionEncodings, StdError, http};
+
+    /// `opentelemetry.proto.collector.trace.v1.TraceService`.
+    #[derive(Debug, Clone)]
+    pub struct TraceServiceServer {
+        inner: GrpcReceiver,
+        max_decoding_message_size: Option<usize>,
+        compression: EnabledCompressionEncodings,
+    }
+
+    impl TraceServiceServer {
+        /// Serves `inner`, refusing messages over `max_decoding_message_size` and taking
+        /// and sending gzip.
+        pub fn new(inner: GrpcReceiver, max_decoding_message_size: usize) -> Self {
+            let mut compression = EnabledCompressionEncodings::default();
+            compression.enable(CompressionEncoding::Gzip);
+            Self {
+                inner,
+                max_decoding_message_size: Some(max_decoding_message_size),
+                compression,
+            }
+        }
+    }
+
+    impl tonic::server::NamedService for TraceServiceServer {
+        const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+    }
+
+    struct Export(GrpcReceiver);
+
+    /// prost's codec, but a malformed request is `INVALID_ARGUMENT` (as OTLP says and
+    /// as for a malformed `ResourceSpans`), not tonic's `INTERNAL`.
+    #[derive(Default)]
+    struct Codec;
+
+    struct Decoder(tonic_prost::ProstDecoder<RawExportRequest>);
+
+    impl tonic::codec::Decoder for Decoder {
+        type Item = RawExportRequest;
+        type Error = tonic::Status;
+        fn decode(
+            &mut self,
+            buf: &mut tonic::codec::DecodeBuf<'_>,
+        ) -> Result<Option<RawExportRequest>, tonic::Status> {
+            self.0.decode(buf).map_err(|status| {
+                tonic::Status::invalid_argument(format!(
+                    "malformed protobuf ExportTraceServiceRequest: {}",
+                    status.message()
+                ))
+            })
+        }
+    }
+
+    impl tonic::codec::Codec for Codec {
+        type Encode = ExportTraceServiceResponse;
+        type Decode = RawExportRequest;
+        type Encoder = tonic_prost::ProstEncoder<ExportTraceServiceResponse>;
+        type Decoder = Decoder;
+        fn encoder(&mut self) -> Self::Encoder {
+            tonic_prost::ProstEncoder::default()
+        }
+        fn decoder(&mut self) -> Self::Decoder {
+            Decoder(tonic_prost::ProstDecoder::default())
+        }
+    }
+
+    impl tonic::server::UnaryService<RawExportRequest> for Export {
+        type Response = ExportTraceServiceResponse;
+        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+        fn call(&mut self, request: tonic::Request<RawExportRequest>) -> Self::Future {
+            let inner = self.0.clone();
+            Box::pin(async move { inner.export(request).await })
+        }
+    }
+
+    impl<B> tonic::codegen::Service<http::Request<B>> for TraceServiceServer
+    where
+        B: Body + Send + 'static,
+        B::Error: Into<StdError> + Send + 'static,
+    {
+        type Response = http::Response<tonic::body::Body>;
+        type Error = std::convert::Infallible;
+        type Future = BoxFuture<Self::Response, Self::Error>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, req: http::Request<B>) -> Self::Future {
+            let inner = self.inner.clone();
+            let (max_decoding, compression) = (self.max_decoding_message_size, self.compression);
+            match req.uri().path() {
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export" => {
+                    Box::pin(async move {
+                        let mut grpc = tonic::server::Grpc::new(Codec)
+                            .apply_compression_config(compression, compression)
+                            .apply_max_message_size_config(max_decoding, None);
+                        Ok(grpc.unary(Export(inner), req).await)
+                    })
+                }
+                _ => Box::pin(async move {
+                    let mut response = http::Response::new(tonic::body::Body::default());
+                    let headers = response.headers_mut();
+                    headers.insert(
+                        tonic::Status::GRPC_STATUS,
+                        (tonic::Code::Unimplemented as i32).into(),
+                    );
+                    headers.insert(
+                        http::header::CONTENT_TYPE,
+                        tonic::metadata::GRPC_CONTENT_TYPE,
+                    );
+                    Ok(response)
+                }),
+            }
         }
     }
 }
@@ -338,13 +471,14 @@ pub async fn http_export(receivers: Arc<Receivers>, headers: HeaderMap, body: Bo
         }
     };
     let request = match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(&body[..])
+        Encoding::Protobuf => RawExportRequest::decode(&body[..])
             .map_err(|e| format!("malformed protobuf ExportTraceServiceRequest: {e}")),
         Encoding::Json => request_from_json(&body)
+            .map(|request| RawExportRequest::from_decoded(&request))
             .map_err(|e| format!("malformed OTLP/JSON ExportTraceServiceRequest: {e}")),
     };
-    let request = match request {
-        Ok(request) => request,
+    let intake = match request.and_then(|request| intake(&request, &receivers.origins)) {
+        Ok(intake) => intake,
         Err(message) => {
             metrics.reject("http", "malformed");
             return error_response(
@@ -356,7 +490,6 @@ pub async fn http_export(receivers: Arc<Receivers>, headers: HeaderMap, body: Bo
             );
         }
     };
-    let intake = intake(request);
     if intake.rejected > 0 {
         metrics.reject_n("http", "invalid_span", intake.rejected);
     }

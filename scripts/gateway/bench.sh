@@ -3,7 +3,8 @@
 # the same OTLP load (trace files replayed by the gateway's replay_load example), one
 # after the other in one run:
 #   throughput  spans per CPU-second of the sampler process at saturation (replay_load
-#               --rate 0); CPU from /proc/PID/stat (user + system)
+#               --rate 0, BENCH_CONNECTIONS sending connections); CPU from /proc/PID/stat
+#               (user + system), read once the process is idle again after the load
 #   latency     p50/p99 of the time from sending a trace to its kept spans reaching the
 #               sink, at a steady rate, decision wait 1 s for both
 #   memory      resident memory per 100k buffered spans: RSS growth while 300k spans
@@ -25,6 +26,9 @@ base="${BENCH_PORT_BASE:-14400}"
 recv="127.0.0.1:$base"; admin="127.0.0.1:$((base + 1))"; http_port="127.0.0.1:$((base + 2))"; sink="127.0.0.1:$((base + 3))"
 saturate_seconds="${BENCH_SECONDS:-30}"
 rate="${BENCH_RATE:-5000}"
+# Sending loops (each its own connection) at saturation: one loop alone capped the
+# load at about 24k spans/s, below what either system takes.
+connections="${BENCH_CONNECTIONS:-4}"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -61,6 +65,9 @@ EOF
 }
 start() { # SYSTEM WAIT -> $pid (the process measured)
     if [[ "$1" == serve ]]; then
+        # The saturation run forwards to no sink and spills; a later run would replay
+        # that spill into the latency sink.
+        rm -rf "$out/spill"
         "$bin" serve --policy "$out/policy.json" --otlp-grpc "$recv" --otlp-http "$http_port" \
             --admin "$admin" --decision-wait "$2" --max-trace-age 300s --adaptive off \
             --max-memory 8GiB --max-buffered-spans 5000000 --forward "http://$sink" \
@@ -73,18 +80,26 @@ start() { # SYSTEM WAIT -> $pid (the process measured)
     for _ in $(seq 100); do (echo > "/dev/tcp/${recv%:*}/${recv#*:}") 2>/dev/null && break; sleep 0.1; done
     sleep 1
 }
+ticks="$(getconf CLK_TCK)"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss() { awk '/VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
 stop() { kill -TERM "$1"; wait "$1" 2>/dev/null || true; }
-ticks="$(getconf CLK_TCK)"
 
 for system in serve collector; do
     # Throughput at saturation.
     start "$system" 1s
     before="$(cpu "$pid")"
     "$load" --target "grpc://$recv" --rate 0 --duration "$saturate_seconds" --batch 1000 \
-        --concurrency 8 --report "$out/$system-saturate.json" "${files[@]}" > /dev/null
+        --concurrency 8 --connections "$connections" --report "$out/$system-saturate.json" "${files[@]}" > /dev/null
+    # Count the work on what was accepted but not yet decided when sending stopped:
+    # read the CPU once the process has gone (nearly) idle, at most 60 s later.
     after="$(cpu "$pid")"
+    for _ in $(seq 30); do
+        sleep 2
+        now="$(cpu "$pid")"
+        (( now - after <= ticks / 20 )) && { after="$now"; break; }
+        after="$now"
+    done
     echo "$(( after - before ))" > "$out/$system-saturate.cpu_ticks"
     stop "$pid"
     # Added latency at a steady rate.
