@@ -208,6 +208,27 @@ func newGlob(pattern string) glob {
 	return g
 }
 
+// literals are the glob's text before its first wildcard and after its last: every
+// text it matches starts and ends with them, byte for byte. A literal holding U+FFFD
+// or invalid UTF-8 is given as "" (matchesRunes lets U+FFFD stand for an invalid byte
+// of the text, which a byte comparison would not).
+func (g glob) literals() (prefix, suffix string) {
+	text := string(g.pattern)
+	first := strings.IndexAny(text, "*?")
+	if first < 0 {
+		first = len(text)
+	}
+	last := strings.LastIndexAny(text, "*?") + 1
+	prefix, suffix = text[:first], text[max(last, first):]
+	if strings.ContainsRune(prefix, utf8.RuneError) {
+		prefix = ""
+	}
+	if strings.ContainsRune(suffix, utf8.RuneError) {
+		suffix = ""
+	}
+	return prefix, suffix
+}
+
 func (g glob) matches(text string) bool {
 	if !g.starOnly {
 		return g.matchesRunes(text)
