@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Finds the deciding rule of a span (conformance/README.md, "1. The deciding rule"): among matching
@@ -119,8 +120,73 @@ final class Decider {
         }
     }
 
-    /** Exact names to their entries in precedence order (one per rule). */
-    private final Map<String, Entry[]> exact;
+    /** Exact names to their entries in precedence order (one per rule), in runs. */
+    private final Map<String, ExactRun[]> exact;
+
+    /**
+     * Consecutive entries on one exact name. A run of {@link #INDEXED_RUN} or more rules with the
+     * same service and kind, each with one condition, on the same key, matching exact text (the
+     * rules on {@code GET} client spans per {@code server.address}) is one run whose entries are
+     * found by the attribute's text in one hash lookup: the first entry with that text is the first
+     * of the run whose condition holds. Any other entry is a run of its own.
+     */
+    private static final class ExactRun {
+        final Entry first;
+
+        /** The shared condition's key (any one of them), null when the run is not indexed. */
+        final CompiledCondition condition;
+
+        /** The first entry of the run for each condition text; null when not indexed. */
+        final Map<String, Entry> byText;
+
+        ExactRun(Entry first, CompiledCondition condition, Map<String, Entry> byText) {
+            this.first = first;
+            this.condition = condition;
+            this.byText = byText;
+        }
+    }
+
+    private static final int INDEXED_RUN = 3;
+
+    /** The entry's rule has one condition, matching exact text: its key, else null. */
+    private static CompiledCondition soleExactCondition(Entry entry) {
+        CompiledCondition[] conditions = entry.rule.conditions;
+        return conditions.length == 1 && conditions[0].matcher.kind == Matcher.Kind.EXACT
+                ? conditions[0]
+                : null;
+    }
+
+    private static boolean sameRun(Entry first, Entry entry) {
+        CompiledCondition a = soleExactCondition(first);
+        CompiledCondition b = soleExactCondition(entry);
+        return a != null
+                && b != null
+                && a.key.equals(b.key)
+                && Objects.equals(first.rule.rule.service(), entry.rule.rule.service())
+                && first.rule.rule.kind() == entry.rule.rule.kind();
+    }
+
+    private static ExactRun[] runs(List<Entry> entries) {
+        List<ExactRun> runs = new ArrayList<>();
+        for (int i = 0; i < entries.size(); ) {
+            int end = i + 1;
+            while (end < entries.size() && sameRun(entries.get(i), entries.get(end))) {
+                end++;
+            }
+            if (end - i >= INDEXED_RUN) {
+                Map<String, Entry> byText = new HashMap<>();
+                for (Entry entry : entries.subList(i, end)) {
+                    byText.putIfAbsent(soleExactCondition(entry).matcher.text, entry);
+                }
+                runs.add(new ExactRun(entries.get(i), soleExactCondition(entries.get(i)), byText));
+                i = end;
+            } else {
+                runs.add(new ExactRun(entries.get(i), null, null));
+                i++;
+            }
+        }
+        return runs.toArray(new ExactRun[0]);
+    }
 
     /** Template, prefix and glob entries, one index per kind. */
     private final LiteralIndex[] others;
@@ -154,7 +220,7 @@ final class Decider {
         exactLists.forEach(
                 (name, list) -> {
                     list.sort(ENTRY_PRECEDENCE);
-                    exact.put(name, list.toArray(new Entry[0]));
+                    exact.put(name, runs(list));
                 });
         this.others = new LiteralIndex[3];
         for (int k = 0; k < 3; k++) {
@@ -172,15 +238,27 @@ final class Decider {
 
     /** The matching name matcher of the deciding rule, or null when no rule matches. */
     Entry winner(String service, String name, SpanKind kind, Attributes attributes) {
-        Entry[] byName = exact.get(name);
+        ExactRun[] byName = exact.get(name);
         if (byName != null) {
             // Rules on one name often test one key (the host of a `GET` client span): look
             // each key up once while consecutive conditions ask for it.
             String lastKey = null;
             String lastText = null;
-            for (Entry entry : byName) {
+            for (ExactRun run : byName) {
+                Entry entry = run.first;
                 CompiledRule rule = entry.rule;
                 if (!rule.inScope(service, kind)) {
+                    continue;
+                }
+                if (run.byText != null) {
+                    if (run.condition.key != lastKey) {
+                        lastKey = run.condition.key;
+                        lastText = run.condition.text(attributes);
+                    }
+                    Entry found = lastText == null ? null : run.byText.get(lastText);
+                    if (found != null) {
+                        return found;
+                    }
                     continue;
                 }
                 boolean holds = true;
