@@ -191,6 +191,12 @@ final class Decider {
     /** Template, prefix and glob entries, one index per kind. */
     private final LiteralIndex[] others;
 
+    /**
+     * The globs whose literal suffix is longer than their literal prefix, by suffix (the others are
+     * in {@code others[2]} by prefix), so {@code *.js} is tried only on names ending with it.
+     */
+    private final LiteralIndex globSuffixes;
+
     final long defaultThreshold;
     final List<CompiledRule> rules;
 
@@ -223,9 +229,18 @@ final class Decider {
                     exact.put(name, runs(list));
                 });
         this.others = new LiteralIndex[3];
-        for (int k = 0; k < 3; k++) {
-            others[k] = new LiteralIndex(otherLists.get(k));
+        List<Entry> byPrefix = new ArrayList<>();
+        List<Entry> bySuffix = new ArrayList<>();
+        for (Entry entry : otherLists.get(2)) {
+            boolean suffixLonger =
+                    entry.matcher.literalSuffix().length() > entry.matcher.literalPrefix().length();
+            (suffixLonger ? bySuffix : byPrefix).add(entry);
         }
+        otherLists = List.of(otherLists.get(0), otherLists.get(1), byPrefix);
+        for (int k = 0; k < 3; k++) {
+            others[k] = new LiteralIndex(otherLists.get(k), false);
+        }
+        this.globSuffixes = new LiteralIndex(bySuffix, true);
         this.defaultThreshold = policy.defaultAction.threshold();
         this.rules = List.copyOf(compiled);
     }
@@ -277,8 +292,11 @@ final class Decider {
                 }
             }
         }
-        for (LiteralIndex index : others) {
-            Entry entry = index.winner(service, name, kind, attributes);
+        for (int k = 0; k < others.length; k++) {
+            Entry entry = others[k].winner(service, name, kind, attributes, null);
+            if (k == 2) {
+                entry = globSuffixes.winner(service, name, kind, attributes, entry);
+            }
             if (entry != null) {
                 return entry;
             }
@@ -308,11 +326,17 @@ final class Decider {
 
         private final Node root = new Node();
 
-        LiteralIndex(List<Entry> entries) {
+        /** Whether this index holds literal suffixes, reversed, and walks names from their end. */
+        private final boolean reversed;
+
+        LiteralIndex(List<Entry> entries, boolean reversed) {
+            this.reversed = reversed;
             for (Entry entry : entries) {
                 Node node = root;
-                for (char c : entry.matcher.literalPrefix().toCharArray()) {
-                    node = child(node, c);
+                String literal =
+                        reversed ? entry.matcher.literalSuffix() : entry.matcher.literalPrefix();
+                for (int i = 0; i < literal.length(); i++) {
+                    node = child(node, literal.charAt(reversed ? literal.length() - 1 - i : i));
                 }
                 node.entries = Arrays.copyOf(node.entries, node.entries.length + 1);
                 node.entries[node.entries.length - 1] = entry;
@@ -365,8 +389,26 @@ final class Decider {
             }
         }
 
-        Entry winner(String service, String name, SpanKind kind, Attributes attributes) {
-            Entry best = null;
+        /** The name continues with the label {@code depth} characters from its start (or end). */
+        private boolean labelMatches(String label, String name, int depth) {
+            if (!reversed) {
+                return name.startsWith(label, depth);
+            }
+            int end = name.length() - 1 - depth;
+            if (end + 1 < label.length()) {
+                return false;
+            }
+            for (int i = 0; i < label.length(); i++) {
+                if (name.charAt(end - i) != label.charAt(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** The best entry matching the span, or {@code best} when none ranks before it. */
+        Entry winner(
+                String service, String name, SpanKind kind, Attributes attributes, Entry best) {
             Node node = root;
             int depth = 0;
             while (true) {
@@ -383,8 +425,11 @@ final class Decider {
                 if (depth == name.length()) {
                     return best;
                 }
-                int at = Arrays.binarySearch(node.keys, name.charAt(depth));
-                if (at < 0 || !name.startsWith(node.children[at].label, depth)) {
+                int at =
+                        Arrays.binarySearch(
+                                node.keys,
+                                name.charAt(reversed ? name.length() - 1 - depth : depth));
+                if (at < 0 || !labelMatches(node.children[at].label, name, depth)) {
                     return best;
                 }
                 node = node.children[at];

@@ -53,6 +53,15 @@ final class Matcher {
         }
     }
 
+    /** Text that every name this glob matches ends with: its text after its last wildcard. */
+    String literalSuffix() {
+        int start = text.length();
+        while (start > 0 && text.charAt(start - 1) != '*' && text.charAt(start - 1) != '?') {
+            start--;
+        }
+        return text.substring(start);
+    }
+
     boolean matches(String value) {
         switch (kind) {
             case EXACT:
