@@ -216,7 +216,7 @@ func (index *matcherIndex) candidateFor(service, name string, kind trace.SpanKin
 		}
 	}
 	if best := index.templateTrie.best(name, index.templates, func(c *candidate) bool {
-		return c.name.template.matches(name) && c.applies(service, kind, attributes)
+		return c.name.template.matchesAfterPrefix(name) && c.applies(service, kind, attributes)
 	}, -1); best >= 0 {
 		return &index.templates[best]
 	}

@@ -119,6 +119,19 @@ func (t *template) matches(name string) bool {
 	return matchByPositions(t.pieces, name)
 }
 
+// matchesAfterPrefix is matches for a name known to start with the literal prefix
+// (the template trie found it there): the rest is matched after it.
+func (t *template) matchesAfterPrefix(name string) bool {
+	pieces := t.pieces
+	if len(pieces) > 0 && pieces[0].kind == literalPiece {
+		name, pieces = name[len(pieces[0].text):], pieces[1:]
+	}
+	if t.slashDelimited {
+		return matchSlashDelimited(pieces, name)
+	}
+	return matchByPositions(pieces, name)
+}
+
 func matchSlashDelimited(pieces []piece, name string) bool {
 	tail := name
 	for _, p := range pieces {

@@ -14,6 +14,9 @@ type prefixTrie struct {
 
 type trieNode struct {
 	children []trieEdge
+	// firsts holds the first byte of each child's label, in the same order: the byte
+	// scanned to pick the child (set by finish).
+	firsts []byte
 	// candidates are indexes into the owning list, which is sorted by rank, so they are
 	// in rank order too.
 	candidates []int
@@ -58,6 +61,7 @@ func (t *prefixTrie) finish() {
 }
 
 func (n *trieNode) compress() {
+	n.firsts = make([]byte, len(n.children))
 	for i := range n.children {
 		edge := &n.children[i]
 		for len(edge.node.children) == 1 && len(edge.node.candidates) == 0 {
@@ -65,8 +69,19 @@ func (n *trieNode) compress() {
 			edge.label += next.label
 			edge.node = next.node
 		}
+		n.firsts[i] = edge.label[0]
 		edge.node.compress()
 	}
+}
+
+// childFor is the index of the child whose label starts with b, or -1.
+func (n *trieNode) childFor(b byte) int {
+	for i, first := range n.firsts {
+		if first == b {
+			return i
+		}
+	}
+	return -1
 }
 
 // best is the lowest-ranked candidate (an index into list) among those whose prefix
@@ -90,28 +105,18 @@ func (t *prefixTrie) best(name string, list []candidate, ok func(*candidate) boo
 		}
 		next := (*trieNode)(nil)
 		if t.reversed {
-			b := name[len(name)-1-at]
-			for i := range node.children {
+			if i := node.childFor(name[len(name)-1-at]); i >= 0 {
 				edge := &node.children[i]
-				if edge.label[0] == b {
-					if len(name)-at >= len(edge.label) && endsWithReversed(name[:len(name)-at], edge.label) {
-						next = edge.node
-						at += len(edge.label)
-					}
-					break
+				if len(name)-at >= len(edge.label) && endsWithReversed(name[:len(name)-at], edge.label) {
+					next = edge.node
+					at += len(edge.label)
 				}
 			}
-		} else {
-			b := name[at]
-			for i := range node.children {
-				edge := &node.children[i]
-				if edge.label[0] == b {
-					if len(name)-at >= len(edge.label) && name[at:at+len(edge.label)] == edge.label {
-						next = edge.node
-						at += len(edge.label)
-					}
-					break
-				}
+		} else if i := node.childFor(name[at]); i >= 0 {
+			edge := &node.children[i]
+			if len(name)-at >= len(edge.label) && name[at:at+len(edge.label)] == edge.label {
+				next = edge.node
+				at += len(edge.label)
 			}
 		}
 		if next == nil {
