@@ -416,8 +416,11 @@ final class Decider {
                     if (best != null && entry.precedence >= best.precedence) {
                         break;
                     }
-                    if (entry.matcher.matches(name)
-                            && entry.rule.appliesTo(service, kind, attributes)) {
+                    boolean named =
+                            reversed
+                                    ? entry.matcher.matches(name)
+                                    : entry.matcher.matchesKnowingPrefix(name);
+                    if (named && entry.rule.appliesTo(service, kind, attributes)) {
                         best = entry;
                         break;
                     }

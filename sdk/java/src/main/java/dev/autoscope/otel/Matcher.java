@@ -62,6 +62,21 @@ final class Matcher {
         return text.substring(start);
     }
 
+    /**
+     * {@link #matches} for a value known to start with the {@link #literalPrefix} (the literal
+     * index found it there): a prefix matches, a template is matched after it.
+     */
+    boolean matchesKnowingPrefix(String value) {
+        switch (kind) {
+            case PREFIX:
+                return true;
+            case TEMPLATE:
+                return template.matchesAfterPrefix(value);
+            default:
+                return matches(value);
+        }
+    }
+
     boolean matches(String value) {
         switch (kind) {
             case EXACT:

@@ -119,7 +119,16 @@ final class Template {
     }
 
     boolean matches(String text) {
-        return slashDelimited ? matchSlashDelimited(text) : matchFrom(0, text, 0);
+        return slashDelimited ? matchSlashDelimited(text, 0, 0) : matchFrom(0, text, 0);
+    }
+
+    /** {@link #matches} for a text known to start with the {@link #literalPrefix}. */
+    boolean matchesAfterPrefix(String text) {
+        if (pieces.length == 0 || pieces[0].kind != PieceKind.LITERAL) {
+            return matches(text);
+        }
+        int at = pieces[0].text.length();
+        return slashDelimited ? matchSlashDelimited(text, 1, at) : matchFrom(1, text, at);
     }
 
     /**
@@ -127,9 +136,10 @@ final class Template {
      * {@code /} (at least one character; '/' is no surrogate, so it never ends inside a pair), a
      * rest everything left.
      */
-    private boolean matchSlashDelimited(String text) {
-        int at = 0;
-        for (Piece piece : pieces) {
+    private boolean matchSlashDelimited(String text, int first, int from) {
+        int at = from;
+        for (int i = first; i < pieces.length; i++) {
+            Piece piece = pieces[i];
             switch (piece.kind) {
                 case LITERAL:
                     if (!text.startsWith(piece.text, at)) {
