@@ -120,17 +120,17 @@ func BenchmarkShouldSample(b *testing.B) {
 	})
 }
 
-// The exact-name path, for a root and for a child of a parent with the same th, does
-// not allocate.
-func TestExactNameDecisionsDoNotAllocate(t *testing.T) {
+// No decision allocates: the exact-name path for a root and for a child of a parent
+// with the same th, and the condition, template, prefix, glob and no-match paths.
+func TestDecisionsDoNotAllocate(t *testing.T) {
 	sampler := MustLoad(benchPolicy(t), WithServiceName("checkout"))
 	state, _ := trace.ParseTraceState("ot=th:c")
 	child := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled, TraceState: state,
 	}))
 	ids := traceIDs()
-	for _, parent := range []context.Context{context.Background(), child} {
-		params := sdktrace.SamplingParameters{ParentContext: parent, Name: benchSpans["exact"].name, Kind: trace.SpanKindServer}
+	check := func(what string, parent context.Context, span benchSpan) {
+		params := sdktrace.SamplingParameters{ParentContext: parent, Name: span.name, Kind: span.kind, Attributes: span.attributes}
 		i := 0
 		allocs := testing.AllocsPerRun(1000, func() {
 			params.TraceID = ids[i&1023]
@@ -138,7 +138,11 @@ func TestExactNameDecisionsDoNotAllocate(t *testing.T) {
 			_ = sampler.ShouldSample(params)
 		})
 		if allocs != 0 {
-			t.Errorf("%v allocations per decision", allocs)
+			t.Errorf("%s: %v allocations per decision", what, allocs)
 		}
+	}
+	check("exact-child", child, benchSpans["exact"])
+	for name, span := range benchSpans {
+		check(name, context.Background(), span)
 	}
 }

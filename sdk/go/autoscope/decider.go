@@ -101,6 +101,10 @@ type matcherIndex struct {
 	// templateTrie and prefixTrie index templates and prefixes by literal prefix.
 	templateTrie prefixTrie
 	prefixTrie   prefixTrie
+	// globPrefixes and globSuffixes index each glob by the longer of its literal
+	// prefix and suffix, so a name is tried only against globs it could match.
+	globPrefixes prefixTrie
+	globSuffixes prefixTrie
 }
 
 var kindOfName = map[string]trace.SpanKind{
@@ -178,8 +182,19 @@ func newMatcherIndex(rules []ruleFile) *matcherIndex {
 	for i := range index.prefixes {
 		index.prefixTrie.insert(index.prefixes[i].name.text, i)
 	}
+	index.globSuffixes.reversed = true
+	for i := range index.globs {
+		prefix, suffix := index.globs[i].name.glob.literals()
+		if len(prefix) >= len(suffix) {
+			index.globPrefixes.insert(prefix, i)
+		} else {
+			index.globSuffixes.insert(suffix, i)
+		}
+	}
 	index.templateTrie.finish()
 	index.prefixTrie.finish()
+	index.globPrefixes.finish()
+	index.globSuffixes.finish()
 	return index
 }
 
@@ -201,20 +216,21 @@ func (index *matcherIndex) candidateFor(service, name string, kind trace.SpanKin
 		}
 	}
 	if best := index.templateTrie.best(name, index.templates, func(c *candidate) bool {
-		return c.name.template.matches(name) && c.applies(service, kind, attributes)
-	}); best >= 0 {
+		return c.name.template.matchesAfterPrefix(name) && c.applies(service, kind, attributes)
+	}, -1); best >= 0 {
 		return &index.templates[best]
 	}
 	if best := index.prefixTrie.best(name, index.prefixes, func(c *candidate) bool {
 		return c.applies(service, kind, attributes)
-	}); best >= 0 {
+	}, -1); best >= 0 {
 		return &index.prefixes[best]
 	}
-	for i := range index.globs {
-		c := &index.globs[i]
-		if c.name.glob.matches(name) && c.applies(service, kind, attributes) {
-			return c
-		}
+	globHolds := func(c *candidate) bool {
+		return c.name.glob.matches(name) && c.applies(service, kind, attributes)
+	}
+	best := index.globPrefixes.best(name, index.globs, globHolds, -1)
+	if best = index.globSuffixes.best(name, index.globs, globHolds, best); best >= 0 {
+		return &index.globs[best]
 	}
 	return nil
 }

@@ -1,7 +1,10 @@
 package autoscope
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -31,10 +34,31 @@ func bruteForceRule(index *matcherIndex, service, name string, kind trace.SpanKi
 	return best
 }
 
+// globPolicy has globs indexed by prefix, by suffix and by neither, with '?', multi-byte
+// characters and U+FFFD (which matches an invalid byte of a name).
+func globPolicy(tb testing.TB) string {
+	tb.Helper()
+	var rules []string
+	for i, pattern := range []string{"*.js", "*.css", "a*b", "?x*", "*x?", "ab*cd*ef", "é*", "*é", "GET /a*", "*\ufffd", "\ufffd*", "x?y", "*.ext?", "s*s", "?\ufffd", "\ufffd?", "*"} {
+		service := ""
+		if i%4 == 1 {
+			service = `"service": "checkout", `
+		}
+		rules = append(rules, fmt.Sprintf(`{"id": "g%d", %s"match": [{"glob": %q}], "action": {"action": "keep"}}`, i, service, pattern))
+	}
+	policy := `{"version": 2, "generator": {"tool": "test", "version": "1"}, "target_reduction": 0.5,
+		"default_action": {"action": "sample", "rate": 0.1}, "rules": [` + strings.Join(rules, ",") + `]}`
+	path := filepath.Join(tb.TempDir(), "globs.json")
+	if err := os.WriteFile(path, []byte(policy), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
 // The indexes (exact table, tries, ordered globs) find what the brute force finds, on
 // names made from every matcher's text: itself, its prefixes, and with text around.
 func TestIndexedLookupEqualsBruteForce(t *testing.T) {
-	paths := []string{benchPolicy(t)}
+	paths := []string{benchPolicy(t), globPolicy(t)}
 	for _, name := range []string{"precedence", "matchers", "conditions", "rates", "randomness"} {
 		paths = append(paths, filepath.Join(conformanceDir, "policies", name+".json"))
 	}
@@ -56,9 +80,9 @@ func TestIndexedLookupEqualsBruteForce(t *testing.T) {
 		var names []string
 		for _, text := range texts {
 			for cut := 0; cut <= len(text); cut++ {
-				names = append(names, text[:cut], text[:cut]+"x", text[:cut]+"/y/z", "/"+text[cut:])
+				names = append(names, text[:cut], text[:cut]+"x", text[:cut]+"/y/z", "/"+text[cut:], "x"+text[cut:])
 			}
-			names = append(names, text+"/1", "é"+text)
+			names = append(names, text+"/1", "é"+text, "\xff"+text, text+"\xff", strings.NewReplacer("\ufffd", "\xff", "?", "q", "*", "").Replace(text))
 		}
 		for _, name := range names {
 			for _, service := range []string{"a", "checkout", "b"} {

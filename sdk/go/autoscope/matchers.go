@@ -119,6 +119,19 @@ func (t *template) matches(name string) bool {
 	return matchByPositions(t.pieces, name)
 }
 
+// matchesAfterPrefix is matches for a name known to start with the literal prefix
+// (the template trie found it there): the rest is matched after it.
+func (t *template) matchesAfterPrefix(name string) bool {
+	pieces := t.pieces
+	if len(pieces) > 0 && pieces[0].kind == literalPiece {
+		name, pieces = name[len(pieces[0].text):], pieces[1:]
+	}
+	if t.slashDelimited {
+		return matchSlashDelimited(pieces, name)
+	}
+	return matchByPositions(pieces, name)
+}
+
 func matchSlashDelimited(pieces []piece, name string) bool {
 	tail := name
 	for _, p := range pieces {
@@ -206,6 +219,27 @@ func newGlob(pattern string) glob {
 		g.pieces = strings.Split(pattern, "*")
 	}
 	return g
+}
+
+// literals are the glob's text before its first wildcard and after its last: every
+// text it matches starts and ends with them, byte for byte. A literal holding U+FFFD
+// or invalid UTF-8 is given as "" (matchesRunes lets U+FFFD stand for an invalid byte
+// of the text, which a byte comparison would not).
+func (g glob) literals() (prefix, suffix string) {
+	text := string(g.pattern)
+	first := strings.IndexAny(text, "*?")
+	if first < 0 {
+		first = len(text)
+	}
+	last := strings.LastIndexAny(text, "*?") + 1
+	prefix, suffix = text[:first], text[max(last, first):]
+	if strings.ContainsRune(prefix, utf8.RuneError) {
+		prefix = ""
+	}
+	if strings.ContainsRune(suffix, utf8.RuneError) {
+		suffix = ""
+	}
+	return prefix, suffix
 }
 
 func (g glob) matches(text string) bool {

@@ -4,12 +4,19 @@ package autoscope
 // template's text before its first placeholder): walking a span name down the trie
 // meets exactly the candidates whose prefix the name starts with, so a policy's many
 // templates and prefixes cost one walk instead of one test each.
+//
+// A reversed trie indexes suffixes instead (a glob's text after its last wildcard): it
+// holds each suffix byte-reversed and walks the name from its end.
 type prefixTrie struct {
-	root trieNode
+	root     trieNode
+	reversed bool
 }
 
 type trieNode struct {
 	children []trieEdge
+	// firsts holds the first byte of each child's label, in the same order: the byte
+	// scanned to pick the child (set by finish).
+	firsts []byte
 	// candidates are indexes into the owning list, which is sorted by rank, so they are
 	// in rank order too.
 	candidates []int
@@ -25,7 +32,11 @@ type trieEdge struct {
 func (t *prefixTrie) insert(prefix string, candidate int) {
 	node := &t.root
 	for i := 0; i < len(prefix); i++ {
-		node = node.child(prefix[i], true)
+		b := prefix[i]
+		if t.reversed {
+			b = prefix[len(prefix)-1-i]
+		}
+		node = node.child(b, true)
 	}
 	node.candidates = append(node.candidates, candidate)
 }
@@ -50,6 +61,7 @@ func (t *prefixTrie) finish() {
 }
 
 func (n *trieNode) compress() {
+	n.firsts = make([]byte, len(n.children))
 	for i := range n.children {
 		edge := &n.children[i]
 		for len(edge.node.children) == 1 && len(edge.node.candidates) == 0 {
@@ -57,14 +69,26 @@ func (n *trieNode) compress() {
 			edge.label += next.label
 			edge.node = next.node
 		}
+		n.firsts[i] = edge.label[0]
 		edge.node.compress()
 	}
 }
 
+// childFor is the index of the child whose label starts with b, or -1.
+func (n *trieNode) childFor(b byte) int {
+	for i, first := range n.firsts {
+		if first == b {
+			return i
+		}
+	}
+	return -1
+}
+
 // best is the lowest-ranked candidate (an index into list) among those whose prefix
-// name starts with and for which ok holds; -1 if none.
-func (t *prefixTrie) best(name string, list []candidate, ok func(*candidate) bool) int {
-	best := -1
+// name starts with (whose suffix it ends with, reversed) and for which ok holds, or
+// start if that ranks lower (-1: none so far); -1 if none.
+func (t *prefixTrie) best(name string, list []candidate, ok func(*candidate) bool, start int) int {
+	best := start
 	node := &t.root
 	for at := 0; ; {
 		for _, c := range node.candidates {
@@ -80,14 +104,19 @@ func (t *prefixTrie) best(name string, list []candidate, ok func(*candidate) boo
 			return best
 		}
 		next := (*trieNode)(nil)
-		for i := range node.children {
-			edge := &node.children[i]
-			if edge.label[0] == name[at] {
-				if len(name)-at >= len(edge.label) && name[at:at+len(edge.label)] == edge.label {
+		if t.reversed {
+			if i := node.childFor(name[len(name)-1-at]); i >= 0 {
+				edge := &node.children[i]
+				if len(name)-at >= len(edge.label) && endsWithReversed(name[:len(name)-at], edge.label) {
 					next = edge.node
 					at += len(edge.label)
 				}
-				break
+			}
+		} else if i := node.childFor(name[at]); i >= 0 {
+			edge := &node.children[i]
+			if len(name)-at >= len(edge.label) && name[at:at+len(edge.label)] == edge.label {
+				next = edge.node
+				at += len(edge.label)
 			}
 		}
 		if next == nil {
@@ -95,4 +124,16 @@ func (t *prefixTrie) best(name string, list []candidate, ok func(*candidate) boo
 		}
 		node = next
 	}
+}
+
+// endsWithReversed reports whether text ends with the bytes of label in reverse order
+// (text at least as long as label).
+func endsWithReversed(text, label string) bool {
+	end := len(text) - 1
+	for i := 0; i < len(label); i++ {
+		if text[end-i] != label[i] {
+			return false
+		}
+	}
+	return true
 }

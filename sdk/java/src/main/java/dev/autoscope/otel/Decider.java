@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Finds the deciding rule of a span (conformance/README.md, "1. The deciding rule"): among matching
@@ -119,11 +120,82 @@ final class Decider {
         }
     }
 
-    /** Exact names to their entries in precedence order (one per rule). */
-    private final Map<String, Entry[]> exact;
+    /** Exact names to their entries in precedence order (one per rule), in runs. */
+    private final Map<String, ExactRun[]> exact;
+
+    /**
+     * Consecutive entries on one exact name. A run of {@link #INDEXED_RUN} or more rules with the
+     * same service and kind, each with one condition, on the same key, matching exact text (the
+     * rules on {@code GET} client spans per {@code server.address}) is one run whose entries are
+     * found by the attribute's text in one hash lookup: the first entry with that text is the first
+     * of the run whose condition holds. Any other entry is a run of its own.
+     */
+    private static final class ExactRun {
+        final Entry first;
+
+        /** The shared condition's key (any one of them), null when the run is not indexed. */
+        final CompiledCondition condition;
+
+        /** The first entry of the run for each condition text; null when not indexed. */
+        final Map<String, Entry> byText;
+
+        ExactRun(Entry first, CompiledCondition condition, Map<String, Entry> byText) {
+            this.first = first;
+            this.condition = condition;
+            this.byText = byText;
+        }
+    }
+
+    private static final int INDEXED_RUN = 3;
+
+    /** The entry's rule has one condition, matching exact text: its key, else null. */
+    private static CompiledCondition soleExactCondition(Entry entry) {
+        CompiledCondition[] conditions = entry.rule.conditions;
+        return conditions.length == 1 && conditions[0].matcher.kind == Matcher.Kind.EXACT
+                ? conditions[0]
+                : null;
+    }
+
+    private static boolean sameRun(Entry first, Entry entry) {
+        CompiledCondition a = soleExactCondition(first);
+        CompiledCondition b = soleExactCondition(entry);
+        return a != null
+                && b != null
+                && a.key.equals(b.key)
+                && Objects.equals(first.rule.rule.service(), entry.rule.rule.service())
+                && first.rule.rule.kind() == entry.rule.rule.kind();
+    }
+
+    private static ExactRun[] runs(List<Entry> entries) {
+        List<ExactRun> runs = new ArrayList<>();
+        for (int i = 0; i < entries.size(); ) {
+            int end = i + 1;
+            while (end < entries.size() && sameRun(entries.get(i), entries.get(end))) {
+                end++;
+            }
+            if (end - i >= INDEXED_RUN) {
+                Map<String, Entry> byText = new HashMap<>();
+                for (Entry entry : entries.subList(i, end)) {
+                    byText.putIfAbsent(soleExactCondition(entry).matcher.text, entry);
+                }
+                runs.add(new ExactRun(entries.get(i), soleExactCondition(entries.get(i)), byText));
+                i = end;
+            } else {
+                runs.add(new ExactRun(entries.get(i), null, null));
+                i++;
+            }
+        }
+        return runs.toArray(new ExactRun[0]);
+    }
 
     /** Template, prefix and glob entries, one index per kind. */
     private final LiteralIndex[] others;
+
+    /**
+     * The globs whose literal suffix is longer than their literal prefix, by suffix (the others are
+     * in {@code others[2]} by prefix), so {@code *.js} is tried only on names ending with it.
+     */
+    private final LiteralIndex globSuffixes;
 
     final long defaultThreshold;
     final List<CompiledRule> rules;
@@ -154,12 +226,21 @@ final class Decider {
         exactLists.forEach(
                 (name, list) -> {
                     list.sort(ENTRY_PRECEDENCE);
-                    exact.put(name, list.toArray(new Entry[0]));
+                    exact.put(name, runs(list));
                 });
         this.others = new LiteralIndex[3];
-        for (int k = 0; k < 3; k++) {
-            others[k] = new LiteralIndex(otherLists.get(k));
+        List<Entry> byPrefix = new ArrayList<>();
+        List<Entry> bySuffix = new ArrayList<>();
+        for (Entry entry : otherLists.get(2)) {
+            boolean suffixLonger =
+                    entry.matcher.literalSuffix().length() > entry.matcher.literalPrefix().length();
+            (suffixLonger ? bySuffix : byPrefix).add(entry);
         }
+        otherLists = List.of(otherLists.get(0), otherLists.get(1), byPrefix);
+        for (int k = 0; k < 3; k++) {
+            others[k] = new LiteralIndex(otherLists.get(k), false);
+        }
+        this.globSuffixes = new LiteralIndex(bySuffix, true);
         this.defaultThreshold = policy.defaultAction.threshold();
         this.rules = List.copyOf(compiled);
     }
@@ -172,15 +253,27 @@ final class Decider {
 
     /** The matching name matcher of the deciding rule, or null when no rule matches. */
     Entry winner(String service, String name, SpanKind kind, Attributes attributes) {
-        Entry[] byName = exact.get(name);
+        ExactRun[] byName = exact.get(name);
         if (byName != null) {
             // Rules on one name often test one key (the host of a `GET` client span): look
             // each key up once while consecutive conditions ask for it.
             String lastKey = null;
             String lastText = null;
-            for (Entry entry : byName) {
+            for (ExactRun run : byName) {
+                Entry entry = run.first;
                 CompiledRule rule = entry.rule;
                 if (!rule.inScope(service, kind)) {
+                    continue;
+                }
+                if (run.byText != null) {
+                    if (run.condition.key != lastKey) {
+                        lastKey = run.condition.key;
+                        lastText = run.condition.text(attributes);
+                    }
+                    Entry found = lastText == null ? null : run.byText.get(lastText);
+                    if (found != null) {
+                        return found;
+                    }
                     continue;
                 }
                 boolean holds = true;
@@ -199,8 +292,11 @@ final class Decider {
                 }
             }
         }
-        for (LiteralIndex index : others) {
-            Entry entry = index.winner(service, name, kind, attributes);
+        for (int k = 0; k < others.length; k++) {
+            Entry entry = others[k].winner(service, name, kind, attributes, null);
+            if (k == 2) {
+                entry = globSuffixes.winner(service, name, kind, attributes, entry);
+            }
             if (entry != null) {
                 return entry;
             }
@@ -230,11 +326,17 @@ final class Decider {
 
         private final Node root = new Node();
 
-        LiteralIndex(List<Entry> entries) {
+        /** Whether this index holds literal suffixes, reversed, and walks names from their end. */
+        private final boolean reversed;
+
+        LiteralIndex(List<Entry> entries, boolean reversed) {
+            this.reversed = reversed;
             for (Entry entry : entries) {
                 Node node = root;
-                for (char c : entry.matcher.literalPrefix().toCharArray()) {
-                    node = child(node, c);
+                String literal =
+                        reversed ? entry.matcher.literalSuffix() : entry.matcher.literalPrefix();
+                for (int i = 0; i < literal.length(); i++) {
+                    node = child(node, literal.charAt(reversed ? literal.length() - 1 - i : i));
                 }
                 node.entries = Arrays.copyOf(node.entries, node.entries.length + 1);
                 node.entries[node.entries.length - 1] = entry;
@@ -287,8 +389,26 @@ final class Decider {
             }
         }
 
-        Entry winner(String service, String name, SpanKind kind, Attributes attributes) {
-            Entry best = null;
+        /** The name continues with the label {@code depth} characters from its start (or end). */
+        private boolean labelMatches(String label, String name, int depth) {
+            if (!reversed) {
+                return name.startsWith(label, depth);
+            }
+            int end = name.length() - 1 - depth;
+            if (end + 1 < label.length()) {
+                return false;
+            }
+            for (int i = 0; i < label.length(); i++) {
+                if (name.charAt(end - i) != label.charAt(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** The best entry matching the span, or {@code best} when none ranks before it. */
+        Entry winner(
+                String service, String name, SpanKind kind, Attributes attributes, Entry best) {
             Node node = root;
             int depth = 0;
             while (true) {
@@ -296,8 +416,11 @@ final class Decider {
                     if (best != null && entry.precedence >= best.precedence) {
                         break;
                     }
-                    if (entry.matcher.matches(name)
-                            && entry.rule.appliesTo(service, kind, attributes)) {
+                    boolean named =
+                            reversed
+                                    ? entry.matcher.matches(name)
+                                    : entry.matcher.matchesKnowingPrefix(name);
+                    if (named && entry.rule.appliesTo(service, kind, attributes)) {
                         best = entry;
                         break;
                     }
@@ -305,8 +428,11 @@ final class Decider {
                 if (depth == name.length()) {
                     return best;
                 }
-                int at = Arrays.binarySearch(node.keys, name.charAt(depth));
-                if (at < 0 || !name.startsWith(node.children[at].label, depth)) {
+                int at =
+                        Arrays.binarySearch(
+                                node.keys,
+                                name.charAt(reversed ? name.length() - 1 - depth : depth));
+                if (at < 0 || !labelMatches(node.children[at].label, name, depth)) {
                     return best;
                 }
                 node = node.children[at];

@@ -53,6 +53,30 @@ final class Matcher {
         }
     }
 
+    /** Text that every name this glob matches ends with: its text after its last wildcard. */
+    String literalSuffix() {
+        int start = text.length();
+        while (start > 0 && text.charAt(start - 1) != '*' && text.charAt(start - 1) != '?') {
+            start--;
+        }
+        return text.substring(start);
+    }
+
+    /**
+     * {@link #matches} for a value known to start with the {@link #literalPrefix} (the literal
+     * index found it there): a prefix matches, a template is matched after it.
+     */
+    boolean matchesKnowingPrefix(String value) {
+        switch (kind) {
+            case PREFIX:
+                return true;
+            case TEMPLATE:
+                return template.matchesAfterPrefix(value);
+            default:
+                return matches(value);
+        }
+    }
+
     boolean matches(String value) {
         switch (kind) {
             case EXACT:

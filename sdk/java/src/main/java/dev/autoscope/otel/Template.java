@@ -19,8 +19,27 @@ final class Template {
 
     private final Piece[] pieces;
 
+    /**
+     * Every segment placeholder is followed by the end or by literal text starting with {@code /},
+     * and a rest placeholder can only be last: then a segment ends exactly at the next {@code /}
+     * and one left-to-right scan decides a match (the common shape, {@code /orders/{id}/items}).
+     */
+    private final boolean slashDelimited;
+
     private Template(Piece[] pieces) {
         this.pieces = pieces;
+        boolean delimited = true;
+        for (int i = 0; i < pieces.length; i++) {
+            if (pieces[i].kind == PieceKind.SEGMENT
+                    && i + 1 < pieces.length
+                    && (pieces[i + 1].kind != PieceKind.LITERAL
+                            || !pieces[i + 1].text.startsWith("/"))) {
+                delimited = false;
+            } else if (pieces[i].kind == PieceKind.REST && i + 1 != pieces.length) {
+                delimited = false;
+            }
+        }
+        this.slashDelimited = delimited;
     }
 
     /** Parses a template; throws {@link IllegalArgumentException} saying what is wrong. */
@@ -100,7 +119,51 @@ final class Template {
     }
 
     boolean matches(String text) {
-        return matchFrom(0, text, 0);
+        return slashDelimited ? matchSlashDelimited(text, 0, 0) : matchFrom(0, text, 0);
+    }
+
+    /** {@link #matches} for a text known to start with the {@link #literalPrefix}. */
+    boolean matchesAfterPrefix(String text) {
+        if (pieces.length == 0 || pieces[0].kind != PieceKind.LITERAL) {
+            return matches(text);
+        }
+        int at = pieces[0].text.length();
+        return slashDelimited ? matchSlashDelimited(text, 1, at) : matchFrom(1, text, at);
+    }
+
+    /**
+     * The scan of a {@link #slashDelimited} template: a segment takes everything up to the next
+     * {@code /} (at least one character; '/' is no surrogate, so it never ends inside a pair), a
+     * rest everything left.
+     */
+    private boolean matchSlashDelimited(String text, int first, int from) {
+        int at = from;
+        for (int i = first; i < pieces.length; i++) {
+            Piece piece = pieces[i];
+            switch (piece.kind) {
+                case LITERAL:
+                    if (!text.startsWith(piece.text, at)) {
+                        return false;
+                    }
+                    at += piece.text.length();
+                    break;
+                case SEGMENT:
+                    {
+                        int end = text.indexOf('/', at);
+                        if (end < 0) {
+                            end = text.length();
+                        }
+                        if (end == at) {
+                            return false;
+                        }
+                        at = end;
+                        break;
+                    }
+                default:
+                    return at < text.length();
+            }
+        }
+        return at == text.length();
     }
 
     /** Whether pieces {@code [piece..]} match {@code text[at..]}, trying every split. */

@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Decision cost per span: the Autoscope sampler on a policy of 60 rules against the SDK's {@code
+ * Decision cost per span: the Autoscope sampler on a policy of 70 rules against the SDK's {@code
  * traceIdRatioBased} and {@code parentBased(traceIdRatioBased)} on the same spans, in the same run.
  * Run with {@code scripts/sdk/java.sh bench} (adds {@code -prof gc} for allocation per decision).
  */
@@ -94,6 +94,18 @@ public class SamplerBenchmark {
                                     + " \"action\": {\"action\": \"sample\", \"rate\": 0.5}},",
                             i, i));
         }
+        for (int i = 0; i < 5; i++) {
+            rules.append(
+                    String.format(
+                            "{\"id\": \"prefix-%d\", \"match\": [{\"prefix\": \"/static%d/\"}],"
+                                    + " \"action\": {\"action\": \"sample\", \"rate\": 0.5}},",
+                            i, i));
+            rules.append(
+                    String.format(
+                            "{\"id\": \"glob-%d\", \"match\": [{\"glob\": \"*.ext%d\"}],"
+                                    + " \"action\": {\"action\": \"sample\", \"rate\": 0.5}},",
+                            i, i));
+        }
         rules.setLength(rules.length() - 1);
         String policy =
                 "{\"version\": 2, \"generator\": {\"tool\": \"bench\", \"version\": \"1\"},"
@@ -152,6 +164,19 @@ public class SamplerBenchmark {
     public SamplingResult autoscopeAttributeCondition() {
         return autoscope.shouldSample(
                 root, traceId(), "GET", SpanKind.CLIENT, attributes, List.of());
+    }
+
+    @Benchmark
+    public SamplingResult autoscopePrefixName() {
+        return autoscope.shouldSample(
+                root, traceId(), "/static4/app.js", SpanKind.SERVER, attributes, List.of());
+    }
+
+    /** The last of 5 globs {@code *.extN}. */
+    @Benchmark
+    public SamplingResult autoscopeGlobName() {
+        return autoscope.shouldSample(
+                root, traceId(), "file.ext4", SpanKind.INTERNAL, attributes, List.of());
     }
 
     @Benchmark
