@@ -301,19 +301,7 @@ pub mod grpc {
                         Ok(grpc.unary(Export(inner), req).await)
                     })
                 }
-                _ => Box::pin(async move {
-                    let mut response = http::Response::new(tonic::body::Body::default());
-                    let headers = response.headers_mut();
-                    headers.insert(
-                        tonic::Status::GRPC_STATUS,
-                        (tonic::Code::Unimplemented as i32).into(),
-                    );
-                    headers.insert(
-                        http::header::CONTENT_TYPE,
-                        tonic::metadata::GRPC_CONTENT_TYPE,
-                    );
-                    Ok(response)
-                }),
+                _ => Box::pin(async { Ok(super::grpc_unimplemented()) }),
             }
         }
     }
@@ -522,4 +510,20 @@ pub async fn http_export(receivers: Arc<Receivers>, headers: HeaderMap, body: Bo
             Some((header::RETRY_AFTER, "5".into())),
         ),
     }
+}
+
+/// The answer to a gRPC method this server does not have: status UNIMPLEMENTED in the
+/// headers, as tonic's generated servers give it.
+pub(crate) fn grpc_unimplemented() -> tonic::codegen::http::Response<tonic::body::Body> {
+    let mut response = tonic::codegen::http::Response::new(tonic::body::Body::default());
+    let headers = response.headers_mut();
+    headers.insert(
+        tonic::Status::GRPC_STATUS,
+        (tonic::Code::Unimplemented as i32).into(),
+    );
+    headers.insert(
+        tonic::codegen::http::header::CONTENT_TYPE,
+        tonic::metadata::GRPC_CONTENT_TYPE,
+    );
+    response
 }
