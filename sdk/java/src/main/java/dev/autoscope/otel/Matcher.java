@@ -21,11 +21,25 @@ final class Matcher {
     private final Template template;
     private final int[] glob;
 
+    /**
+     * A glob without {@code ?}: its literal pieces between stars, matched by prefix, suffix and
+     * substring searches instead of the backtracking matcher; {@code null} otherwise, and for
+     * patterns with surrogates (whose pieces a UTF-16 search could find inside a code point the
+     * backtracking matcher sees whole).
+     */
+    private final String[] starPieces;
+
     private Matcher(Kind kind, String text) {
         this.kind = kind;
         this.text = text;
         this.template = kind == Kind.TEMPLATE ? Template.parse(text) : null;
         this.glob = kind == Kind.GLOB ? text.codePoints().toArray() : null;
+        this.starPieces =
+                kind == Kind.GLOB
+                                && text.indexOf('?') < 0
+                                && text.chars().noneMatch(c -> Character.isSurrogate((char) c))
+                        ? text.split("\\*", -1)
+                        : null;
     }
 
     /** A matcher; throws {@link IllegalArgumentException} for an invalid template. */
@@ -86,8 +100,37 @@ final class Matcher {
             case TEMPLATE:
                 return template.matches(value);
             default:
-                return globMatches(glob, value);
+                return starPieces != null
+                        ? starPiecesMatch(starPieces, value)
+                        : globMatches(glob, value);
         }
+    }
+
+    /**
+     * The first piece a prefix, the last a suffix not overlapping it, the middle ones in order,
+     * each where it first occurs: the leftmost placement never loses a match.
+     */
+    static boolean starPiecesMatch(String[] pieces, String value) {
+        if (pieces.length == 1) {
+            return value.equals(pieces[0]);
+        }
+        String first = pieces[0];
+        String last = pieces[pieces.length - 1];
+        if (value.length() < first.length() + last.length()
+                || !value.startsWith(first)
+                || !value.endsWith(last)) {
+            return false;
+        }
+        int from = first.length();
+        int end = value.length() - last.length();
+        for (int i = 1; i < pieces.length - 1; i++) {
+            int at = value.indexOf(pieces[i], from);
+            if (at < 0 || at + pieces[i].length() > end) {
+                return false;
+            }
+            from = at + pieces[i].length();
+        }
+        return true;
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.SpanKind;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -59,6 +60,55 @@ class MatchingTest {
             })
     void globs(String pattern, String text, boolean matches) {
         assertEquals(matches, Matcher.of(Matcher.Kind.GLOB, pattern).matches(text));
+    }
+
+    /** Star-only globs take the piece search; it must agree with the backtracking matcher. */
+    @Test
+    void starOnlyGlobsAgreeWithTheBacktrackingMatcher() {
+        String[] patterns = {
+            "*",
+            "**",
+            "a*",
+            "*a",
+            "a*a",
+            "*ab*",
+            "ab*ba",
+            "a*b*a",
+            "*.js",
+            "/api/*/x*",
+            "aa*aa",
+            "a**b",
+            "",
+            "abc"
+        };
+        String[] texts = {
+            "",
+            "a",
+            "aa",
+            "aaa",
+            "ab",
+            "aba",
+            "abba",
+            "abab",
+            "x.js",
+            ".js",
+            "/api/v1/x",
+            "/api/x",
+            "aaaa",
+            "aaa" + "aa",
+            "a\uD83D\uDE00b",
+            "abc",
+            "b"
+        };
+        for (String pattern : patterns) {
+            int[] codePoints = pattern.codePoints().toArray();
+            for (String text : texts) {
+                assertEquals(
+                        Matcher.globMatches(codePoints, text),
+                        Matcher.of(Matcher.Kind.GLOB, pattern).matches(text),
+                        pattern + " on " + text);
+            }
+        }
     }
 
     @ParameterizedTest
